@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` (the main job) and `make test` (the whole suite).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+# Tests and the offline demo read public data from the shared mirror when it is there;
+# elsewhere reckon downloads from GitHub (RECKON_DATA_MIRROR empty).
+RECKON_DATA_MIRROR ?= $(if $(wildcard ../shared/data/mirror/MANIFEST.tsv),$(abspath ../shared/data/mirror),)
+export RECKON_DATA_MIRROR
+DEMO_DB    ?= $(BUILD)/demo.db
+
+.PHONY: deps build demo test test-asan test-slow clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: pull the published logs of 8 reasoning models on AIME and GPQA, import them
+# priced with reckon's catalog, and show what each model really cost.
+demo: build
+	@$(BUILD)/reckon data pull price-reversal --quiet >/dev/null
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@$(BUILD)/reckon import --db $(DEMO_DB) --format price-reversal \
+	    "$$($(BUILD)/reckon data path price-reversal data/consolidated)"
+	@echo
+	@$(BUILD)/reckon summary --db $(DEMO_DB)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+test-slow: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRECKON_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ctest --output-on-failure -j $(JOBS) -LE slow
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

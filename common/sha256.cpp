@@ -1,0 +1,53 @@
+#include "common/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "common/error.h"
+
+namespace reckon {
+namespace {
+
+struct Hasher {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  Hasher() { EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr); }
+  void update(const char* p, size_t n) { EVP_DigestUpdate(ctx.get(), p, n); }
+  std::string hex() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx.get(), md, &len);
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    out.reserve(len * 2);
+    for (unsigned i = 0; i < len; ++i) {
+      out.push_back(digits[md[i] >> 4]);
+      out.push_back(digits[md[i] & 15]);
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  Hasher h;
+  h.update(bytes.data(), bytes.size());
+  return h.hex();
+}
+
+std::string sha256_file_hex(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open for reading");
+  Hasher h;
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  return h.hex();
+}
+
+}  // namespace reckon

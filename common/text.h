@@ -1,0 +1,33 @@
+#pragma once
+// Small string and number helpers shared by parsers and reports.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reckon {
+
+std::string to_lower(std::string_view s);
+std::string trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+bool ends_with(std::string_view s, std::string_view suffix);
+bool starts_with(std::string_view s, std::string_view prefix);
+
+// Strict parses: the whole (trimmed) text must be the number. nullopt otherwise.
+std::optional<int64_t> parse_int(std::string_view s);
+std::optional<double> parse_double(std::string_view s);
+
+// Today's date in UTC as YYYY-MM-DD (the date a price entry must be in force on).
+std::string today_utc();
+// Current time in UTC, ISO 8601 with seconds.
+std::string now_utc_iso();
+// A random hex id of n characters (run ids).
+std::string random_hex(size_t n);
+
+// Fixed-point formatting for tables: "12.35", "0.0001".
+std::string fmt_fixed(double v, int decimals);
+// USD with enough precision for small costs: "$0.000123", "$12.35".
+std::string fmt_usd(double v);
+
+}  // namespace reckon

@@ -1,0 +1,30 @@
+#pragma once
+// One meaning of token usage for every provider (DESIGN.md, "Normalized usage").
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace reckon {
+
+// Which price list a request was billed on.
+enum class ServiceTier { kStandard, kBatch, kFlex, kPriority };
+std::string to_string(ServiceTier t);
+// "standard"/"default"/"auto"/"" -> standard; batch, flex, priority. nullopt when unknown.
+std::optional<ServiceTier> parse_service_tier(const std::string& s);
+
+struct Usage {
+  int64_t input_tokens = 0;           // all prompt tokens, cached ones included
+  int64_t cache_read_tokens = 0;      // served from a provider cache (subset of input)
+  int64_t cache_write_5m_tokens = 0;  // written to a 5-minute cache (subset of input)
+  int64_t cache_write_1h_tokens = 0;  // written to a 1-hour cache (subset of input)
+  int64_t output_tokens = 0;          // all billed output, thinking included
+  std::optional<int64_t> reasoning_tokens;  // thinking part of output; unknown when the provider does not say
+  int64_t search_requests = 0;        // billed server-side searches
+  bool usage_complete = true;         // false: usage never arrived, so cost is unknown
+  std::optional<double> provider_cost_usd;  // what the provider itself billed, when it says
+  ServiceTier service_tier = ServiceTier::kStandard;
+
+  int64_t cache_write_tokens() const { return cache_write_5m_tokens + cache_write_1h_tokens; }
+};
+
+}  // namespace reckon

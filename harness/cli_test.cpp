@@ -1,0 +1,87 @@
+// End-to-end checks of the `reckon` binary: exit codes, messages, the main verbs.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support.h"
+
+
+using reckon::test::run_reckon;
+using reckon::test::TempDir;
+
+TEST_CASE("--help lists every verb and --version answers", "[cli]") {
+  auto help = run_reckon({"--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* verb : {"import", "merge", "summary", "price", "data"}) CHECK(help.out.find(verb) != std::string::npos);
+  auto v = run_reckon({"--version"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("reckon ") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2", "[cli]") {
+  CHECK(run_reckon({}).exit_code == 2);
+  CHECK(run_reckon({"no-such-verb"}).exit_code == 2);
+  CHECK(run_reckon({"import"}).exit_code == 2);
+  auto r = run_reckon({"price", "quote", "gpt-5-mini", "--input", "x", "--output", "1"});
+  CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("bad input exits 2 with the file and field named, never a crash", "[cli]") {
+  TempDir tmp;
+  std::string csv = tmp.write("bad.csv", "model,task,item_id,output_tokens\ngpt-5-mini,t,1,-3\n");
+  auto r = run_reckon({"import", "--db", tmp.file("r.db"), csv});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.csv:2") != std::string::npos);
+  CHECK(r.err.find("'output_tokens'") != std::string::npos);
+  auto missing = run_reckon({"summary", "--db", tmp.file("none.db")});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("no such database") != std::string::npos);
+}
+
+TEST_CASE("import then summary prints accuracy, thinking tokens and real cost", "[cli]") {
+  TempDir tmp;
+  std::string csv = tmp.write("log.csv",
+                              "model,task,item_id,input_tokens,output_tokens,reasoning_tokens,score\n"
+                              "gpt-5-mini,t,1,1000,500,300,1\ngpt-5-mini,t,2,1000,500,300,0\n");
+  auto imp = run_reckon({"import", "--db", tmp.file("r.db"), csv});
+  REQUIRE(imp.exit_code == 0);
+  CHECK(imp.out.find("imported 2 requests") != std::string::npos);
+  auto sum = run_reckon({"summary", "--db", tmp.file("r.db"), "--json"});
+  REQUIRE(sum.exit_code == 0);
+  auto j = nlohmann::json::parse(sum.out);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["accuracy"] == 0.5);
+  CHECK(j[0]["reasoning_tokens"] == 600);
+  CHECK(j[0]["listed_price"] == 2.25);
+  CHECK(j[0]["cost_usd"].get<double>() == Approx(2 * (1000 * 0.25 + 500 * 2.0) * 1e-6));
+}
+
+TEST_CASE("price quote prices a usage and price import extends a store's catalog", "[cli]") {
+  auto q = run_reckon({"price", "quote", "claude-sonnet-4-5", "--input", "250000", "--output", "1000", "--json"});
+  REQUIRE(q.exit_code == 0);
+  auto j = nlohmann::json::parse(q.out);
+  CHECK(j["total_usd"].get<double>() == Approx(1.5225));
+  CHECK(j["long_context_tier"] == true);
+
+  TempDir tmp;
+  std::string lit = reckon::test::shared_data("pricing/litellm_model_prices_and_context_window_mirror_2026-07-24.json");
+  auto imp = run_reckon({"price", "import", "--db", tmp.file("p.db"), "--litellm", lit, "--effective-from", "2026-07-24"});
+  REQUIRE(imp.exit_code == 0);
+  auto show = run_reckon({"price", "show", "dashscope/qwen-flash", "--db", tmp.file("p.db")});
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("dashscope/qwen-flash@2026-07-24") != std::string::npos);
+  auto none = run_reckon({"price", "show", "dashscope/qwen-flash"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("no price for model") != std::string::npos);
+}
+
+TEST_CASE("data pull with a bad mirror fails clearly and data list shows the registry", "[cli]") {
+  TempDir tmp;
+  auto r = run_reckon({"data", "pull", "aime25", "--mirror", tmp.path(), "--cache", tmp.file("cache")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("cannot download") != std::string::npos);
+  auto list = run_reckon({"data", "list"});
+  CHECK(list.exit_code == 0);
+  CHECK(list.out.find("price-reversal") != std::string::npos);
+  auto unknown = run_reckon({"data", "pull", "nope"});
+  CHECK(unknown.exit_code == 2);
+}

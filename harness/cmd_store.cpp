@@ -1,0 +1,100 @@
+// Verbs over the store itself: import, merge, summary.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/text.h"
+#include "harness/commands.h"
+#include "results/import.h"
+#include "results/merge.h"
+#include "results/summary.h"
+
+namespace reckon {
+
+Action define_import(CLI::App& sub) {
+  struct Args {
+    std::string db, map;
+    std::vector<std::string> files;
+    ImportOptions opts;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("--db", a->db, "Store to import into (created if missing)")->required();
+  sub.add_option("files", a->files, "CSV, JSONL or price-reversal JSON files, or folders of JSON logs")->required();
+  sub.add_option("--format", a->opts.format, "auto | csv | jsonl | price-reversal")->capture_default_str();
+  sub.add_option("--map", a->map, "Rename foreign columns: reckon_column=file_column,...");
+  sub.add_option("--run", a->opts.run_id, "Run id to import as (default: derived from the files' contents)");
+  sub.add_flag("--allow-unpriced", a->opts.allow_unpriced, "Store unknown cost for models without a price");
+  sub.footer("Columns: " + [] {
+    std::string s;
+    for (const auto& c : import_columns()) s += (s.empty() ? "" : ", ") + c;
+    return s;
+  }() + " (model, task, item_id required).");
+  return [a] {
+    for (const auto& pair : split(a->map, ',')) {
+      if (trim(pair).empty()) continue;
+      auto eq = pair.find('=');
+      if (eq == std::string::npos) throw InputError("--map expects new=old pairs, got '" + pair + "'");
+      a->opts.rename[trim(pair.substr(0, eq))] = trim(pair.substr(eq + 1));
+    }
+    Store store(a->db, Store::Mode::kReadWrite);
+    ImportResult r = import_files(store, a->files, a->opts);
+    std::cout << "imported " << r.inserted << " requests into " << a->db << " as run " << r.run_id;
+    if (r.duplicates) std::cout << " (" << r.duplicates << " already stored, skipped)";
+    std::cout << "\n";
+    return kExitOk;
+  };
+}
+
+Action define_merge(CLI::App& sub) {
+  struct Args {
+    std::string out;
+    std::vector<std::string> inputs;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("-o,--out", a->out, "Output store (created if missing)")->required();
+  sub.add_option("inputs", a->inputs, "Stores to fold in")->required();
+  return [a] {
+    MergeResult r = merge_stores(a->out, a->inputs);
+    std::cout << "merged " << r.inputs << " stores into " << a->out << ": " << r.requests_added << " requests added, "
+              << r.requests_skipped << " already present";
+    if (r.errors_replaced) std::cout << ", " << r.errors_replaced << " failed requests replaced by successful ones";
+    std::cout << "\n";
+    return kExitOk;
+  };
+}
+
+Action define_summary(CLI::App& sub) {
+  struct Args {
+    std::string db, run;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("--db", a->db, "Store to read")->required();
+  sub.add_option("--run", a->run, "Only this run");
+  sub.add_flag("--json", a->json, "Print JSON rows instead of a table");
+  return [a] {
+    Store store(a->db, Store::Mode::kReadOnly);
+    auto rows = summarize(store, a->run.empty() ? std::nullopt : std::optional<std::string>(a->run));
+    if (rows.empty()) throw InputError(a->db + ": no requests" + (a->run.empty() ? "" : " in run " + a->run));
+    if (a->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& m : rows) {
+        nlohmann::json j{{"model", m.model}, {"task", m.task}, {"requests", m.requests}, {"errors", m.errors},
+                         {"input_tokens", m.input_tokens}, {"output_tokens", m.output_tokens},
+                         {"reasoning_tokens", m.reasoning_tokens}, {"reasoning_unknown_rows", m.reasoning_unknown_rows},
+                         {"truncated", m.truncated}, {"cost_usd", m.cost_usd}, {"unknown_cost_rows", m.unknown_cost_rows}};
+        j["accuracy"] = m.accuracy ? nlohmann::json(*m.accuracy) : nlohmann::json();
+        j["listed_price"] = m.listed_price ? nlohmann::json(*m.listed_price) : nlohmann::json();
+        auto pc = m.cost_per_correct();
+        j["cost_per_correct"] = pc ? nlohmann::json(*pc) : nlohmann::json();
+        out.push_back(j);
+      }
+      std::cout << out.dump(2) << "\n";
+    } else {
+      std::cout << render_summary(rows);
+    }
+    return kExitOk;
+  };
+}
+
+}  // namespace reckon

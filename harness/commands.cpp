@@ -1,0 +1,49 @@
+#include "harness/commands.h"
+
+#include <iostream>
+
+#include "common/error.h"
+
+namespace reckon {
+
+const std::vector<Command>& command_table() {
+  static const std::vector<Command> table = {
+      {"import", "Import request logs (CSV, JSONL, price-reversal JSON) into a store, priced on the way in",
+       define_import},
+      {"merge", "Fold stores (e.g. shards) into one without duplicating a request", define_merge},
+      {"summary", "Per model x task: accuracy, tokens (thinking apart), listed price, real cost", define_summary},
+      {"price", "Price catalog: list, show, quote, import (LiteLLM, price-reversal model_info)", define_price},
+      {"data", "Public datasets: list, pull (SHA-256 verified, cached), path", define_data},
+  };
+  return table;
+}
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"reckon — LLM evaluation and cost accounting: what each answer really cost, thinking included"};
+  app.set_version_flag("--version", std::string("reckon ") + RECKON_VERSION);
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, Action>> actions;
+  for (const auto& c : command_table()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    actions.emplace_back(sub, c.define(*sub));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    for (auto& [sub, action] : actions)
+      if (sub->parsed()) return action();
+  } catch (const InputError& e) {
+    std::cerr << "reckon: error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "reckon: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitUsage;
+}
+
+}  // namespace reckon

@@ -1,0 +1,33 @@
+#pragma once
+// The subcommand table: every verb of `reckon` is one row, defined in a cmd_*.cpp beside its peers.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace reckon {
+
+// Registers the verb's options on `sub` and returns the action to run once parsing succeeded.
+// The action returns an ExitCode; InputError thrown from it becomes exit 2 with its message.
+using Action = std::function<int()>;
+using DefineCommand = Action (*)(CLI::App& sub);
+
+struct Command {
+  const char* name;
+  const char* help;
+  DefineCommand define;
+};
+
+const std::vector<Command>& command_table();
+
+// Runs the CLI: parses argv, dispatches to the chosen verb, maps errors to exit codes.
+int run_cli(int argc, char** argv);
+
+// Defined in cmd_*.cpp.
+Action define_import(CLI::App& sub);
+Action define_merge(CLI::App& sub);
+Action define_summary(CLI::App& sub);
+Action define_price(CLI::App& sub);
+Action define_data(CLI::App& sub);
+
+}  // namespace reckon

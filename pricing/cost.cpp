@@ -1,0 +1,97 @@
+#include "pricing/cost.h"
+
+#include "common/error.h"
+
+namespace reckon {
+namespace {
+
+constexpr double kPerMTok = 1e-6;
+
+struct Resolved {
+  double input, cached_input, cache_write_5m, cache_write_1h, output, reasoning;
+};
+
+Resolved resolve(const Rates& r) {
+  Resolved o{};
+  o.input = r.input.value_or(0);
+  o.cached_input = r.cached_input.value_or(o.input);
+  o.cache_write_5m = r.cache_write_5m.value_or(o.input);
+  o.cache_write_1h = r.cache_write_1h.value_or(o.cache_write_5m);
+  o.output = r.output.value_or(0);
+  o.reasoning = r.reasoning.value_or(o.output);
+  return o;
+}
+
+// Fields set in `over` win; the rest come from `base`.
+Rates overlay(const Rates& base, const Rates& over) {
+  Rates r = base;
+  if (over.input) r.input = over.input;
+  if (over.cached_input) r.cached_input = over.cached_input;
+  if (over.cache_write_5m) r.cache_write_5m = over.cache_write_5m;
+  if (over.cache_write_1h) r.cache_write_1h = over.cache_write_1h;
+  if (over.output) r.output = over.output;
+  if (over.reasoning) r.reasoning = over.reasoning;
+  return r;
+}
+
+}  // namespace
+
+CostBreakdown cost(const Usage& u, const PriceEntry& e) {
+  CostBreakdown c;
+  c.price_entry_id = e.id();
+  c.provider_cost_usd = u.provider_cost_usd;
+  if (!u.usage_complete) return c;  // unknown, not zero
+
+  const int64_t reasoning = u.reasoning_tokens.value_or(0);
+  const int64_t uncached = u.input_tokens - u.cache_read_tokens - u.cache_write_tokens();
+  if (u.input_tokens < 0 || u.output_tokens < 0 || u.cache_read_tokens < 0 || u.cache_write_5m_tokens < 0 ||
+      u.cache_write_1h_tokens < 0 || reasoning < 0)
+    throw InputError("usage for " + e.model + " has negative token counts");
+  if (uncached < 0)
+    throw InputError("usage for " + e.model + ": cached + cache-write tokens exceed input tokens (" +
+                     std::to_string(u.input_tokens) + ")");
+  if (reasoning > u.output_tokens)
+    throw InputError("usage for " + e.model + ": reasoning tokens (" + std::to_string(reasoning) +
+                     ") exceed output tokens (" + std::to_string(u.output_tokens) + ")");
+
+  const Tier* tier = nullptr;
+  for (const auto& t : e.tiers)
+    if (u.input_tokens > t.above_input_tokens) tier = &t;
+  c.long_context_tier = tier != nullptr;
+
+  Rates rates = tier ? overlay(e.base, tier->rates) : e.base;
+  if (u.service_tier != ServiceTier::kStandard) {
+    auto it = e.service.find(u.service_tier);
+    if (it == e.service.end())
+      throw InputError("no " + to_string(u.service_tier) + " price for " + e.model + " in entry " + e.id());
+    if (!tier) {
+      rates = overlay(e.base, it->second);
+    } else {
+      Resolved base = resolve(e.base), svc = resolve(overlay(e.base, it->second));
+      double in_ratio = base.input > 0 ? svc.input / base.input : 1;
+      double out_ratio = base.output > 0 ? svc.output / base.output : 1;
+      Resolved t = resolve(rates);
+      rates = Rates{t.input * in_ratio,          t.cached_input * in_ratio, t.cache_write_5m * in_ratio,
+                    t.cache_write_1h * in_ratio, t.output * out_ratio,      t.reasoning * out_ratio};
+    }
+  }
+  const Resolved r = resolve(rates);
+  c.input_usd = static_cast<double>(uncached) * r.input * kPerMTok;
+  c.cache_read_usd = static_cast<double>(u.cache_read_tokens) * r.cached_input * kPerMTok;
+  c.cache_write_usd = (static_cast<double>(u.cache_write_5m_tokens) * r.cache_write_5m +
+                       static_cast<double>(u.cache_write_1h_tokens) * r.cache_write_1h) * kPerMTok;
+  c.output_usd = static_cast<double>(u.output_tokens - reasoning) * r.output * kPerMTok;
+  c.reasoning_usd = static_cast<double>(reasoning) * r.reasoning * kPerMTok;
+  c.fees_usd = e.per_request_fee + static_cast<double>(u.search_requests) * e.per_search_fee;
+  c.total_usd = c.input_usd + c.cache_read_usd + c.cache_write_usd + c.output_usd + c.reasoning_usd + c.fees_usd;
+  return c;
+}
+
+double paper_cost(const Usage& u, const PriceEntry& e, bool without_thinking) {
+  double completion = static_cast<double>(u.output_tokens);
+  if (without_thinking) completion -= static_cast<double>(u.reasoning_tokens.value_or(0));
+  return (static_cast<double>(u.input_tokens) * e.base.input.value_or(0) + completion * e.base.output.value_or(0)) *
+         kPerMTok;
+}
+
+}  // namespace reckon

@@ -1,0 +1,145 @@
+#include "pricing/cost.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "pricing/catalog.h"
+
+using namespace reckon;
+
+namespace {
+
+const PriceEntry& builtin(const std::string& model) {
+  static const PriceCatalog c = PriceCatalog::builtin();
+  const PriceEntry* e = c.find(model, "2026-11-28");
+  REQUIRE(e);
+  return *e;
+}
+
+Usage usage(int64_t in, int64_t out) {
+  Usage u;
+  u.input_tokens = in;
+  u.output_tokens = out;
+  return u;
+}
+
+}  // namespace
+
+TEST_CASE("cached input is billed at the cached rate and thinking at the output rate", "[cost]") {
+  // gpt-5-mini: $0.25 in, $0.025 cached, $2.00 out per MTok
+  Usage u = usage(1000, 500);
+  u.cache_read_tokens = 400;
+  u.reasoning_tokens = 300;
+  CostBreakdown c = cost(u, builtin("gpt-5-mini"));
+  CHECK(c.input_usd == Approx(600 * 0.25e-6));
+  CHECK(c.cache_read_usd == Approx(400 * 0.025e-6));
+  CHECK(c.output_usd == Approx(200 * 2e-6));
+  CHECK(c.reasoning_usd == Approx(300 * 2e-6));
+  CHECK(*c.total_usd == Approx(0.00116));
+  CHECK(c.price_entry_id == "gpt-5-mini@2026-02-28");
+}
+
+TEST_CASE("Anthropic cache writes: 5-minute at 1.25x, 1-hour at 2x, reads at 0.1x", "[cost]") {
+  // claude-opus-4-6: $5 in, $0.50 read, $6.25 5m write, $10 1h write, $25 out
+  Usage u = usage(10000, 1000);
+  u.cache_read_tokens = 5000;
+  u.cache_write_5m_tokens = 2000;
+  u.cache_write_1h_tokens = 1000;
+  CostBreakdown c = cost(u, builtin("anthropic:claude-opus-4-6"));
+  CHECK(c.input_usd == Approx(0.01));
+  CHECK(c.cache_read_usd == Approx(0.0025));
+  CHECK(c.cache_write_usd == Approx(0.0125 + 0.01));
+  CHECK(c.output_usd == Approx(0.025));
+  CHECK(c.reasoning_usd == 0);  // thinking count unknown: it stays inside output
+  CHECK(*c.total_usd == Approx(0.06));
+}
+
+TEST_CASE("a prompt over 200k tokens reprices the whole request at the long-context tier", "[cost]") {
+  // claude-sonnet-4-5: $3/$15, above 200k: $6/$22.50
+  const PriceEntry& e = builtin("claude-sonnet-4-5");
+  CostBreakdown at = cost(usage(200000, 1000), e);
+  CHECK_FALSE(at.long_context_tier);
+  CHECK(*at.total_usd == Approx(0.6 + 0.015));
+  CostBreakdown over = cost(usage(250000, 1000), e);
+  CHECK(over.long_context_tier);
+  CHECK(*over.total_usd == Approx(1.5 + 0.0225));
+  Usage cached = usage(250000, 0);
+  cached.cache_read_tokens = 100000;
+  CHECK(cost(cached, e).cache_read_usd == Approx(100000 * 0.6e-6));
+}
+
+TEST_CASE("batch rates replace standard ones, and scale a long-context tier", "[cost]") {
+  Usage u = usage(1000000, 1000000);
+  u.service_tier = ServiceTier::kBatch;
+  CHECK(*cost(u, builtin("gpt-4.1")).total_usd == Approx(1.0 + 4.0));  // batch $1/$4 vs $2/$8
+  // gemini-3.1-pro: batch $1/$6 (half of $2/$12); above 200k $4/$18 -> batch $2/$9
+  Usage long_batch = usage(300000, 10000);
+  long_batch.service_tier = ServiceTier::kBatch;
+  CHECK(*cost(long_batch, builtin("gemini-3.1-pro-preview")).total_usd == Approx(0.6 + 0.09));
+}
+
+TEST_CASE("a service tier the entry has no price for is an error, never standard", "[cost]") {
+  Usage u = usage(10, 10);
+  u.service_tier = ServiceTier::kFlex;
+  CHECK_THROWS_WITH(cost(u, builtin("claude-opus-4-6")), Catch::Contains("no flex price"));
+}
+
+TEST_CASE("reasoning at a separate rate when the entry sets one", "[cost]") {
+  PriceEntry e;
+  e.model = "deep-research";
+  e.effective_from = "2026-01-01";
+  e.base.input = 2;
+  e.base.output = 3;
+  e.base.reasoning = 8;
+  Usage u = usage(0, 1000);
+  u.reasoning_tokens = 600;
+  CostBreakdown c = cost(u, e);
+  CHECK(c.output_usd == Approx(400 * 3e-6));
+  CHECK(c.reasoning_usd == Approx(600 * 8e-6));
+}
+
+TEST_CASE("xAI usage normalized (reasoning outside completion) matches the billed cost ticks", "[cost]") {
+  // Recorded grok-3-mini body: prompt 12 (2 cached), completion 1, reasoning 228, cost_in_usd_ticks 1176500
+  Usage u = usage(12, 1 + 228);
+  u.cache_read_tokens = 2;
+  u.reasoning_tokens = 228;
+  u.provider_cost_usd = 1176500 * 1e-10;
+  CostBreakdown c = cost(u, builtin("xai:grok-3-mini"));
+  CHECK(*c.total_usd == Approx(0.00011765));
+  CHECK(*c.provider_cost_usd == Approx(*c.total_usd));  // kept beside, not mixed in
+}
+
+TEST_CASE("per-request and per-search fees are added", "[cost]") {
+  Usage u = usage(0, 0);
+  u.search_requests = 3;
+  PriceEntry e = builtin("claude-opus-4-6");
+  e.per_request_fee = 0.005;
+  CHECK(cost(u, e).fees_usd == Approx(0.005 + 3 * 0.01));
+}
+
+TEST_CASE("usage that never arrived has unknown cost, not zero", "[cost]") {
+  Usage u;
+  u.usage_complete = false;
+  CostBreakdown c = cost(u, builtin("gpt-5-mini"));
+  CHECK_FALSE(c.total_usd.has_value());
+}
+
+TEST_CASE("inconsistent usage is rejected with the numbers", "[cost]") {
+  Usage u = usage(100, 10);
+  u.cache_read_tokens = 200;
+  CHECK_THROWS_AS(cost(u, builtin("gpt-5-mini")), InputError);
+  Usage r = usage(100, 10);
+  r.reasoning_tokens = 11;
+  CHECK_THROWS_WITH(cost(r, builtin("gpt-5-mini")), Catch::Contains("exceed output tokens (10)"));
+}
+
+TEST_CASE("paper cost: prompt x input + completion x output, thinking optional", "[cost]") {
+  // First AIME record of gpt-5-mini in the price-reversal logs: 209 prompt, 1359 completion
+  // (970 thinking), recorded cost 0.00277025.
+  Usage u = usage(209, 1359);
+  u.reasoning_tokens = 970;
+  const PriceEntry& e = builtin("gpt-5-mini");
+  CHECK(paper_cost(u, e) == Approx(0.00277025));
+  CHECK(paper_cost(u, e, true) == Approx((209 * 0.25 + 389 * 2.0) * 1e-6));
+  CHECK(e.listed_price() == Approx(2.25));
+}

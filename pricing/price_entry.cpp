@@ -1,0 +1,122 @@
+#include "pricing/price_entry.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/text.h"
+
+namespace reckon {
+namespace {
+
+const char* kRateFields[] = {"input", "cached_input", "cache_write_5m", "cache_write_1h", "output", "reasoning"};
+
+std::optional<double>* rate_field(Rates& r, const std::string& name) {
+  if (name == "input") return &r.input;
+  if (name == "cached_input") return &r.cached_input;
+  if (name == "cache_write_5m") return &r.cache_write_5m;
+  if (name == "cache_write_1h") return &r.cache_write_1h;
+  if (name == "output") return &r.output;
+  if (name == "reasoning") return &r.reasoning;
+  return nullptr;
+}
+
+Rates rates_from_json(const nlohmann::json& j, const std::string& where) {
+  Rates r;
+  for (const char* f : kRateFields) {
+    if (!j.contains(f) || j[f].is_null()) continue;
+    if (!j[f].is_number() || j[f].get<double>() < 0)
+      throw InputError(where + ": field '" + f + "' must be a non-negative number (USD per MTok)");
+    *rate_field(r, f) = j[f].get<double>();
+  }
+  return r;
+}
+
+nlohmann::json rates_to_json(const Rates& r) {
+  nlohmann::json j = nlohmann::json::object();
+  Rates copy = r;
+  for (const char* f : kRateFields)
+    if (auto* v = rate_field(copy, f); v->has_value()) j[f] = **v;
+  return j;
+}
+
+bool valid_date(const std::string& d) {
+  return d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+         std::all_of(d.begin(), d.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
+}
+
+}  // namespace
+
+PriceEntry price_entry_from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": a price entry must be a JSON object");
+  PriceEntry e;
+  auto str = [&](const char* f, bool required) -> std::string {
+    if (!j.contains(f)) {
+      if (required) throw InputError(where + ": missing field '" + f + "'");
+      return "";
+    }
+    if (!j[f].is_string()) throw InputError(where + ": field '" + f + "' must be a string");
+    return j[f].get<std::string>();
+  };
+  e.model = str("model", true);
+  std::string at = where + " (model " + e.model + ")";
+  e.provider = str("provider", false);
+  e.source = str("source", false);
+  e.effective_from = str("effective_from", true);
+  if (!valid_date(e.effective_from)) throw InputError(at + ": field 'effective_from' must be YYYY-MM-DD");
+  if (j.contains("aliases")) {
+    if (!j["aliases"].is_array()) throw InputError(at + ": field 'aliases' must be an array of strings");
+    for (const auto& a : j["aliases"]) {
+      if (!a.is_string()) throw InputError(at + ": field 'aliases' must be an array of strings");
+      e.aliases.push_back(a.get<std::string>());
+    }
+  }
+  e.base = rates_from_json(j, at);
+  if (!e.base.input || !e.base.output) throw InputError(at + ": fields 'input' and 'output' are required");
+  if (j.contains("tiers")) {
+    if (!j["tiers"].is_array()) throw InputError(at + ": field 'tiers' must be an array");
+    for (const auto& t : j["tiers"]) {
+      if (!t.is_object() || !t.contains("above_input_tokens") || !t["above_input_tokens"].is_number_integer())
+        throw InputError(at + ": each tier needs an integer 'above_input_tokens'");
+      e.tiers.push_back({t["above_input_tokens"].get<int64_t>(), rates_from_json(t, at + " tier")});
+    }
+    std::sort(e.tiers.begin(), e.tiers.end(),
+              [](const Tier& a, const Tier& b) { return a.above_input_tokens < b.above_input_tokens; });
+  }
+  for (ServiceTier st : {ServiceTier::kBatch, ServiceTier::kFlex, ServiceTier::kPriority}) {
+    std::string key = to_string(st);
+    if (!j.contains(key)) continue;
+    if (!j[key].is_object()) throw InputError(at + ": field '" + key + "' must be an object of rates");
+    e.service[st] = rates_from_json(j[key], at + " " + key);
+  }
+  for (auto [field, dest] : {std::pair{"per_request_fee", &e.per_request_fee}, std::pair{"per_search_fee", &e.per_search_fee}}) {
+    if (!j.contains(field)) continue;
+    if (!j[field].is_number() || j[field].get<double>() < 0)
+      throw InputError(at + ": field '" + field + "' must be a non-negative number (USD)");
+    *dest = j[field].get<double>();
+  }
+  return e;
+}
+
+nlohmann::json to_json(const PriceEntry& e) {
+  nlohmann::json j = rates_to_json(e.base);
+  j["model"] = e.model;
+  if (!e.provider.empty()) j["provider"] = e.provider;
+  if (!e.aliases.empty()) j["aliases"] = e.aliases;
+  j["effective_from"] = e.effective_from;
+  if (!e.source.empty()) j["source"] = e.source;
+  if (!e.tiers.empty()) {
+    j["tiers"] = nlohmann::json::array();
+    for (const auto& t : e.tiers) {
+      auto tj = rates_to_json(t.rates);
+      tj["above_input_tokens"] = t.above_input_tokens;
+      j["tiers"].push_back(tj);
+    }
+  }
+  for (const auto& [st, r] : e.service) j[to_string(st)] = rates_to_json(r);
+  if (e.per_request_fee) j["per_request_fee"] = e.per_request_fee;
+  if (e.per_search_fee) j["per_search_fee"] = e.per_search_fee;
+  return j;
+}
+
+}  // namespace reckon

@@ -1,0 +1,49 @@
+#pragma once
+// A model's prices as in force from a date. Rates are USD per million tokens.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/usage.h"
+
+namespace reckon {
+
+// One set of per-MTok rates. Unset fields fall back (see cost.h): cached input,
+// cache writes -> input; 1h cache write -> 5m cache write; reasoning -> output.
+struct Rates {
+  std::optional<double> input, cached_input, cache_write_5m, cache_write_1h, output, reasoning;
+};
+
+// Long-context tier: when a request's prompt exceeds `above_input_tokens`, these rates
+// apply to the *whole* request.
+struct Tier {
+  int64_t above_input_tokens = 0;
+  Rates rates;
+};
+
+struct PriceEntry {
+  std::string model;                 // canonical name, e.g. "gpt-5.2", "gemini/gemini-3-flash-preview"
+  std::string provider;              // openai, anthropic, gemini, ...
+  std::vector<std::string> aliases;  // other names the same prices answer to
+  std::string effective_from;        // YYYY-MM-DD
+  std::string source;                // where the numbers come from, with its date
+  Rates base;
+  std::vector<Tier> tiers;           // sorted by threshold
+  std::map<ServiceTier, Rates> service;  // batch / flex / priority rates
+  double per_request_fee = 0;        // USD per request
+  double per_search_fee = 0;         // USD per billed search
+
+  // "model@effective_from": stored with every priced request, so re-pricing is a join.
+  std::string id() const { return model + "@" + effective_from; }
+  // Listed price as the price-reversal literature uses it: input + output per MTok.
+  double listed_price() const { return base.input.value_or(0) + base.output.value_or(0); }
+};
+
+// reckon's JSON form of an entry (data/prices.json). Throws InputError naming `where` and the field.
+PriceEntry price_entry_from_json(const nlohmann::json& j, const std::string& where);
+nlohmann::json to_json(const PriceEntry& e);
+
+}  // namespace reckon

@@ -1,0 +1,323 @@
+#include "results/import.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/csv.h"
+#include "common/error.h"
+#include "common/sha256.h"
+#include "common/text.h"
+
+namespace fs = std::filesystem;
+
+namespace reckon {
+
+const std::vector<std::string>& import_columns() {
+  static const std::vector<std::string> cols = {
+      "model", "task", "item_id",  // required
+      "repeat", "input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens",
+      "reasoning_tokens", "score", "latency_ms", "ttft_ms", "finish_reason", "provider_cost_usd", "prompt", "response",
+      "prediction", "reference", "status", "error", "service_tier", "created_at"};
+  return cols;
+}
+
+namespace {
+
+// One input row, whatever the file format: field -> text (nullopt when absent or null).
+using FieldGetter = std::function<std::optional<std::string>(const std::string&)>;
+
+class RowImporter {
+ public:
+  RowImporter(Store& store, const ImportOptions& opts, std::string run_id)
+      : store_(store), opts_(opts), run_id_(std::move(run_id)), catalog_(store.catalog()) {}
+
+  ImportResult& result() { return result_; }
+
+  // `where` is "file:line". Throws InputError naming the field.
+  void add(const FieldGetter& raw, const std::string& where, const std::optional<std::string>& raw_usage = {}) {
+    auto get = [&](const std::string& col) -> std::optional<std::string> {
+      auto it = opts_.rename.find(col);
+      auto v = raw(it == opts_.rename.end() ? col : it->second);
+      if (v && trim(*v).empty()) return std::nullopt;
+      return v;
+    };
+    auto required = [&](const std::string& col) {
+      auto v = get(col);
+      if (!v) throw InputError(where + ": missing required field '" + col + "'");
+      return trim(*v);
+    };
+    auto count = [&](const std::string& col) -> std::optional<int64_t> {
+      auto v = get(col);
+      if (!v) return std::nullopt;
+      auto n = parse_int(*v);
+      if (!n || *n < 0)
+        throw InputError(where + ": field '" + col + "' must be a non-negative integer, got '" + *v + "'");
+      return n;
+    };
+    auto number = [&](const std::string& col) -> std::optional<double> {
+      auto v = get(col);
+      if (!v) return std::nullopt;
+      auto d = parse_double(*v);
+      if (!d) throw InputError(where + ": field '" + col + "' must be a number, got '" + *v + "'");
+      return d;
+    };
+
+    RequestRecord r;
+    r.run_id = run_id_;
+    r.model = required("model");
+    r.task = required("task");
+    r.item_id = required("item_id");
+    r.repeat = count("repeat").value_or(0);
+    r.created_at = get("created_at").value_or(now_utc_iso());
+    if (r.created_at.size() < 10) throw InputError(where + ": field 'created_at' must be an ISO 8601 date or time");
+    if (auto st = get("status")) {
+      std::string s = to_lower(trim(*st));
+      if (s != "ok" && s != "error") throw InputError(where + ": field 'status' must be 'ok' or 'error', got '" + *st + "'");
+      r.ok = s == "ok";
+    }
+    r.error = get("error");
+
+    Usage& u = r.usage;
+    auto in = count("input_tokens"), out = count("output_tokens");
+    u.usage_complete = in.has_value() && out.has_value();
+    u.input_tokens = in.value_or(0);
+    u.output_tokens = out.value_or(0);
+    u.cache_read_tokens = count("cache_read_tokens").value_or(0);
+    u.cache_write_5m_tokens = count("cache_write_tokens").value_or(0);
+    u.cache_write_1h_tokens = count("cache_write_1h_tokens").value_or(0);
+    u.reasoning_tokens = count("reasoning_tokens");
+    u.provider_cost_usd = number("provider_cost_usd");
+    if (auto tier = get("service_tier")) {
+      auto t = parse_service_tier(*tier);
+      if (!t) throw InputError(where + ": field 'service_tier' must be standard, batch, flex or priority");
+      u.service_tier = *t;
+    }
+    if (u.reasoning_tokens && *u.reasoning_tokens > u.output_tokens && u.usage_complete)
+      throw InputError(where + ": field 'reasoning_tokens' (" + std::to_string(*u.reasoning_tokens) +
+                       ") exceeds 'output_tokens' (" + std::to_string(u.output_tokens) + ")");
+
+    r.score = number("score");
+    r.latency_ms = number("latency_ms");
+    r.ttft_ms = number("ttft_ms");
+    r.finish_reason = get("finish_reason");
+    r.prompt = get("prompt");
+    r.response = get("response");
+    r.prediction = get("prediction");
+    r.reference = get("reference");
+    r.raw_usage = raw_usage;
+
+    const PriceEntry* price = catalog_.find(r.model, r.created_at.substr(0, 10));
+    if (!price && !opts_.allow_unpriced)
+      throw InputError(where + ": no price for model '" + r.model + "' (field 'model') in force on " +
+                       r.created_at.substr(0, 10) +
+                       "; add one with `reckon price import`, or pass --allow-unpriced to store its cost as unknown");
+    if (price) {
+      try {
+        r.cost = cost(u, *price);
+      } catch (const InputError& e) {
+        throw InputError(where + ": " + e.what());
+      }
+      if (used_prices_.insert(price->id()).second) store_.upsert_price(*price);
+    }
+
+    r.fingerprint = sha256_hex(run_id_ + '\n' + r.model + '\n' + r.task + '\n' + r.item_id + '\n' +
+                               std::to_string(r.repeat));
+    if (seen_models_.insert(r.model).second) store_.upsert_model(r.model, price ? price->provider : "");
+    if (seen_tasks_.insert(r.task).second) store_.upsert_task(r.task);
+    store_.upsert_item(r.task, r.item_id, r.prompt, r.reference);
+    ++result_.rows;
+    if (store_.insert_request(r)) {
+      ++result_.inserted;
+    } else {
+      ++result_.duplicates;
+    }
+  }
+
+ private:
+  Store& store_;
+  const ImportOptions& opts_;
+  std::string run_id_;
+  PriceCatalog catalog_;
+  ImportResult result_;
+  std::set<std::string> used_prices_, seen_models_, seen_tasks_;
+};
+
+std::string json_field_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+void import_csv(RowImporter& imp, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open");
+  CsvReader reader(in);
+  std::vector<std::string> header;
+  std::map<std::string, size_t> index;
+  try {
+    auto h = reader.next();
+    if (!h) throw InputError(path + ": empty file (expected a header line)");
+    header = h->fields;
+    if (!header.empty() && starts_with(header[0], "\xEF\xBB\xBF")) header[0] = header[0].substr(3);
+    for (size_t i = 0; i < header.size(); ++i) index[trim(header[i])] = i;
+    while (auto rec = reader.next()) {
+      if (rec->fields.size() == 1 && trim(rec->fields[0]).empty()) continue;  // blank line
+      std::string where = path + ":" + std::to_string(rec->line);
+      if (rec->fields.size() != header.size())
+        throw InputError(where + ": " + std::to_string(rec->fields.size()) + " fields, but the header has " +
+                         std::to_string(header.size()));
+      imp.add(
+          [&](const std::string& col) -> std::optional<std::string> {
+            auto it = index.find(col);
+            if (it == index.end()) return std::nullopt;
+            return rec->fields[it->second];
+          },
+          where);
+    }
+  } catch (const InputError& e) {
+    std::string msg = e.what();
+    if (!starts_with(msg, path)) msg = path + ": " + msg;  // CSV syntax errors name only the line
+    throw InputError(msg);
+  }
+}
+
+void import_jsonl(RowImporter& imp, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open");
+  std::string line;
+  size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (trim(line).empty()) continue;
+    std::string where = path + ":" + std::to_string(lineno);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InputError(where + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object()) throw InputError(where + ": each line must be a JSON object");
+    imp.add(
+        [&](const std::string& col) -> std::optional<std::string> {
+          auto it = j.find(col);
+          if (it == j.end() || it->is_null()) return std::nullopt;
+          if (it->is_object() || it->is_array()) throw InputError(where + ": field '" + col + "' must be a scalar");
+          return json_field_text(*it);
+        },
+        where);
+  }
+}
+
+// The price-reversal paper's logs: {model_name, dataset_name, [run_index], records: [{index, prompt,
+// raw_output, prompt_tokens, completion_tokens, thinking_tokens, score, prediction, ground_truth}]}.
+void import_price_reversal(RowImporter& imp, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path + ": not valid JSON (" + e.what() + ")");
+  }
+  for (const char* f : {"model_name", "dataset_name"})
+    if (!j.is_object() || !j.contains(f) || !j[f].is_string())
+      throw InputError(path + ": missing string field '" + f + "' (expected a price-reversal log)");
+  if (!j.contains("records") || !j["records"].is_array()) throw InputError(path + ": missing array field 'records'");
+  std::string model = j["model_name"].get<std::string>(), task = j["dataset_name"].get<std::string>();
+  std::optional<std::string> repeat;
+  if (j.contains("run_index") && !j["run_index"].is_null()) repeat = json_field_text(j["run_index"]);
+  static const std::map<std::string, std::string> kFields = {
+      {"item_id", "index"},        {"input_tokens", "prompt_tokens"}, {"output_tokens", "completion_tokens"},
+      {"reasoning_tokens", "thinking_tokens"}, {"response", "raw_output"}, {"reference", "ground_truth"},
+      {"prompt", "prompt"},        {"score", "score"},                {"prediction", "prediction"}};
+  size_t i = 0;
+  for (const auto& rec : j["records"]) {
+    std::string where = path + ": records[" + std::to_string(i++) + "]";
+    if (!rec.is_object()) throw InputError(where + ": each record must be an object");
+    nlohmann::json usage = nlohmann::json::object();
+    for (const char* k : {"prompt_tokens", "completion_tokens", "thinking_tokens", "cost"})
+      if (rec.contains(k)) usage[k] = rec[k];
+    imp.add(
+        [&](const std::string& col) -> std::optional<std::string> {
+          if (col == "model") return model;
+          if (col == "task") return task;
+          if (col == "repeat") return repeat;
+          auto f = kFields.find(col);
+          if (f == kFields.end()) return std::nullopt;
+          auto it = rec.find(f->second);
+          if (it == rec.end() || it->is_null()) return std::nullopt;
+          if (it->is_object() || it->is_array()) throw InputError(where + ": field '" + f->second + "' must be a scalar");
+          return json_field_text(*it);
+        },
+        where, usage.dump());
+  }
+}
+
+std::vector<std::string> expand(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      std::vector<std::string> inner;
+      for (const auto& e : fs::directory_iterator(p))
+        if (e.is_regular_file() && e.path().extension() == ".json") inner.push_back(e.path().string());
+      if (inner.empty()) throw InputError(p + ": folder holds no .json logs");
+      std::sort(inner.begin(), inner.end());
+      files.insert(files.end(), inner.begin(), inner.end());
+    } else if (!fs::exists(p)) {
+      throw InputError(p + ": no such file");
+    } else {
+      files.push_back(p);
+    }
+  }
+  return files;
+}
+
+std::string format_of(const std::string& path, const std::string& requested) {
+  if (requested != "auto") return requested;
+  std::string lower = to_lower(path);
+  if (ends_with(lower, ".csv")) return "csv";
+  if (ends_with(lower, ".jsonl") || ends_with(lower, ".ndjson")) return "jsonl";
+  if (ends_with(lower, ".json")) return "price-reversal";
+  throw InputError(path + ": cannot tell the format from the extension; pass --format csv|jsonl|price-reversal");
+}
+
+}  // namespace
+
+ImportResult import_files(Store& store, const std::vector<std::string>& paths, const ImportOptions& opts) {
+  static const std::set<std::string> kFormats{"auto", "csv", "jsonl", "price-reversal"};
+  if (!kFormats.count(opts.format)) throw InputError("unknown import format '" + opts.format + "'");
+  for (const auto& [col, _] : opts.rename)
+    if (std::find(import_columns().begin(), import_columns().end(), col) == import_columns().end())
+      throw InputError("--map names unknown column '" + col + "'");
+  std::vector<std::string> files = expand(paths);
+  if (files.empty()) throw InputError("nothing to import");
+
+  std::string run_id = opts.run_id;
+  if (run_id.empty()) {
+    std::string digest;
+    for (const auto& f : files) digest += sha256_file_hex(f);
+    run_id = "import-" + sha256_hex(digest).substr(0, 12);
+  }
+  Transaction tx(store.db());
+  store.add_run(run_id, "import", files.size() == 1 ? files[0] : files[0] + " (+" + std::to_string(files.size() - 1) + ")");
+  RowImporter imp(store, opts, run_id);
+  for (const auto& f : files) {
+    std::string fmt = format_of(f, opts.format);
+    if (fmt == "csv") {
+      import_csv(imp, f);
+    } else if (fmt == "jsonl") {
+      import_jsonl(imp, f);
+    } else {
+      import_price_reversal(imp, f);
+    }
+  }
+  store.finish_run(run_id);
+  tx.commit();
+  imp.result().run_id = run_id;
+  return imp.result();
+}
+
+}  // namespace reckon

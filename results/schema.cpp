@@ -1,0 +1,94 @@
+#include "results/schema.h"
+
+namespace reckon {
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> m = {
+      // 0 -> 1: the core tables and the stable views (their column names are a contract).
+      R"sql(
+CREATE TABLE campaigns(
+  name TEXT PRIMARY KEY, spec TEXT, created_at TEXT);
+CREATE TABLE runs(
+  id TEXT PRIMARY KEY, campaign TEXT, kind TEXT NOT NULL, source TEXT,
+  started_at TEXT, finished_at TEXT, reckon_version TEXT, params TEXT);
+CREATE TABLE models(
+  name TEXT PRIMARY KEY, provider TEXT, api_model TEXT, params TEXT);
+CREATE TABLE tasks(
+  name TEXT PRIMARY KEY, spec TEXT);
+CREATE TABLE items(
+  task TEXT NOT NULL, item_id TEXT NOT NULL, prompt TEXT, reference TEXT, metadata TEXT,
+  PRIMARY KEY(task, item_id));
+CREATE TABLE prices(
+  id TEXT PRIMARY KEY, model TEXT NOT NULL, provider TEXT, effective_from TEXT NOT NULL,
+  listed_price REAL, source TEXT, entry TEXT NOT NULL);
+CREATE TABLE requests(
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL, model TEXT NOT NULL, task TEXT NOT NULL, item_id TEXT NOT NULL,
+  repeat INTEGER NOT NULL DEFAULT 0, step TEXT,
+  status TEXT NOT NULL CHECK(status IN ('ok','error')),
+  attempts INTEGER NOT NULL DEFAULT 1, http_status INTEGER, error_class TEXT, error TEXT,
+  created_at TEXT, latency_ms REAL, ttft_ms REAL,
+  input_tokens INTEGER, cache_read_tokens INTEGER, cache_write_5m_tokens INTEGER,
+  cache_write_1h_tokens INTEGER, output_tokens INTEGER, reasoning_tokens INTEGER,
+  search_requests INTEGER, usage_complete INTEGER NOT NULL, service_tier TEXT,
+  cost_usd REAL, cost_input_usd REAL, cost_cache_read_usd REAL, cost_cache_write_usd REAL,
+  cost_output_usd REAL, cost_reasoning_usd REAL, cost_fees_usd REAL, provider_cost_usd REAL,
+  price_entry_id TEXT, finish_reason TEXT, prompt TEXT, response TEXT, raw_usage TEXT);
+CREATE INDEX requests_by_cell ON requests(run_id, model, task, item_id);
+CREATE TABLE scores(
+  request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, value REAL, prediction TEXT, reference TEXT,
+  is_primary INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY(request_id, name));
+CREATE TABLE selections(
+  id TEXT PRIMARY KEY, task TEXT NOT NULL, method TEXT NOT NULL, params TEXT, created_at TEXT);
+CREATE TABLE selection_items(
+  selection_id TEXT NOT NULL REFERENCES selections(id) ON DELETE CASCADE,
+  item_id TEXT NOT NULL, weight REAL NOT NULL, PRIMARY KEY(selection_id, item_id));
+CREATE TABLE item_features(
+  task TEXT NOT NULL, item_id TEXT NOT NULL, feature_set TEXT NOT NULL, annotator TEXT,
+  vector TEXT NOT NULL, cost_usd REAL, PRIMARY KEY(task, item_id, feature_set));
+CREATE TABLE routers(
+  name TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT, model BLOB, created_at TEXT);
+CREATE TABLE sweeps(
+  id TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at TEXT);
+
+CREATE VIEW v_requests AS
+SELECT r.run_id, ru.campaign, r.model, r.task, r.item_id, r.repeat, r.status, r.attempts,
+       r.http_status, r.error, r.input_tokens, r.cache_read_tokens,
+       r.cache_write_5m_tokens + r.cache_write_1h_tokens AS cache_write_tokens,
+       r.output_tokens, r.reasoning_tokens, r.usage_complete, r.cost_usd, r.provider_cost_usd,
+       r.latency_ms, r.ttft_ms, r.finish_reason, s.value AS score
+FROM requests r
+LEFT JOIN runs ru ON ru.id = r.run_id
+LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1;
+
+CREATE VIEW v_model_task AS
+SELECT run_id, model, task,
+       COUNT(*) AS n,
+       AVG(score) AS accuracy,
+       SUM(cost_usd) AS cost_usd,
+       SUM(input_tokens) AS input_tokens,
+       SUM(output_tokens) AS output_tokens,
+       SUM(reasoning_tokens) AS reasoning_tokens,
+       AVG(latency_ms) AS mean_latency_ms
+FROM v_requests WHERE status = 'ok'
+GROUP BY run_id, model, task;
+
+CREATE VIEW v_costs AS
+SELECT r.run_id, r.model, r.task, substr(r.created_at, 1, 10) AS day,
+       COUNT(*) AS requests,
+       SUM(r.cost_input_usd) AS input_usd, SUM(r.cost_cache_read_usd) AS cache_read_usd,
+       SUM(r.cost_cache_write_usd) AS cache_write_usd, SUM(r.cost_output_usd) AS output_usd,
+       SUM(r.cost_reasoning_usd) AS reasoning_usd, SUM(r.cost_fees_usd) AS fees_usd,
+       SUM(r.cost_usd) AS cost_usd, SUM(r.provider_cost_usd) AS provider_cost_usd,
+       SUM(CASE WHEN r.cost_usd IS NULL THEN 1 ELSE 0 END) AS unknown_cost_requests
+FROM requests r WHERE r.status = 'ok'
+GROUP BY r.run_id, r.model, r.task, day;
+)sql",
+  };
+  return m;
+}
+
+}  // namespace reckon

@@ -1,0 +1,125 @@
+#include "results/sqlite.h"
+
+#include <stdexcept>
+
+#include "common/error.h"
+
+namespace reckon {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  std::string msg = what + ": " + sqlite3_errmsg(db);
+  int code = sqlite3_extended_errcode(db);
+  if (code == SQLITE_FULL) msg += " (disk full: the database is left as it was before this transaction)";
+  throw InputError(msg);
+}
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, const std::string& sql) : db_(db) {
+  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+    fail(db, "SQL error in '" + sql.substr(0, 80) + "'");
+}
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+
+Statement& Statement::bind(int i, const std::string& v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind(int i, const char* v) { return bind(i, std::string(v)); }
+Statement& Statement::bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(db_, "database error");
+}
+void Statement::run() {
+  while (step()) {
+  }
+}
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+double Statement::real(int col) const { return sqlite3_column_double(stmt_, col); }
+std::string Statement::text(int col) const {
+  auto* p = sqlite3_column_text(stmt_, col);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+}
+std::optional<int64_t> Statement::opt_int64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return int64(col);
+}
+std::optional<double> Statement::opt_real(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return real(col);
+}
+int Statement::columns() const { return sqlite3_column_count(stmt_); }
+std::string Statement::column_name(int col) const { return sqlite3_column_name(stmt_, col); }
+
+Database::Database(const std::string& path, bool read_only) : path_(path) {
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    std::string msg = path + ": cannot open database (" + (db_ ? sqlite3_errmsg(db_) : "out of memory") + ")";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  // Readers and the writer share the file (WAL); wait rather than fail on a brief lock.
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    user_version();  // reading the header proves the file is a database
+  } catch (const InputError&) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(path + ": not a reckon database (not SQLite, or damaged)");
+  }
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    std::string full = path_ + ": " + msg;
+    if (sqlite3_extended_errcode(db_) == SQLITE_FULL) full += " (disk full)";
+    throw InputError(full);
+  }
+}
+
+int64_t Database::user_version() {
+  Statement s(db_, "PRAGMA user_version");
+  s.step();
+  return s.int64(0);
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace reckon

@@ -1,0 +1,82 @@
+#pragma once
+// Thin RAII over the SQLite C API: a connection, prepared statements, transactions.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace reckon {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement(Statement&& o) noexcept;
+
+  // Binding is 1-based, as in SQLite.
+  Statement& bind(int i, const std::string& v);
+  Statement& bind(int i, const char* v);
+  Statement& bind(int i, int64_t v);
+  Statement& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
+  Statement& bind(int i, double v);
+  Statement& bind_null(int i);
+  template <class T>
+  Statement& bind(int i, const std::optional<T>& v) {
+    return v ? bind(i, *v) : bind_null(i);
+  }
+
+  bool step();  // true while a row is available; throws on error
+  void run();   // step to completion
+  void reset();
+
+  bool is_null(int col) const;
+  int64_t int64(int col) const;
+  double real(int col) const;
+  std::string text(int col) const;
+  std::optional<int64_t> opt_int64(int col) const;
+  std::optional<double> opt_real(int col) const;
+  int columns() const;
+  std::string column_name(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Database {
+ public:
+  // Opens (read-only, or read-write creating the file). Throws InputError naming the path.
+  Database(const std::string& path, bool read_only);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  sqlite3* handle() const { return db_; }
+  const std::string& path() const { return path_; }
+  void exec(const std::string& sql);
+  Statement prepare(const std::string& sql) { return Statement(db_, sql); }
+  int64_t user_version();
+  int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  int changes() const { return sqlite3_changes(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK unless commit() was called.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace reckon

@@ -1,0 +1,163 @@
+#include "results/store.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/text.h"
+#include "results/schema.h"
+
+namespace reckon {
+
+Store::Store(const std::string& path, Mode mode) {
+  bool read_only = mode == Mode::kReadOnly;
+  if (read_only && !std::filesystem::exists(path)) throw InputError(path + ": no such database");
+  db_ = std::make_unique<Database>(path, read_only);
+  int64_t version = db_->user_version();
+  if (version > schema_version())
+    throw InputError(path + ": written by a newer reckon (schema version " + std::to_string(version) +
+                     "; this reckon knows up to " + std::to_string(schema_version()) + "). Upgrade reckon to read it.");
+  if (read_only) {
+    if (version < schema_version())
+      throw InputError(path + ": schema version " + std::to_string(version) +
+                       " is older than this reckon's; open it once for writing (e.g. `reckon import`) to migrate");
+    return;
+  }
+  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  for (int64_t v = version; v < schema_version(); ++v) {
+    Transaction tx(*db_);
+    db_->exec(migrations()[static_cast<size_t>(v)]);
+    db_->exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+void Store::add_run(const std::string& id, const std::string& kind, const std::string& source,
+                    const std::optional<std::string>& campaign) {
+  db_->prepare(
+         "INSERT INTO runs(id, campaign, kind, source, started_at, reckon_version) VALUES(?,?,?,?,?,?) "
+         "ON CONFLICT(id) DO NOTHING")
+      .bind(1, id)
+      .bind(2, campaign)
+      .bind(3, kind)
+      .bind(4, source)
+      .bind(5, now_utc_iso())
+      .bind(6, std::string(RECKON_VERSION))
+      .run();
+}
+
+void Store::finish_run(const std::string& id) {
+  db_->prepare("UPDATE runs SET finished_at = ? WHERE id = ?").bind(1, now_utc_iso()).bind(2, id).run();
+}
+
+void Store::upsert_model(const std::string& name, const std::string& provider) {
+  db_->prepare("INSERT INTO models(name, provider) VALUES(?, ?) ON CONFLICT(name) DO NOTHING")
+      .bind(1, name)
+      .bind(2, provider)
+      .run();
+}
+
+void Store::upsert_task(const std::string& name) {
+  db_->prepare("INSERT INTO tasks(name) VALUES(?) ON CONFLICT(name) DO NOTHING").bind(1, name).run();
+}
+
+void Store::upsert_item(const std::string& task, const std::string& item_id, const std::optional<std::string>& prompt,
+                        const std::optional<std::string>& reference) {
+  db_->prepare(
+         "INSERT INTO items(task, item_id, prompt, reference) VALUES(?,?,?,?) ON CONFLICT(task, item_id) DO UPDATE "
+         "SET prompt = COALESCE(items.prompt, excluded.prompt), reference = COALESCE(items.reference, excluded.reference)")
+      .bind(1, task)
+      .bind(2, item_id)
+      .bind(3, prompt)
+      .bind(4, reference)
+      .run();
+}
+
+void Store::upsert_price(const PriceEntry& e) {
+  db_->prepare(
+         "INSERT INTO prices(id, model, provider, effective_from, listed_price, source, entry) VALUES(?,?,?,?,?,?,?) "
+         "ON CONFLICT(id) DO UPDATE SET provider=excluded.provider, listed_price=excluded.listed_price, "
+         "source=excluded.source, entry=excluded.entry")
+      .bind(1, e.id())
+      .bind(2, e.model)
+      .bind(3, e.provider)
+      .bind(4, e.effective_from)
+      .bind(5, e.listed_price())
+      .bind(6, e.source)
+      .bind(7, to_json(e).dump())
+      .run();
+}
+
+bool Store::insert_request(const RequestRecord& r) {
+  if (!insert_request_) {
+    insert_request_ = std::make_unique<Statement>(db_->handle(), R"sql(
+INSERT INTO requests(fingerprint, run_id, model, task, item_id, repeat, step, status, attempts, http_status,
+  error_class, error, created_at, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_5m_tokens,
+  cache_write_1h_tokens, output_tokens, reasoning_tokens, search_requests, usage_complete, service_tier,
+  cost_usd, cost_input_usd, cost_cache_read_usd, cost_cache_write_usd, cost_output_usd, cost_reasoning_usd,
+  cost_fees_usd, provider_cost_usd, price_entry_id, finish_reason, prompt, response, raw_usage)
+VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(fingerprint) DO NOTHING)sql");
+    insert_score_ = std::make_unique<Statement>(
+        db_->handle(),
+        "INSERT INTO scores(request_id, name, value, prediction, reference, is_primary) VALUES(?,?,?,?,?,1)");
+  }
+  Statement& s = *insert_request_;
+  s.reset();
+  const Usage& u = r.usage;
+  const bool priced = r.cost.total_usd.has_value();
+  auto part = [&](double v) { return priced ? std::optional<double>(v) : std::nullopt; };
+  int i = 1;
+  auto put = [&](const auto& v) { s.bind(i++, v); };
+  auto null = [&] { s.bind_null(i++); };
+  put(r.fingerprint), put(r.run_id), put(r.model), put(r.task), put(r.item_id);
+  put(r.repeat), put(r.step), put(std::string(r.ok ? "ok" : "error")), put(r.attempts);
+  put(r.http_status), put(r.error_class), put(r.error), put(r.created_at), put(r.latency_ms), put(r.ttft_ms);
+  if (u.usage_complete) {
+    put(u.input_tokens), put(u.cache_read_tokens), put(u.cache_write_5m_tokens), put(u.cache_write_1h_tokens);
+    put(u.output_tokens), put(u.reasoning_tokens), put(u.search_requests);
+  } else {
+    for (int k = 0; k < 7; ++k) null();
+  }
+  put(static_cast<int64_t>(u.usage_complete)), put(to_string(u.service_tier));
+  put(r.cost.total_usd), put(part(r.cost.input_usd)), put(part(r.cost.cache_read_usd));
+  put(part(r.cost.cache_write_usd)), put(part(r.cost.output_usd)), put(part(r.cost.reasoning_usd));
+  put(part(r.cost.fees_usd)), put(u.provider_cost_usd);
+  put(r.cost.price_entry_id.empty() ? std::nullopt : std::optional<std::string>(r.cost.price_entry_id));
+  put(r.finish_reason), put(r.prompt), put(r.response), put(r.raw_usage);
+  s.run();
+  if (db_->changes() == 0) return false;
+  if (r.score || r.prediction) {
+    insert_score_->reset();
+    insert_score_->bind(1, db_->last_insert_rowid())
+        .bind(2, r.scorer)
+        .bind(3, r.score)
+        .bind(4, r.prediction)
+        .bind(5, r.reference)
+        .run();
+  }
+  return true;
+}
+
+PriceCatalog Store::stored_prices() {
+  PriceCatalog c;
+  auto s = db_->prepare("SELECT id, entry FROM prices ORDER BY id");
+  while (s.step()) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(s.text(1));
+    } catch (const nlohmann::json::parse_error&) {
+      throw InputError(path() + ": prices row '" + s.text(0) + "' holds invalid JSON");
+    }
+    c.add(price_entry_from_json(j, path() + ": prices row '" + s.text(0) + "'"));
+  }
+  return c;
+}
+
+PriceCatalog Store::catalog() {
+  PriceCatalog c = PriceCatalog::builtin();
+  c.add_all(stored_prices());
+  return c;
+}
+
+}  // namespace reckon

@@ -1,0 +1,93 @@
+#include "results/store.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "results/schema.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+std::vector<std::string> view_columns(Store& s, const std::string& view) {
+  auto st = s.db().prepare("SELECT name FROM pragma_table_info(?)");
+  st.bind(1, view);
+  std::vector<std::string> cols;
+  while (st.step()) cols.push_back(st.text(0));
+  return cols;
+}
+
+}  // namespace
+
+TEST_CASE("a new store is in WAL mode at the current schema version", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  CHECK(s.db().user_version() == schema_version());
+  auto mode = s.db().prepare("PRAGMA journal_mode");
+  mode.step();
+  CHECK(mode.text(0) == "wal");
+}
+
+TEST_CASE("the stable views keep their column names", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  CHECK(view_columns(s, "v_requests") ==
+        std::vector<std::string>{"run_id", "campaign", "model", "task", "item_id", "repeat", "status", "attempts",
+                                 "http_status", "error", "input_tokens", "cache_read_tokens", "cache_write_tokens",
+                                 "output_tokens", "reasoning_tokens", "usage_complete", "cost_usd", "provider_cost_usd",
+                                 "latency_ms", "ttft_ms", "finish_reason", "score"});
+  CHECK(view_columns(s, "v_model_task") ==
+        std::vector<std::string>{"run_id", "model", "task", "n", "accuracy", "cost_usd", "input_tokens", "output_tokens",
+                                 "reasoning_tokens", "mean_latency_ms"});
+  CHECK_FALSE(view_columns(s, "v_costs").empty());
+}
+
+TEST_CASE("a store written by a newer reckon is refused with a clear message", "[store]") {
+  test::TempDir tmp;
+  std::string path = tmp.file("future.db");
+  {
+    Store s(path, Store::Mode::kReadWrite);
+    s.db().exec("PRAGMA user_version = 999");
+  }
+  CHECK_THROWS_WITH(Store(path, Store::Mode::kReadWrite),
+                    Catch::Contains("newer reckon") && Catch::Contains("999"));
+  CHECK_THROWS_WITH(Store(path, Store::Mode::kReadOnly), Catch::Contains("newer reckon"));
+}
+
+TEST_CASE("an empty file is migrated forward and a non-database file is refused", "[store]") {
+  test::TempDir tmp;
+  std::string empty = tmp.write("empty.db", "");
+  CHECK(Store(empty, Store::Mode::kReadWrite).db().user_version() == schema_version());
+  std::string junk = tmp.write("junk.db", std::string(4096, 'x'));
+  CHECK_THROWS_WITH(Store(junk, Store::Mode::kReadWrite), Catch::Contains("not a reckon database"));
+  CHECK_THROWS_WITH(Store(tmp.file("missing.db"), Store::Mode::kReadOnly), Catch::Contains("no such database"));
+}
+
+TEST_CASE("a request is stored once per fingerprint, with unknown usage as NULL", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  s.add_run("run1", "test", "unit");
+  RequestRecord r;
+  r.fingerprint = "fp1";
+  r.run_id = "run1";
+  r.model = "m";
+  r.task = "t";
+  r.item_id = "1";
+  r.created_at = "2026-11-28T00:00:00Z";
+  r.usage.usage_complete = false;
+  r.ok = false;
+  r.error = "stream cut";
+  r.attempts = 3;
+  CHECK(s.insert_request(r));
+  CHECK_FALSE(s.insert_request(r));
+  auto q = s.db().prepare("SELECT status, attempts, input_tokens, cost_usd, usage_complete, error FROM v_requests");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "error");
+  CHECK(q.int64(1) == 3);
+  CHECK(q.is_null(2));
+  CHECK(q.is_null(3));
+  CHECK(q.int64(4) == 0);
+  CHECK(q.text(5) == "stream cut");
+  CHECK_FALSE(q.step());
+}

@@ -1,0 +1,91 @@
+#include "results/summary.h"
+
+#include <algorithm>
+
+#include "common/stats.h"
+#include "common/table.h"
+#include "common/text.h"
+
+namespace reckon {
+
+std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id) {
+  auto s = store.db().prepare(R"sql(
+SELECT r.model, r.task,
+       COUNT(*),
+       SUM(r.status = 'error'),
+       SUM(r.status = 'ok' AND s.value IS NOT NULL),
+       TOTAL(CASE WHEN r.status = 'ok' THEN s.value END),
+       TOTAL(r.input_tokens), TOTAL(r.output_tokens), TOTAL(r.reasoning_tokens),
+       SUM(r.status = 'ok' AND r.usage_complete = 1 AND r.reasoning_tokens IS NULL),
+       SUM(r.finish_reason IN ('length', 'max_tokens', 'MAX_TOKENS')),
+       TOTAL(r.cost_usd),
+       SUM(r.status = 'ok' AND r.cost_usd IS NULL),
+       MAX(p.listed_price),
+       SUM(r.status = 'ok' AND s.value IS NOT NULL AND s.value NOT IN (0, 1))
+FROM requests r
+LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1
+LEFT JOIN prices p ON p.id = r.price_entry_id
+WHERE (?1 IS NULL OR r.run_id = ?1) AND r.step IS NULL
+GROUP BY r.model, r.task)sql");
+  s.bind(1, run_id);
+  std::vector<ModelTaskSummary> out;
+  while (s.step()) {
+    ModelTaskSummary m;
+    m.model = s.text(0);
+    m.task = s.text(1);
+    m.requests = s.int64(2);
+    m.errors = s.int64(3);
+    m.scored = s.int64(4);
+    m.correct = s.real(5);
+    m.input_tokens = static_cast<int64_t>(s.real(6));
+    m.output_tokens = static_cast<int64_t>(s.real(7));
+    m.reasoning_tokens = static_cast<int64_t>(s.real(8));
+    m.reasoning_unknown_rows = s.int64(9);
+    m.truncated = s.int64(10);
+    m.cost_usd = s.real(11);
+    m.unknown_cost_rows = s.int64(12);
+    m.listed_price = s.opt_real(13);
+    bool binary = s.int64(14) == 0;
+    if (m.scored > 0) {
+      m.accuracy = m.correct / static_cast<double>(m.scored);
+      if (binary) {
+        auto ci = wilson_interval(m.correct, static_cast<double>(m.scored));
+        m.ci_low = ci.low;
+        m.ci_high = ci.high;
+      }
+    }
+    out.push_back(m);
+  }
+  std::sort(out.begin(), out.end(), [](const ModelTaskSummary& a, const ModelTaskSummary& b) {
+    if (a.task != b.task) return a.task < b.task;
+    double pa = a.listed_price.value_or(1e300), pb = b.listed_price.value_or(1e300);
+    if (pa != pb) return pa < pb;
+    return a.model < b.model;
+  });
+  return out;
+}
+
+std::string render_summary(const std::vector<ModelTaskSummary>& rows) {
+  TextTable t({"task", "model", "n", "err", "accuracy (95% CI)", "input tok", "output tok", "thinking tok",
+               "trunc", "listed $/MTok", "real cost", "$/correct"});
+  for (const auto& m : rows) {
+    std::string acc = "-";
+    if (m.accuracy) {
+      acc = fmt_fixed(*m.accuracy * 100, 1) + "%";
+      if (m.ci_low) acc += " [" + fmt_fixed(*m.ci_low * 100, 1) + ", " + fmt_fixed(*m.ci_high * 100, 1) + "]";
+    }
+    std::string thinking = std::to_string(m.reasoning_tokens);
+    if (m.reasoning_unknown_rows > 0)
+      thinking = m.reasoning_unknown_rows == m.requests - m.errors ? "unknown"
+                                                                   : thinking + " (+" + std::to_string(m.reasoning_unknown_rows) + " unknown)";
+    std::string cost = fmt_usd(m.cost_usd);
+    if (m.unknown_cost_rows > 0) cost += " (+" + std::to_string(m.unknown_cost_rows) + " unknown)";
+    auto per_correct = m.cost_per_correct();
+    t.add({m.task, m.model, std::to_string(m.requests), std::to_string(m.errors), acc, std::to_string(m.input_tokens),
+           std::to_string(m.output_tokens), thinking, std::to_string(m.truncated),
+           m.listed_price ? fmt_fixed(*m.listed_price, 2) : "-", cost, per_correct ? fmt_usd(*per_correct) : "-"});
+  }
+  return t.render(2);
+}
+
+}  // namespace reckon

@@ -1,0 +1,32 @@
+#pragma once
+// Per model x task summary of a store: what `make demo` and `reckon summary` print.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "results/store.h"
+
+namespace reckon {
+
+struct ModelTaskSummary {
+  std::string model, task;
+  int64_t requests = 0, errors = 0, scored = 0;
+  double correct = 0;  // sum of scores
+  std::optional<double> accuracy, ci_low, ci_high;  // Wilson 95% for 0/1 scores
+  int64_t input_tokens = 0, output_tokens = 0;
+  int64_t reasoning_tokens = 0;         // sum over rows where it is known
+  int64_t reasoning_unknown_rows = 0;   // rows whose provider did not say
+  int64_t truncated = 0;                // finish reason length / max_tokens
+  double cost_usd = 0;
+  int64_t unknown_cost_rows = 0;
+  std::optional<double> listed_price;   // input + output per MTok of the price entry used
+  std::optional<double> cost_per_correct() const {
+    return correct > 0 ? std::optional<double>(cost_usd / correct) : std::nullopt;
+  }
+};
+
+// All runs, or one (`run_id`), grouped by model and task, ordered by task then listed price.
+std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id);
+std::string render_summary(const std::vector<ModelTaskSummary>& rows);
+
+}  // namespace reckon
