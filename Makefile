@@ -7,6 +7,7 @@ JOBS       ?= $(shell nproc)
 RECKON_DATA_MIRROR ?= $(if $(wildcard ../shared/data/mirror/MANIFEST.tsv),$(abspath ../shared/data/mirror),)
 export RECKON_DATA_MIRROR
 DEMO_DB    ?= $(BUILD)/demo.db
+NOISE_DB   ?= $(BUILD)/demo-noise.db
 
 .PHONY: deps build demo test test-asan test-slow clean
 
@@ -26,6 +27,14 @@ demo: build
 	    "$$($(BUILD)/reckon data path price-reversal data/consolidated)"
 	@echo
 	@$(BUILD)/reckon summary --db $(DEMO_DB)
+	@echo
+	@$(BUILD)/reckon reversal --db $(DEMO_DB)
+	@echo
+	@$(BUILD)/reckon thinking --db $(DEMO_DB) --top 3
+	@rm -f $(NOISE_DB) $(NOISE_DB)-wal $(NOISE_DB)-shm
+	@$(BUILD)/reckon import --db $(NOISE_DB) --format price-reversal \
+	    "$$($(BUILD)/reckon data path price-reversal data/repeated_trial/aime)"/*/
+	@$(BUILD)/reckon thinking --db $(NOISE_DB) --top 0 | sed -n '/Repeat-run noise/,$$p'
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow

@@ -1,4 +1,5 @@
 // End-to-end checks of the `reckon` binary: exit codes, messages, the main verbs.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -84,4 +85,30 @@ TEST_CASE("data pull with a bad mirror fails clearly and data list shows the reg
   CHECK(list.out.find("price-reversal") != std::string::npos);
   auto unknown = run_reckon({"data", "pull", "nope"});
   CHECK(unknown.exit_code == 2);
+}
+
+TEST_CASE("reversal --json and --csv, thinking and costs run on an imported store", "[cli]") {
+  TempDir tmp;
+  std::string dir = reckon::test::shared_data(
+      "mirror/lchen001/pricing-reversal/69f5f1a0e89ee5bdd6599d46a1bf74a55b22f27d/data/consolidated");
+  REQUIRE(run_reckon({"import", "--db", tmp.file("r.db"), "--format", "price-reversal", dir}).exit_code == 0);
+  auto rev = run_reckon({"reversal", "--db", tmp.file("r.db"), "--json", "--csv", tmp.file("pairs.csv")});
+  REQUIRE(rev.exit_code == 0);
+  auto j = nlohmann::json::parse(rev.out);
+  CHECK(j["comparisons"] == 56);
+  CHECK(j["reversals"] == 11);
+  CHECK(j["reversals_without_thinking"] == 4);
+  CHECK(j["kendall_tau_mean"].get<double>() == Approx((0.642857 + 0.571429) / 2).margin(1e-4));
+  std::string csv = reckon::test::read_file(tmp.file("pairs.csv"));
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 57);  // header + 56 pairs
+  auto text = run_reckon({"reversal", "--db", tmp.file("r.db"), "--without-thinking"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("Reversals 5/28 → 2 without thinking") != std::string::npos);
+  CHECK(run_reckon({"reversal", "--db", tmp.file("r.db"), "--definition", "list"}).exit_code == 2);
+  auto th = run_reckon({"thinking", "--db", tmp.file("r.db")});
+  CHECK(th.exit_code == 0);
+  CHECK(th.out.find("longer than") != std::string::npos);
+  auto costs = run_reckon({"costs", "--db", tmp.file("r.db"), "--by", "model", "--json"});
+  REQUIRE(costs.exit_code == 0);
+  CHECK(nlohmann::json::parse(costs.out).size() == 8);
 }

@@ -41,6 +41,8 @@ Action define_import(CLI::App& sub) {
     std::cout << "imported " << r.inserted << " requests into " << a->db << " as run " << r.run_id;
     if (r.duplicates) std::cout << " (" << r.duplicates << " already stored, skipped)";
     std::cout << "\n";
+    for (const auto& w : r.repeated_in_input)
+      std::cerr << "warning: " << w << " repeats an earlier row of this input; the first was kept\n";
     return kExitOk;
   };
 }

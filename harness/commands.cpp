@@ -12,6 +12,11 @@ const std::vector<Command>& command_table() {
        define_import},
       {"merge", "Fold stores (e.g. shards) into one without duplicating a request", define_merge},
       {"summary", "Per model x task: accuracy, tokens (thinking apart), listed price, real cost", define_summary},
+      {"reversal", "Price reversals: is the cheaper-listed model really cheaper? (pairs, Kendall tau, thinking's share)",
+       define_reversal},
+      {"thinking", "Thinking-token economics: share of output and cost, cross-model ratios, repeat-run noise",
+       define_thinking},
+      {"costs", "Spend by model, task, run or day, broken out by part, provider-billed vs computed", define_costs},
       {"price", "Price catalog: list, show, quote, import (LiteLLM, price-reversal model_info)", define_price},
       {"data", "Public datasets: list, pull (SHA-256 verified, cached), path", define_data},
   };

@@ -29,5 +29,8 @@ Action define_merge(CLI::App& sub);
 Action define_summary(CLI::App& sub);
 Action define_price(CLI::App& sub);
 Action define_data(CLI::App& sub);
+Action define_reversal(CLI::App& sub);
+Action define_thinking(CLI::App& sub);
+Action define_costs(CLI::App& sub);
 
 }  // namespace reckon

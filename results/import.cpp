@@ -132,6 +132,10 @@ class RowImporter {
     ++result_.rows;
     if (store_.insert_request(r)) {
       ++result_.inserted;
+      inserted_.insert(r.fingerprint);
+    } else if (inserted_.count(r.fingerprint)) {
+      result_.repeated_in_input.push_back(where + " (model " + r.model + ", task " + r.task + ", item " + r.item_id +
+                                          ", repeat " + std::to_string(r.repeat) + ")");
     } else {
       ++result_.duplicates;
     }
@@ -143,7 +147,7 @@ class RowImporter {
   std::string run_id_;
   PriceCatalog catalog_;
   ImportResult result_;
-  std::set<std::string> used_prices_, seen_models_, seen_tasks_;
+  std::set<std::string> used_prices_, seen_models_, seen_tasks_, inserted_;
 };
 
 std::string json_field_text(const nlohmann::json& v) {

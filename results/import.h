@@ -19,7 +19,11 @@ struct ImportOptions {
 
 struct ImportResult {
   std::string run_id;
-  size_t rows = 0, inserted = 0, duplicates = 0;
+  size_t rows = 0, inserted = 0;
+  size_t duplicates = 0;  // already in the store from an earlier import of the same data
+  // Rows repeating a (model, task, item, repeat) seen earlier in the same input: the first is
+  // kept and each later one is named here ("file: records[i]" or "file:line").
+  std::vector<std::string> repeated_in_input;
 };
 
 // All files in one transaction: a malformed row (named by file, line and field) or an unpriced
