@@ -32,5 +32,7 @@ Action define_data(CLI::App& sub);
 Action define_reversal(CLI::App& sub);
 Action define_thinking(CLI::App& sub);
 Action define_costs(CLI::App& sub);
+Action define_providers(CLI::App& sub);
+Action define_call(CLI::App& sub);
 
 }  // namespace reckon

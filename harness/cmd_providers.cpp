@@ -1,0 +1,113 @@
+// `reckon providers list` and `reckon call MODEL "prompt"`.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/table.h"
+#include "common/text.h"
+#include "harness/commands.h"
+#include "pricing/catalog.h"
+#include "pricing/cost.h"
+#include "providers/client.h"
+
+namespace reckon {
+
+Action define_providers(CLI::App& sub) {
+  sub.require_subcommand(1);
+  auto* list = sub.add_subcommand("list", "List the providers reckon speaks");
+  return [list]() -> int {
+    (void)list;
+    TextTable t({"name", "wire format", "default base URL", "key variable", "notes"});
+    for (const auto& p : provider_table()) t.add({p.name, p.family, p.base_url, p.api_key_env, p.notes});
+    std::cout << t.render(99);
+    return kExitOk;
+  };
+}
+
+Action define_call(CLI::App& sub) {
+  struct Args {
+    std::string model, prompt, system, replay;
+    ModelParams params;
+    double max_tokens = 0, thinking_budget = 0, temperature = -1;
+    std::string tier = "standard";
+    bool json = false, verbose = false;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("model", a->model, "provider:model, e.g. openai:gpt-5-mini")->required();
+  sub.add_option("prompt", a->prompt, "The user message")->required();
+  sub.add_option("--system", a->system, "A system message");
+  sub.add_option("--max-tokens", a->max_tokens, "Output cap");
+  sub.add_option("--temperature", a->temperature, "Sampling temperature");
+  sub.add_option("--effort", a->params.reasoning_effort, "Reasoning effort (OpenAI) or thinking level (Gemini 3)");
+  sub.add_option("--thinking-budget", a->thinking_budget, "Thinking budget in tokens (Anthropic, Gemini 2.5)");
+  sub.add_option("--base-url", a->params.base_url, "Endpoint base URL (env RECKON_BASE_URL)")->envname("RECKON_BASE_URL");
+  sub.add_option("--api-key-env", a->params.api_key_env, "Environment variable holding the key");
+  sub.add_option("--api", a->params.api, "openai: chat | responses")->check(CLI::IsMember({"chat", "responses"}));
+  sub.add_option("--tier", a->tier, "standard | batch | flex | priority");
+  sub.add_flag("--stream", a->params.stream, "Stream the answer (records time to first token)");
+  sub.add_option("--replay", a->replay, "Recorded answers for the replay provider (cassette .jsonl, store, or logs)");
+  sub.add_flag("--json", a->json, "Print JSON");
+  sub.add_flag("--verbose", a->verbose, "Print the HTTP request (keys redacted)");
+  return [a]() -> int {
+    ModelRef ref = parse_model_ref(a->model);
+    ref.params = a->params;
+    if (a->max_tokens > 0) ref.params.max_tokens = static_cast<int64_t>(a->max_tokens);
+    if (a->thinking_budget > 0) ref.params.thinking_budget = static_cast<int64_t>(a->thinking_budget);
+    if (a->temperature >= 0) ref.params.temperature = a->temperature;
+    auto tier = parse_service_tier(a->tier);
+    if (!tier) throw InputError("--tier must be standard, batch, flex or priority");
+    ref.params.service_tier = *tier;
+    ChatRequest req{ref, {}};
+    if (!a->system.empty()) req.messages.push_back({"system", a->system});
+    req.messages.push_back({"user", a->prompt});
+    const ProviderInfo* info = find_provider(ref.provider);
+    if (!info) throw InputError("unknown provider '" + ref.provider + "' (see `reckon providers list`)");
+    if (a->verbose && info->make) {
+      std::string base = ref.params.base_url.empty() ? info->base_url : ref.params.base_url;
+      std::cerr << ModelClient::describe(info->make(ref.params)->build(req, "[redacted]", base));
+    }
+    SystemClock clock;
+    ModelClient client({}, clock);
+    ReplaySource replay;
+    if (!a->replay.empty()) {
+      replay.load(a->replay);
+      client.set_replay(&replay);
+    }
+    CallResult result;
+    client.submit(req, 0, [&](const ChatRequest&, const CallResult& r) { result = r; });
+    client.run();
+    if (!result.ok) throw InputError(ref.name() + " failed after " + std::to_string(result.attempts) + " attempt(s): " + result.error);
+    const Completion& c = result.completion;
+    PriceCatalog catalog = PriceCatalog::builtin();
+    const PriceEntry* price = catalog.find(ref.name(), today_utc());
+    Usage u = c.usage;
+    u.service_tier = ref.params.service_tier;
+    std::optional<CostBreakdown> cb;
+    if (price) cb = cost(u, *price);
+    if (a->json) {
+      nlohmann::json j{{"text", c.text}, {"finish_reason", c.finish_reason}, {"usage_complete", u.usage_complete},
+                       {"input_tokens", u.input_tokens}, {"cache_read_tokens", u.cache_read_tokens},
+                       {"cache_write_tokens", u.cache_write_tokens()}, {"output_tokens", u.output_tokens},
+                       {"attempts", result.attempts}, {"latency_ms", result.latency_ms}};
+      j["reasoning_tokens"] = u.reasoning_tokens ? nlohmann::json(*u.reasoning_tokens) : nlohmann::json();
+      j["cost_usd"] = cb && cb->total_usd ? nlohmann::json(*cb->total_usd) : nlohmann::json();
+      j["provider_cost_usd"] = u.provider_cost_usd ? nlohmann::json(*u.provider_cost_usd) : nlohmann::json();
+      j["ttft_ms"] = result.ttft_ms ? nlohmann::json(*result.ttft_ms) : nlohmann::json();
+      std::cout << j.dump(2) << "\n";
+      return kExitOk;
+    }
+    std::cout << c.text << "\n\n";
+    std::cout << "tokens: input " << u.input_tokens << " (cached " << u.cache_read_tokens << ", cache writes "
+              << u.cache_write_tokens() << "), output " << u.output_tokens << ", thinking "
+              << (u.reasoning_tokens ? std::to_string(*u.reasoning_tokens) : "unknown") << "\n";
+    std::cout << "cost: " << (cb && cb->total_usd ? fmt_usd(*cb->total_usd) + " (" + cb->price_entry_id + ")" : "unknown (no price for " + ref.name() + ")");
+    if (u.provider_cost_usd) std::cout << ", provider billed " << fmt_usd(*u.provider_cost_usd);
+    std::cout << "\nfinish: " << c.finish_reason << ", attempts " << result.attempts << ", latency "
+              << fmt_fixed(result.latency_ms, 0) << " ms";
+    if (result.ttft_ms) std::cout << ", first token " << fmt_fixed(*result.ttft_ms, 0) << " ms";
+    std::cout << "\n";
+    return kExitOk;
+  };
+}
+
+}  // namespace reckon

@@ -1,0 +1,25 @@
+#include "providers/adapter.h"
+
+namespace reckon {
+
+nlohmann::json parse_json_body(const std::string& body) {
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error&) {
+    std::string excerpt = body.substr(0, 80);
+    for (auto& c : excerpt)
+      if (c == '\n' || c == '\r') c = ' ';
+    throw BadResponse("response is not valid JSON (starts: " + excerpt + ")");
+  }
+}
+
+std::optional<int64_t> token_field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return std::nullopt;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || it->get<int64_t>() < 0)
+    throw BadResponse(std::string("usage field '") + key + "' is not a non-negative integer");
+  return it->get<int64_t>();
+}
+
+}  // namespace reckon

@@ -1,0 +1,263 @@
+#include "providers/client.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/text.h"
+
+namespace reckon {
+
+struct ModelClient::Job {
+  ChatRequest req;
+  int64_t repeat = 0;
+  Callback cb;
+  int attempts = 0;
+  double not_before = 0;
+  double first_start = 0;
+  std::string key;  // from the environment; only ever placed in headers
+  std::unique_ptr<Adapter> adapter;
+  std::string base_url;
+};
+
+ModelClient::ModelClient(ClientOptions opts, Clock& clock)
+    : opts_(opts), clock_(clock), backoff_(opts.base_backoff_s, opts.max_backoff_s, opts.seed ? opts.seed : std::random_device{}()) {}
+
+ModelClient::~ModelClient() = default;
+
+std::string ModelClient::describe(const HttpRequest& r) {
+  std::string out = "POST " + r.url + "\n";
+  for (const auto& [k, v] : r.headers) {
+    std::string lk = to_lower(k);
+    bool secret = lk == "authorization" || lk == "x-api-key" || lk == "x-goog-api-key";
+    out += k + ": " + (secret ? "[redacted]" : v) + "\n";
+  }
+  return out + r.body + "\n";
+}
+
+ModelClient::ProviderState& ModelClient::state(const std::string& provider) {
+  auto& s = states_[provider];
+  if (!s)
+    s = std::make_unique<ProviderState>(ProviderState{TokenBucket(opts_.requests_per_minute), TokenBucket(opts_.tokens_per_minute),
+                                                      AdaptiveConcurrency(opts_.max_concurrency), 0});
+  return *s;
+}
+
+void ModelClient::submit(ChatRequest req, int64_t repeat, Callback cb) {
+  auto job = std::make_unique<Job>();
+  job->req = std::move(req);
+  job->repeat = repeat;
+  job->cb = std::move(cb);
+  pending_.push_back(std::move(job));
+}
+
+void ModelClient::finish(std::unique_ptr<Job> job, CallResult r) {
+  r.attempts = job->attempts;
+  r.error = redact(r.error, job->key);
+  job->cb(job->req, r);
+}
+
+void ModelClient::retry_or_finish(std::unique_ptr<Job> job, CallResult r, const Verdict& v) {
+  auto& st = state(job->req.model.provider);
+  if (v.error_class == ErrorClass::kRateLimit && opts_.adaptive) st.concurrency.on_throttle();
+  if (v.fatal) {
+    if (fatal_.empty()) fatal_ = job->req.model.name() + ": " + redact(v.message, job->key);
+    stop_ = true;
+  }
+  if (v.retryable && !stop_ && job->attempts < opts_.max_attempts) {
+    double wait = backoff_.delay(job->attempts);
+    if (v.retry_after) wait = std::max(wait, std::min(*v.retry_after, opts_.max_hint_s));
+    job->not_before = clock_.now() + wait;
+    pending_.push_back(std::move(job));
+    return;
+  }
+  r.ok = false;
+  r.error_class = v.error_class;
+  r.error = v.message;
+  finish(std::move(job), std::move(r));
+}
+
+bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
+  const ModelRef& m = job->req.model;
+  if (job->attempts == 0 && !job->adapter && m.provider != "replay") {
+    const ProviderInfo* info = find_provider(m.provider);
+    if (!info) {
+      CallResult r;
+      r.error_class = ErrorClass::kClient;
+      r.error = "unknown provider '" + m.provider + "' (see `reckon providers list`)";
+      job->attempts = 1;
+      fatal_ = r.error;
+      stop_ = true;
+      finish(std::move(job), r);
+      return true;
+    }
+    std::string env = m.params.api_key_env.empty() ? info->api_key_env : m.params.api_key_env;
+    if (!env.empty()) {
+      const char* k = std::getenv(env.c_str());
+      if ((!k || !*k) && std::string(info->api_key_env).size() && m.params.base_url.empty()) {
+        CallResult r;
+        r.error_class = ErrorClass::kAuth;
+        r.error = "environment variable " + env + " is not set (needed for " + m.name() + ")";
+        job->attempts = 1;
+        fatal_ = r.error;
+        stop_ = true;
+        finish(std::move(job), r);
+        return true;
+      }
+      if (k) job->key = k;
+    }
+    job->adapter = info->make(m.params);
+    job->base_url = m.params.base_url.empty() ? info->base_url : m.params.base_url;
+    while (ends_with(job->base_url, "/")) job->base_url.pop_back();
+  }
+  if (m.provider == "replay") {
+    ++job->attempts;
+    CallResult r;
+    auto c = replay_ ? replay_->find(m.model, job->req.messages, job->repeat) : std::nullopt;
+    if (c) {
+      r.ok = true;
+      r.completion = *c;
+    } else {
+      r.error_class = ErrorClass::kClient;
+      r.error = replay_ ? "no recording for this prompt of " + m.model : "no replay source loaded (use --replay)";
+    }
+    finish(std::move(job), r);
+    return true;
+  }
+  auto& st = state(m.provider);
+  if (st.in_flight >= st.concurrency.limit()) return false;
+  double now = clock_.now();
+  double est_tokens = 0;
+  for (const auto& msg : job->req.messages) est_tokens += static_cast<double>(msg.content.size()) / 4.0;
+  est_tokens += static_cast<double>(m.params.max_tokens.value_or(1000));
+  double wait = std::max(st.requests.acquire(1, now), 0.0);
+  if (wait == 0) {
+    wait = st.tokens.acquire(est_tokens, now);
+  }
+  if (wait > 0) {
+    job->not_before = now + wait;
+    return false;
+  }
+  attempt(std::move(job));
+  return true;
+}
+
+void ModelClient::attempt(std::unique_ptr<Job> job) {
+  ++job->attempts;
+  if (job->attempts == 1) job->first_start = clock_.now();
+  auto& st = state(job->req.model.provider);
+  ++st.in_flight;
+  HttpRequest http = job->adapter->build(job->req, job->key, job->base_url);
+  bool stream = job->req.model.params.stream;
+  std::shared_ptr<StreamDecoder> decoder = stream ? std::shared_ptr<StreamDecoder>(job->adapter->decoder()) : nullptr;
+  auto parse_error = std::make_shared<std::string>();
+  auto parser = std::make_shared<SseParser>([decoder, parse_error](const SseEvent& e) {
+    if (!parse_error->empty()) return;
+    try {
+      decoder->on_event(e);
+    } catch (const BadResponse& err) {
+      *parse_error = err.what();
+    }
+  });
+  auto ttft = std::make_shared<std::optional<double>>();
+  auto started = std::make_shared<double>(clock_.now());
+  HttpEngine::OnData on_data;
+  if (stream) {
+    auto t0 = std::chrono::steady_clock::now();
+    on_data = [parser, decoder, ttft, t0](const char* p, size_t n) {
+      parser->feed(p, n);
+      if (!*ttft && decoder->saw_content())
+        *ttft = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+  }
+  Job* raw = job.release();
+  engine_.start(http, opts_.timeout_s, on_data, [this, raw, decoder, parser, parse_error, ttft, stream](HttpResponse&& resp) {
+    std::unique_ptr<Job> job(raw);
+    auto& st = state(job->req.model.provider);
+    --st.in_flight;
+    CallResult r;
+    r.latency_ms = resp.total_ms;
+    r.ttft_ms = *ttft;
+    if (resp.status) r.http_status = resp.status;
+    Verdict v;
+    if (resp.status == 200) {
+      if (stream) {
+        parser->finish();
+        r.completion = decoder->completion();
+        if (!parse_error->empty()) {
+          v = Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, "malformed stream: " + *parse_error};
+        } else if (decoder->error()) {
+          auto [cls, msg] = *decoder->error();
+          v = Verdict{cls, cls != ErrorClass::kQuota, cls == ErrorClass::kQuota, std::nullopt, "error in stream: " + msg};
+        } else if (!resp.transport_error.empty() || !decoder->finished()) {
+          v = Verdict{resp.timed_out ? ErrorClass::kTimeout : ErrorClass::kStream, true, false, std::nullopt,
+                      "stream ended early" + (resp.transport_error.empty() ? std::string() : ": " + resp.transport_error)};
+        } else {
+          r.ok = true;
+        }
+      } else if (!resp.transport_error.empty()) {
+        v = Verdict{resp.timed_out ? ErrorClass::kTimeout : ErrorClass::kConnection, true, false, std::nullopt,
+                    resp.transport_error};
+      } else {
+        try {
+          r.completion = job->adapter->parse(resp.body);
+          r.ok = true;
+        } catch (const BadResponse& e) {
+          v = Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, e.what()};
+        }
+      }
+    } else if (resp.status == 0 || (!resp.transport_error.empty() && resp.status < 400)) {
+      v = Verdict{resp.timed_out ? ErrorClass::kTimeout : ErrorClass::kConnection, true, false, std::nullopt,
+                  resp.transport_error.empty() ? "no response" : resp.transport_error};
+    } else {
+      v = classify_http_error(resp.status, resp.headers, resp.body, clock_.wall());
+    }
+    if (r.ok) {
+      if (opts_.adaptive) st.concurrency.on_success();
+      finish(std::move(job), std::move(r));
+      return;
+    }
+    if (!r.completion.usage.usage_complete || v.error_class != ErrorClass::kNone) r.completion.usage.usage_complete = false;
+    retry_or_finish(std::move(job), std::move(r), v);
+  });
+}
+
+void ModelClient::run() {
+  for (;;) {
+    if (stop_) {
+      // Report what was never sent; wait for what is in flight.
+      while (!pending_.empty()) {
+        auto job = std::move(pending_.front());
+        pending_.pop_front();
+        CallResult r;
+        r.error = fatal_.empty() ? "stopped" : "not sent: run stopped: " + fatal_;
+        job->attempts = 0;
+        job->cb(job->req, r);
+      }
+      if (engine_.running() == 0) return;
+      engine_.poll(0.05);
+      continue;
+    }
+    double now = clock_.now();
+    double next_due = -1;
+    size_t n = pending_.size();
+    for (size_t i = 0; i < n && !pending_.empty() && !stop_; ++i) {
+      auto job = std::move(pending_.front());
+      pending_.pop_front();
+      if (job->not_before > now || !try_dispatch(job)) {
+        if (job) {
+          if (next_due < 0 || job->not_before < next_due) next_due = std::max(job->not_before, now);
+          pending_.push_back(std::move(job));
+        }
+      }
+    }
+    if (pending_.empty() && engine_.running() == 0) return;
+    if (engine_.running() > 0) {
+      double wait = next_due > now ? std::min(next_due - now, 0.25) : 0.25;
+      engine_.poll(wait);
+    } else if (next_due > now) {
+      clock_.sleep(next_due - now);
+    }
+  }
+}
+
+}  // namespace reckon

@@ -1,0 +1,47 @@
+#pragma once
+// Many HTTP requests in flight from one thread: libcurl's multi interface, connection reuse,
+// HTTP/2 where the server offers it, TLS through OpenSSL.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "providers/adapter.h"
+#include "providers/retry.h"
+
+namespace reckon {
+
+struct HttpResponse {
+  long status = 0;
+  Headers headers;
+  std::string body;             // empty for streamed transfers (bytes went to on_data)
+  std::string transport_error;  // curl's error when the transfer failed (reset, timeout, ...)
+  bool timed_out = false;
+  double total_ms = 0;
+  std::optional<double> first_byte_ms;
+};
+
+class HttpEngine {
+ public:
+  using OnData = std::function<void(const char*, size_t)>;  // body bytes as they arrive (streaming)
+  using OnDone = std::function<void(HttpResponse&&)>;
+
+  HttpEngine();
+  ~HttpEngine();
+  HttpEngine(const HttpEngine&) = delete;
+  HttpEngine& operator=(const HttpEngine&) = delete;
+
+  // Starts a POST. With on_data set, body bytes go there instead of HttpResponse::body.
+  void start(const HttpRequest& req, double timeout_s, OnData on_data, OnDone on_done);
+  // Drives transfers, waiting up to max_wait_s for activity; calls on_done for finished ones.
+  void poll(double max_wait_s);
+  int running() const { return static_cast<int>(transfers_.size()); }
+
+ private:
+  struct Transfer;
+  void* multi_;
+  std::map<void*, std::unique_ptr<Transfer>> transfers_;
+};
+
+}  // namespace reckon

@@ -1,0 +1,273 @@
+#include "providers/openai.h"
+
+namespace reckon {
+
+Usage openai_chat_usage(const nlohmann::json& u, Dialect d) {
+  if (!u.is_object()) throw BadResponse("usage is not an object");
+  Usage out;
+  auto prompt = token_field(u, "prompt_tokens"), completion = token_field(u, "completion_tokens");
+  if (!prompt || !completion) throw BadResponse("usage lacks prompt_tokens or completion_tokens");
+  out.input_tokens = *prompt;
+  out.output_tokens = *completion;
+  const nlohmann::json empty = nlohmann::json::object();
+  const auto& pd = u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object() ? u["prompt_tokens_details"] : empty;
+  const auto& cd = u.contains("completion_tokens_details") && u["completion_tokens_details"].is_object() ? u["completion_tokens_details"] : empty;
+  out.cache_read_tokens = token_field(pd, "cached_tokens").value_or(0);
+  out.cache_write_5m_tokens = token_field(pd, "cache_write_tokens").value_or(0);
+  out.reasoning_tokens = token_field(cd, "reasoning_tokens");
+  switch (d) {
+    case Dialect::kOpenAI:
+      break;
+    case Dialect::kDeepSeek:
+      if (auto hit = token_field(u, "prompt_cache_hit_tokens")) out.cache_read_tokens = *hit;
+      break;
+    case Dialect::kXai:
+      // reasoning is billed as output but reported outside completion_tokens
+      out.output_tokens += out.reasoning_tokens.value_or(0);
+      if (u.contains("cost_in_usd_ticks") && u["cost_in_usd_ticks"].is_number())
+        out.provider_cost_usd = u["cost_in_usd_ticks"].get<double>() * 1e-10;
+      break;
+    case Dialect::kOpenRouter:
+      if (u.contains("cost") && u["cost"].is_number()) out.provider_cost_usd = u["cost"].get<double>();
+      break;
+    case Dialect::kKimi:
+      if (auto c = token_field(u, "cached_tokens")) out.cache_read_tokens = *c;
+      break;
+    case Dialect::kSelfHosted:
+      break;
+  }
+  if (out.cache_read_tokens + out.cache_write_5m_tokens > out.input_tokens)
+    throw BadResponse("usage reports more cached tokens than prompt tokens");
+  if (out.reasoning_tokens && *out.reasoning_tokens > out.output_tokens)
+    throw BadResponse("usage reports more reasoning tokens than completion tokens");
+  return out;
+}
+
+Usage openai_responses_usage(const nlohmann::json& u) {
+  if (!u.is_object()) throw BadResponse("usage is not an object");
+  Usage out;
+  auto in = token_field(u, "input_tokens"), outp = token_field(u, "output_tokens");
+  if (!in || !outp) throw BadResponse("usage lacks input_tokens or output_tokens");
+  out.input_tokens = *in;
+  out.output_tokens = *outp;
+  if (u.contains("input_tokens_details")) {
+    out.cache_read_tokens = token_field(u["input_tokens_details"], "cached_tokens").value_or(0);
+    out.cache_write_5m_tokens = token_field(u["input_tokens_details"], "cache_write_tokens").value_or(0);
+  }
+  if (u.contains("output_tokens_details")) out.reasoning_tokens = token_field(u["output_tokens_details"], "reasoning_tokens");
+  if (out.reasoning_tokens && *out.reasoning_tokens > out.output_tokens)
+    throw BadResponse("usage reports more reasoning tokens than output tokens");
+  return out;
+}
+
+namespace {
+
+std::string tier_name(ServiceTier t) { return t == ServiceTier::kStandard ? "" : to_string(t); }
+
+std::optional<std::pair<ErrorClass, std::string>> in_stream_error(const nlohmann::json& j) {
+  if (!j.contains("error") || j["error"].is_null()) return std::nullopt;
+  const auto& e = j["error"];
+  std::string code = e.is_object() && e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
+  std::string msg = e.is_object() && e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : e.dump();
+  ErrorClass c = code == "insufficient_quota" ? ErrorClass::kQuota : ErrorClass::kStream;
+  return std::make_pair(c, msg);
+}
+
+class ChatDecoder : public StreamDecoder {
+ public:
+  explicit ChatDecoder(Dialect d) : d_(d) {}
+  void on_event(const SseEvent& e) override {
+    if (e.data == "[DONE]") {
+      finished_ = true;
+      return;
+    }
+    nlohmann::json j = parse_json_body(e.data);
+    if (auto err = in_stream_error(j)) {
+      error_ = err;
+      return;
+    }
+    if (j.contains("model") && j["model"].is_string()) c_.response_model = j["model"].get<std::string>();
+    if (j.contains("choices") && j["choices"].is_array()) {
+      for (const auto& ch : j["choices"]) {
+        if (!ch.contains("delta") || !ch["delta"].is_object()) continue;
+        const auto& delta = ch["delta"];
+        for (const char* k : {"content"})
+          if (delta.contains(k) && delta[k].is_string() && !delta[k].get<std::string>().empty()) {
+            c_.text += delta[k].get<std::string>();
+            saw_content_ = true;
+          }
+        for (const char* k : {"reasoning_content", "reasoning"})
+          if (delta.contains(k) && delta[k].is_string() && !delta[k].get<std::string>().empty()) {
+            c_.reasoning_text += delta[k].get<std::string>();
+            saw_content_ = true;
+          }
+        if (ch.contains("finish_reason") && ch["finish_reason"].is_string()) c_.finish_reason = ch["finish_reason"].get<std::string>();
+      }
+    }
+    // OpenAI/xAI: a final chunk with choices: []; DeepSeek/Kimi/llama.cpp: the last content chunk.
+    if (j.contains("usage") && j["usage"].is_object()) {
+      c_.usage = openai_chat_usage(j["usage"], d_);
+      c_.raw_usage = j["usage"];
+      usage_seen_ = true;
+    }
+  }
+  Completion completion() const override {
+    Completion c = c_;
+    c.usage.usage_complete = usage_seen_;
+    return c;
+  }
+
+ private:
+  Dialect d_;
+  Completion c_;
+  bool usage_seen_ = false;
+};
+
+class OpenAIChat : public Adapter {
+ public:
+  explicit OpenAIChat(Dialect d) : d_(d) {}
+  HttpRequest build(const ChatRequest& req, const std::string& key, const std::string& base) const override {
+    const ModelParams& p = req.model.params;
+    nlohmann::json body;
+    body["model"] = req.model.model;
+    body["messages"] = nlohmann::json::array();
+    for (const auto& m : req.messages) body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    if (p.temperature) body["temperature"] = *p.temperature;
+    // OpenAI's reasoning models take max_completion_tokens; compatible servers take max_tokens.
+    if (p.max_tokens) body[d_ == Dialect::kOpenAI ? "max_completion_tokens" : "max_tokens"] = *p.max_tokens;
+    if (!p.reasoning_effort.empty()) body["reasoning_effort"] = p.reasoning_effort;
+    if (auto t = tier_name(p.service_tier); !t.empty()) body["service_tier"] = t;
+    if (p.stream) {
+      body["stream"] = true;
+      body["stream_options"] = {{"include_usage", true}};
+    }
+    HttpRequest h{base + "/chat/completions", {{"Content-Type", "application/json"}}, body.dump()};
+    if (!key.empty()) h.headers.emplace_back("Authorization", "Bearer " + key);
+    return h;
+  }
+  Completion parse(const std::string& body) const override {
+    nlohmann::json j = parse_json_body(body);
+    if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
+      throw BadResponse("response has no choices");
+    Completion c;
+    const auto& ch = j["choices"][0];
+    if (ch.contains("message") && ch["message"].is_object()) {
+      const auto& m = ch["message"];
+      if (m.contains("content") && m["content"].is_string()) c.text = m["content"].get<std::string>();
+      for (const char* k : {"reasoning_content", "reasoning"})
+        if (m.contains(k) && m[k].is_string()) c.reasoning_text = m[k].get<std::string>();
+    }
+    if (ch.contains("finish_reason") && ch["finish_reason"].is_string()) c.finish_reason = ch["finish_reason"].get<std::string>();
+    if (j.contains("model") && j["model"].is_string()) c.response_model = j["model"].get<std::string>();
+    if (!j.contains("usage") || !j["usage"].is_object()) {
+      c.usage.usage_complete = false;  // the server said nothing: unknown, not zero
+    } else {
+      c.usage = openai_chat_usage(j["usage"], d_);
+      c.raw_usage = j["usage"];
+    }
+    return c;
+  }
+  std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<ChatDecoder>(d_); }
+
+ private:
+  Dialect d_;
+};
+
+Completion responses_completion(const nlohmann::json& resp) {
+  Completion c;
+  if (resp.contains("output") && resp["output"].is_array()) {
+    for (const auto& item : resp["output"]) {
+      std::string type = item.value("type", "");
+      if (type == "message" && item.contains("content") && item["content"].is_array()) {
+        for (const auto& part : item["content"])
+          if (part.value("type", "") == "output_text" && part.contains("text") && part["text"].is_string())
+            c.text += part["text"].get<std::string>();
+      } else if (type == "reasoning" && item.contains("summary") && item["summary"].is_array()) {
+        for (const auto& s : item["summary"])
+          if (s.contains("text") && s["text"].is_string()) c.reasoning_text += s["text"].get<std::string>();
+      }
+    }
+  }
+  std::string status = resp.value("status", "");
+  c.finish_reason = status == "incomplete" && resp.contains("incomplete_details") && resp["incomplete_details"].is_object()
+                        ? resp["incomplete_details"].value("reason", "incomplete")
+                        : status;
+  if (resp.contains("model") && resp["model"].is_string()) c.response_model = resp["model"].get<std::string>();
+  if (resp.contains("usage") && resp["usage"].is_object()) {
+    c.usage = openai_responses_usage(resp["usage"]);
+    c.raw_usage = resp["usage"];
+  } else {
+    c.usage.usage_complete = false;
+  }
+  return c;
+}
+
+class ResponsesDecoder : public StreamDecoder {
+ public:
+  void on_event(const SseEvent& e) override {
+    nlohmann::json j = parse_json_body(e.data);
+    std::string type = j.value("type", e.event);
+    if (type == "response.output_text.delta" && j.contains("delta") && j["delta"].is_string()) {
+      text_ += j["delta"].get<std::string>();
+      saw_content_ = true;
+    } else if (type == "response.reasoning_summary_text.delta") {
+      saw_content_ = true;
+    } else if (type == "error") {
+      if (auto err = in_stream_error(j)) error_ = err;
+    } else if ((type == "response.completed" || type == "response.incomplete" || type == "response.failed") &&
+               j.contains("response")) {
+      final_ = responses_completion(j["response"]);
+      finished_ = true;
+      if (type == "response.failed" && !error_) {
+        const auto& r = j["response"];
+        std::string code = r.contains("error") && r["error"].is_object() ? r["error"].value("code", "") : "";
+        error_ = std::make_pair(code == "insufficient_quota" ? ErrorClass::kQuota : ErrorClass::kServer,
+                                "response.failed" + (code.empty() ? "" : ": " + code));
+      }
+    }
+  }
+  Completion completion() const override {
+    if (final_) return *final_;
+    Completion c;
+    c.text = text_;
+    c.usage.usage_complete = false;
+    return c;
+  }
+
+ private:
+  std::string text_;
+  std::optional<Completion> final_;
+};
+
+class OpenAIResponses : public Adapter {
+ public:
+  HttpRequest build(const ChatRequest& req, const std::string& key, const std::string& base) const override {
+    const ModelParams& p = req.model.params;
+    nlohmann::json body;
+    body["model"] = req.model.model;
+    body["input"] = nlohmann::json::array();
+    for (const auto& m : req.messages) body["input"].push_back({{"role", m.role}, {"content", m.content}});
+    if (p.temperature) body["temperature"] = *p.temperature;
+    if (p.max_tokens) body["max_output_tokens"] = *p.max_tokens;
+    if (!p.reasoning_effort.empty()) body["reasoning"] = {{"effort", p.reasoning_effort}};
+    if (auto t = tier_name(p.service_tier); !t.empty()) body["service_tier"] = t;
+    if (p.stream) body["stream"] = true;
+    body["store"] = false;
+    HttpRequest h{base + "/responses", {{"Content-Type", "application/json"}}, body.dump()};
+    if (!key.empty()) h.headers.emplace_back("Authorization", "Bearer " + key);
+    return h;
+  }
+  Completion parse(const std::string& body) const override {
+    nlohmann::json j = parse_json_body(body);
+    if (!j.is_object() || !j.contains("output")) throw BadResponse("response has no output");
+    return responses_completion(j);
+  }
+  std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<ResponsesDecoder>(); }
+};
+
+}  // namespace
+
+std::unique_ptr<Adapter> make_openai_chat(Dialect d) { return std::make_unique<OpenAIChat>(d); }
+std::unique_ptr<Adapter> make_openai_responses() { return std::make_unique<OpenAIResponses>(); }
+
+}  // namespace reckon
