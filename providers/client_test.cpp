@@ -1,0 +1,263 @@
+// Transport behaviour under faults, against the loopback server, with a fake clock for waits.
+#include "providers/client.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/loopback_server.h"
+#include "tests/support.h"
+
+using namespace reckon;
+using test::Scripted;
+
+namespace {
+
+std::string ok_body() { return test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json")); }
+
+ChatRequest openai_request(const test::LoopbackServer& s, bool stream = false) {
+  ChatRequest r{{"openai", "gpt-5.4", {}}, {{"user", "hi"}}};
+  r.model.params.base_url = s.base_url();
+  r.model.params.stream = stream;
+  return r;
+}
+
+CallResult call_once(ModelClient& client, const ChatRequest& req) {
+  CallResult got;
+  client.submit(req, 0, [&](const ChatRequest&, const CallResult& r) { got = r; });
+  client.run();
+  return got;
+}
+
+ClientOptions fast(int attempts = 4) {
+  ClientOptions o;
+  o.max_attempts = attempts;
+  o.seed = 7;
+  o.timeout_s = 5;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("429 with Retry-After waits that long, then succeeds", "[client]") {
+  test::LoopbackServer s;
+  s.enqueue({429, {{"Retry-After", "7"}}, test::read_file(test::shared_data("fixtures/transcribed/openai_429_rate_limit_exceeded.body.json"))});
+  s.enqueue({200, {}, ok_body()});
+  FakeClock clock;
+  ModelClient client(fast(), clock);
+  CallResult r = call_once(client, openai_request(s));
+  CHECK(r.ok);
+  CHECK(r.attempts == 2);
+  CHECK(clock.slept() >= 7);
+  CHECK(clock.slept() < 7 + 0.6);
+}
+
+TEST_CASE("429 hints of every kind are honoured", "[client]") {
+  struct Hint {
+    const char* what;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    double wait;
+  };
+  FakeClock clock(1755780000);  // 2025-08-21T12:40:00Z
+  std::vector<Hint> hints = {
+      {"OpenAI reset duration", {{"x-ratelimit-reset-tokens", "6m0s"}}, R"({"error":{"message":"slow down","type":"tokens","code":"rate_limit_exceeded"}})", 360},
+      {"retry-after-ms", {{"retry-after-ms", "2500"}}, "{}", 2.5},
+      {"HTTP date", {{"Retry-After", "Thu, 21 Aug 2025 12:40:30 GMT"}}, "{}", 30},
+      {"Anthropic reset timestamp", {{"anthropic-ratelimit-requests-reset", "2025-08-21T12:40:20Z"}},
+       test::read_file(test::shared_data("fixtures/transcribed/anthropic_429_rate_limit.body.json")), 20},
+      {"Gemini RetryInfo", {}, test::read_file(test::shared_data("fixtures/vercel-ai/google__google-429-retry-info.json")), 34.4},
+  };
+  for (const auto& h : hints) {
+    DYNAMIC_SECTION(h.what) {
+      test::LoopbackServer s;
+      s.enqueue({429, h.headers, h.body});
+      s.enqueue({200, {}, ok_body()});
+      ModelClient client(fast(), clock);
+      double before = clock.slept();
+      CallResult r = call_once(client, openai_request(s));
+      CHECK(r.ok);
+      CHECK(r.attempts == 2);
+      CHECK(clock.slept() - before >= h.wait - 0.01);
+      CHECK(clock.slept() - before <= h.wait + 0.6);
+    }
+  }
+}
+
+TEST_CASE("500, 503, 529, malformed JSON and an HTML error page are retried", "[client]") {
+  test::LoopbackServer s;
+  s.enqueue({500, {}, R"({"error":{"message":"server error","type":"server_error"}})"});
+  s.enqueue({503, {}, "<html><body>upstream</body></html>", {}, "text/html"});
+  s.enqueue({529, {}, test::read_file(test::shared_data("fixtures/transcribed/anthropic_529_overloaded.body.json"))});
+  s.enqueue({200, {}, "{\"choices\": [ {\"message\": "});
+  s.enqueue({200, {}, ok_body()});
+  FakeClock clock;
+  ModelClient client(fast(6), clock);
+  CallResult r = call_once(client, openai_request(s));
+  CHECK(r.ok);
+  CHECK(r.attempts == 5);
+  CHECK(r.completion.usage.input_tokens == 19);
+}
+
+TEST_CASE("after the last attempt a failure is recorded with its cause and no made-up usage", "[client]") {
+  test::LoopbackServer s;
+  s.set_default({200, {}, "this is not json"});
+  FakeClock clock;
+  ModelClient client(fast(3), clock);
+  CallResult r = call_once(client, openai_request(s));
+  CHECK_FALSE(r.ok);
+  CHECK(r.attempts == 3);
+  CHECK(r.error_class == ErrorClass::kBadResponse);
+  CHECK(r.error.find("not valid JSON") != std::string::npos);
+  CHECK_FALSE(r.completion.usage.usage_complete);
+}
+
+TEST_CASE("a stream cut before usage arrives is retried, and recorded as usage unknown when it keeps failing", "[client]") {
+  auto chunks = test::sse_from_chunks_file(test::shared_data("fixtures/vercel-ai/openai__openai-text.chunks.txt"), false, true);
+  std::vector<std::string> head(chunks.begin(), chunks.begin() + 20);
+  test::LoopbackServer s;
+  s.set_default({200, {}, "", head, "text/event-stream", /*cut=*/true});
+  FakeClock clock;
+  ModelClient client(fast(2), clock);
+  CallResult r = call_once(client, openai_request(s, true));
+  CHECK_FALSE(r.ok);
+  CHECK(r.attempts == 2);
+  CHECK(r.error_class == ErrorClass::kStream);
+  CHECK_FALSE(r.completion.usage.usage_complete);
+  CHECK(s.request_count() == 2);
+
+  // A stream that ends cleanly but never sent [DONE] or usage is also incomplete.
+  test::LoopbackServer s2;
+  s2.enqueue({200, {}, "", head, "text/event-stream"});
+  s2.enqueue({200, {}, "", chunks, "text/event-stream"});
+  ModelClient client2(fast(3), clock);
+  CallResult r2 = call_once(client2, openai_request(s2, true));
+  CHECK(r2.ok);
+  CHECK(r2.attempts == 2);
+  CHECK(r2.completion.usage.usage_complete);
+  CHECK(r2.completion.usage.output_tokens == 300);
+}
+
+TEST_CASE("connection resets and timeouts are retried", "[client]") {
+  test::LoopbackServer s;
+  s.enqueue({200, {}, ok_body(), {}, "application/json", /*cut=*/true});
+  Scripted slow{200, {}, ok_body()};
+  slow.delay_ms = 1500;
+  s.enqueue(slow);
+  s.enqueue({200, {}, ok_body()});
+  FakeClock clock;
+  ClientOptions o = fast(4);
+  o.timeout_s = 0.5;
+  ModelClient client(o, clock);
+  CallResult r = call_once(client, openai_request(s));
+  CHECK(r.ok);
+  CHECK(r.attempts == 3);
+}
+
+TEST_CASE("insufficient_quota stops the run: no retry, later calls are not sent", "[client]") {
+  test::LoopbackServer s;
+  s.set_default({429, {}, test::read_file(test::shared_data("fixtures/vercel-ai/openai__openai-error.1.json"))});
+  FakeClock clock;
+  ClientOptions o = fast();
+  o.max_concurrency = 1;
+  ModelClient client(o, clock);
+  std::vector<CallResult> results;
+  for (int i = 0; i < 5; ++i) client.submit(openai_request(s), i, [&](const ChatRequest&, const CallResult& r) { results.push_back(r); });
+  client.run();
+  REQUIRE(results.size() == 5);
+  CHECK(results[0].attempts == 1);
+  CHECK(results[0].error_class == ErrorClass::kQuota);
+  for (size_t i = 1; i < results.size(); ++i) CHECK(results[i].attempts == 0);  // never sent
+  CHECK(s.request_count() == 1);
+  CHECK(client.fatal_error().find("exceeded your current quota") != std::string::npos);
+}
+
+TEST_CASE("an error event inside an HTTP 200 stream is not a success", "[client]") {
+  test::LoopbackServer s;
+  auto chunks = test::sse_from_chunks_file(test::shared_data("fixtures/vercel-ai/openai__openai-error.1.chunks.txt"), true, false);
+  s.set_default({200, {}, "", chunks, "text/event-stream"});
+  FakeClock clock;
+  ModelClient client(fast(), clock);
+  ChatRequest req = openai_request(s, true);
+  req.model.params.api = "responses";
+  CallResult r = call_once(client, req);
+  CHECK_FALSE(r.ok);
+  CHECK(r.error_class == ErrorClass::kQuota);
+  CHECK(r.attempts == 1);
+}
+
+TEST_CASE("400 is recorded without retry and the run goes on", "[client]") {
+  test::LoopbackServer s;
+  s.enqueue({400, {}, R"({"error":{"message":"Invalid value for max_tokens","type":"invalid_request_error"}})"});
+  s.enqueue({200, {}, ok_body()});
+  FakeClock clock;
+  ClientOptions o = fast();
+  o.max_concurrency = 1;
+  ModelClient client(o, clock);
+  std::vector<CallResult> results;
+  for (int i = 0; i < 2; ++i) client.submit(openai_request(s), i, [&](const ChatRequest&, const CallResult& r) { results.push_back(r); });
+  client.run();
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].error_class == ErrorClass::kClient);
+  CHECK(results[0].attempts == 1);
+  CHECK(results[1].ok);
+  CHECK(client.fatal_error().empty());
+}
+
+TEST_CASE("API keys never appear in errors, even when the server echoes them", "[client][security]") {
+  test::LoopbackServer s;
+  const std::string key = "sk-proj-SENTINEL0123456789abcdefXYZ";
+  s.set_default({401, {}, R"({"error":{"message":"Incorrect API key provided: )" + key + R"(.","type":"invalid_request_error","code":"invalid_api_key"}})"});
+  setenv("OPENAI_API_KEY", key.c_str(), 1);
+  FakeClock clock;
+  ModelClient client(fast(), clock);
+  CallResult r = call_once(client, openai_request(s));
+  unsetenv("OPENAI_API_KEY");
+  CHECK_FALSE(r.ok);
+  CHECK(r.error_class == ErrorClass::kAuth);
+  CHECK(r.error.find("SENTINEL") == std::string::npos);
+  CHECK(client.fatal_error().find("SENTINEL") == std::string::npos);
+  CHECK(s.requests()[0].headers.find("Authorization")->second == "Bearer " + key);
+  HttpRequest h{"u", {{"Authorization", "Bearer " + key}}, "{}"};
+  CHECK(ModelClient::describe(h).find("SENTINEL") == std::string::npos);
+}
+
+TEST_CASE("many calls run concurrently on one thread", "[client]") {
+  test::LoopbackServer s;
+  Scripted slow{200, {}, ok_body()};
+  slow.delay_ms = 200;
+  s.set_default(slow);
+  SystemClock clock;
+  ClientOptions o = fast();
+  o.max_concurrency = 16;
+  ModelClient client(o, clock);
+  int ok = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 32; ++i) client.submit(openai_request(s), i, [&](const ChatRequest&, const CallResult& r) { ok += r.ok; });
+  client.run();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(ok == 32);
+  CHECK(secs < 32 * 0.2 / 4);  // far faster than one at a time (6.4 s)
+}
+
+TEST_CASE("requests per minute are paced by the token bucket", "[client]") {
+  test::LoopbackServer s;
+  s.set_default({200, {}, ok_body()});
+  FakeClock clock;
+  ClientOptions o = fast();
+  o.requests_per_minute = 60;  // a burst of 60, then one per second
+  ModelClient client(o, clock);
+  int ok = 0;
+  for (int i = 0; i < 65; ++i) client.submit(openai_request(s), i, [&](const ChatRequest&, const CallResult& r) { ok += r.ok; });
+  client.run();
+  CHECK(ok == 65);
+  CHECK(clock.now() >= 4.9);
+}
+
+TEST_CASE("a missing key stops the run with the variable named", "[client]") {
+  FakeClock clock;
+  ModelClient client(fast(), clock);
+  unsetenv("OPENAI_API_KEY");
+  ChatRequest req{{"openai", "gpt-5-mini", {}}, {{"user", "hi"}}};
+  CallResult r = call_once(client, req);
+  CHECK_FALSE(r.ok);
+  CHECK(r.error.find("OPENAI_API_KEY is not set") != std::string::npos);
+}
