@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/loopback_server.h"
 #include "tests/support.h"
 
 
@@ -111,4 +112,25 @@ TEST_CASE("reversal --json and --csv, thinking and costs run on an imported stor
   auto costs = run_reckon({"costs", "--db", tmp.file("r.db"), "--by", "model", "--json"});
   REQUIRE(costs.exit_code == 0);
   CHECK(nlohmann::json::parse(costs.out).size() == 8);
+}
+
+TEST_CASE("providers list names every provider and call prints answer, thinking and cost without the key", "[cli]") {
+  auto list = run_reckon({"providers", "list"});
+  REQUIRE(list.exit_code == 0);
+  for (const char* p : {"openai", "anthropic", "gemini", "deepseek", "xai", "openrouter", "moonshot", "vllm", "llamacpp", "ollama", "replay"})
+    CHECK(list.out.find(p) != std::string::npos);
+
+  reckon::test::LoopbackServer server;
+  server.set_default({200, {}, reckon::test::read_file(reckon::test::shared_data("fixtures/vercel-ai/deepseek__deepseek-reasoning.json"))});
+  const std::string key = "sk-SENTINEL-abcdefghijklmnop1234";
+  auto r = run_reckon({"call", "deepseek:deepseek-reasoner", "How many r in strawberry?", "--base-url", server.base_url(), "--verbose"},
+                      {"DEEPSEEK_API_KEY=" + key});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("three instances") != std::string::npos);
+  CHECK(r.out.find("thinking 315") != std::string::npos);
+  CHECK(r.out.find("cost: $0.000") != std::string::npos);
+  CHECK(r.out.find("SENTINEL") == std::string::npos);
+  CHECK(r.err.find("SENTINEL") == std::string::npos);
+  CHECK(r.err.find("[redacted]") != std::string::npos);  // --verbose shows the request, not the key
+  CHECK(server.requests()[0].headers.find("Authorization")->second == "Bearer " + key);
 }
