@@ -5,14 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "common/message.h"
 #include "common/usage.h"
 
 namespace reckon {
-
-struct Message {
-  std::string role;  // system, user, assistant
-  std::string content;
-};
 
 // Per-model request parameters (campaign file or flags).
 struct ModelParams {

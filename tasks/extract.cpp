@@ -1,0 +1,145 @@
+#include "tasks/extract.h"
+
+#include <cctype>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+#include "common/text.h"
+
+namespace reckon {
+
+namespace {
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) s.replace(pos, from.size(), to);
+}
+
+std::string clean_number(std::string n) {
+  std::string out;
+  for (char c : n)
+    if (c != ',' && c != '$') out += c;
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> extract_last_number(const std::string& text) {
+  static const std::regex num(R"(-?[$]?[0-9][0-9,]*(?:\.[0-9]+)?)");
+  std::optional<std::string> last;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), num); it != std::sregex_iterator(); ++it) last = it->str();
+  if (!last) return std::nullopt;
+  return clean_number(*last);
+}
+
+std::optional<std::string> gsm8k_reference(const std::string& solution) {
+  auto pos = solution.rfind("####");
+  if (pos == std::string::npos) return std::nullopt;
+  return clean_number(trim(solution.substr(pos + 4)));
+}
+
+std::optional<std::string> extract_boxed(const std::string& text) {
+  size_t at = std::string::npos;
+  for (const char* tag : {"\\boxed", "\\fbox"}) {
+    size_t p = text.rfind(tag);
+    if (p != std::string::npos && (at == std::string::npos || p > at)) at = p;
+  }
+  if (at == std::string::npos) return std::nullopt;
+  size_t open = text.find('{', at);
+  if (open == std::string::npos) {
+    // "\boxed 5" form
+    std::string rest = trim(text.substr(at + 6));
+    if (rest.empty()) return std::nullopt;
+    return rest.substr(0, rest.find_first_of(" $\n"));
+  }
+  int depth = 0;
+  for (size_t i = open; i < text.size(); ++i) {
+    if (text[i] == '{') ++depth;
+    if (text[i] == '}' && --depth == 0) return text.substr(open + 1, i - open - 1);
+  }
+  return std::nullopt;  // unbalanced: the answer was cut off
+}
+
+std::string normalize_math(const std::string& answer) {
+  std::string s = trim(answer);
+  if (auto inner = extract_boxed(s); inner && s.rfind("\\boxed", 0) == 0) s = *inner;
+  // \text{...} and \mbox{...} keep their content
+  static const std::regex text_cmd(R"(\\(?:text|textbf|mbox|mathrm)\{([^{}]*)\})");
+  s = std::regex_replace(s, text_cmd, "$1");
+  for (const char* drop : {"\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "\\ ", "^{\\circ}", "^\\circ", "\\circ", "\\$",
+                           "$", "\\%", "%", "\\displaystyle"})
+    replace_all(s, drop, "");
+  replace_all(s, "\\dfrac", "\\frac");
+  replace_all(s, "\\tfrac", "\\frac");
+  std::string out;
+  for (char c : s)
+    if (!std::isspace(static_cast<unsigned char>(c))) out += c;
+  s = out;
+  // "x=5", "k=12" -> the value
+  static const std::regex assign(R"(^[a-zA-Z](?:_\{?[0-9a-z]+\}?)?=(.+)$)");
+  std::smatch m;
+  if (std::regex_match(s, m, assign)) s = m[1];
+  while (!s.empty() && s.back() == '.') s.pop_back();
+  static const std::regex thousands(R"(^-?\d{1,3}(,\d{3})+(\.\d+)?$)");
+  if (std::regex_match(s, thousands)) replace_all(s, ",", "");
+  // \frac12 -> \frac{1}{2}
+  static const std::regex short_frac(R"(\\frac(\d)(\d))");
+  s = std::regex_replace(s, short_frac, "\\frac{$1}{$2}");
+  return s;
+}
+
+bool math_equal(const std::string& a, const std::string& b) {
+  std::string na = normalize_math(a), nb = normalize_math(b);
+  if (na == nb) return true;
+  auto da = parse_double(na), db = parse_double(nb);
+  return da && db && std::abs(*da - *db) <= 1e-9 * std::max(1.0, std::abs(*db));
+}
+
+std::optional<char> extract_choice(const std::string& text, char last) {
+  std::string letters = std::string("A-") + last;
+  std::regex answer("(?:answer|Answer|ANSWER)\\s*(?:is)?\\s*[:：]?\\s*\\**\\s*\\(?\\$?(?:\\\\boxed\\{|\\\\text\\{|\\\\textbf\\{)?\\s*([" +
+                    letters + "])\\b");
+  std::optional<char> found;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), answer); it != std::sregex_iterator(); ++it) found = (*it)[1].str()[0];
+  if (found) return found;
+  std::regex boxed("\\\\boxed\\{\\s*(?:\\\\text\\{)?([" + letters + "])\\b");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), boxed); it != std::sregex_iterator(); ++it) found = (*it)[1].str()[0];
+  if (found) return found;
+  // A final line that is only the letter, possibly decorated.
+  std::istringstream in(text);
+  std::string line, last_line;
+  while (std::getline(in, line))
+    if (!trim(line).empty()) last_line = trim(line);
+  std::regex alone("^[*(\\[]*([" + letters + "])[*)\\].:]*$");
+  std::smatch m;
+  if (std::regex_match(last_line, m, alone)) return m[1].str()[0];
+  return std::nullopt;
+}
+
+std::optional<std::string> extract_code_block(const std::string& text) {
+  size_t open = text.find("```");
+  if (open == std::string::npos) return std::nullopt;
+  size_t body = text.find('\n', open);
+  if (body == std::string::npos) return std::nullopt;
+  size_t close = text.find("```", body + 1);
+  return text.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
+}
+
+std::string normalize_text(const std::string& text) {
+  std::string lowered;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    lowered += std::ispunct(u) ? ' ' : static_cast<char>(std::tolower(u));
+  }
+  std::istringstream in(lowered);
+  std::string word, out;
+  while (in >> word) {
+    if (word == "a" || word == "an" || word == "the") continue;
+    out += (out.empty() ? "" : " ") + word;
+  }
+  return out;
+}
+
+}  // namespace reckon

@@ -1,0 +1,152 @@
+#include "tasks/extract.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tasks/task.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+DataAccess mirror_access(const test::TempDir& cache) {
+  DataAccess d;
+  d.pull.mirror = test::shared_data("mirror");
+  d.pull.cache_dir = cache.path();
+  return d;
+}
+
+const char* kLogs = "mirror/lchen001/pricing-reversal/69f5f1a0e89ee5bdd6599d46a1bf74a55b22f27d/data/consolidated";
+
+}  // namespace
+
+TEST_CASE("extractor cases: (response, reference, expected score)", "[extract]") {
+  struct Case {
+    const char* scorer;
+    const char* response;
+    const char* reference;
+    double expected;
+  } cases[] = {
+      {"last_number", "She has 3 + 4 = 7 apples.\n#### 7", "7", 1},
+      {"last_number", "The total is $1,250.", "1250", 1},
+      {"last_number", "The answer is 18.", "18", 1},
+      {"last_number", "No idea", "18", 0},
+      {"last_number", "It's -3.5 degrees", "-3.5", 1},
+      {"boxed", "so \\boxed{\\frac{1}{2}}.", "\\frac12", 1},
+      {"boxed", "\\boxed{\\dfrac{3}{4}}", "\\frac{3}{4}", 1},
+      {"boxed", "\\boxed{336^\\circ}", "336^\\circ", 1},
+      {"boxed", "\\boxed{336}", "336^\\circ", 1},
+      {"boxed", "first \\boxed{5} then \\boxed{7}", "7", 1},
+      {"boxed", "\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}", "\\left( 3, \\frac{\\pi}{2} \\right)", 1},
+      {"boxed", "\\boxed{x = 12}", "12", 1},
+      {"boxed", "\\boxed{27}", "27.0", 1},
+      {"boxed", "\\boxed{1,000}", "1000", 1},
+      {"boxed", "\\boxed{\\text{(B)}}", "(B)", 1},
+      {"boxed", "the answer is 204", "204", 0},
+      {"boxed", "\\boxed{20", "204", 0},
+      {"choice", "Reasoning...\nAnswer: C", "C", 1},
+      {"choice", "Answer: **B**", "B", 1},
+      {"choice", "Answer: (A)", "A", 1},
+      {"choice", "The answer is \\boxed{D}", "D", 1},
+      {"choice", "...so it must be\n\n**B**", "B", 1},
+      {"choice", "I think A is wrong.\nAnswer: B", "A", 0},
+      {"choice", "Let me think about option A and B", "A", 0},
+      {"normalized", "The Eiffel Tower!", "eiffel tower", 1},
+      {"exact", " yes ", "yes", 1},
+  };
+  for (const auto& c : cases) {
+    INFO(c.scorer << ": " << c.response << " vs " << c.reference);
+    Item it;
+    it.reference = c.reference;
+    CHECK(find_scorer(c.scorer)->score(it, c.response).value == c.expected);
+  }
+  CHECK(extract_code_block("Here:\n```python\ndef f():\n    return 1\n```\n") == std::string("def f():\n    return 1\n"));
+}
+
+TEST_CASE("GSM8K reference solutions score 1319/1319 through the extractor, shuffled near 0", "[extract][gsm8k]") {
+  test::TempDir cache;
+  auto items = load_items(*find_builtin_task("gsm8k"), mirror_access(cache));
+  REQUIRE(items.size() == 1319);
+  const ScorerInfo* s = find_scorer("last_number");
+  int correct = 0, shuffled = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    correct += s->score(items[i], items[i].extra["solution"].get<std::string>()).value.value_or(0) == 1;
+    shuffled += s->score(items[i], items[(i + 7) % items.size()].extra["solution"].get<std::string>()).value.value_or(0) == 1;
+  }
+  CHECK(correct == 1319);
+  CHECK(shuffled < 40);
+}
+
+TEST_CASE("the built-in math and MMLU tasks load from the mirror", "[tasks]") {
+  test::TempDir cache;
+  DataAccess d = mirror_access(cache);
+  CHECK(load_items(*find_builtin_task("math500"), d).size() == 500);
+  CHECK(load_items(*find_builtin_task("aime24"), d).size() == 30);
+  CHECK(load_items(*find_builtin_task("aime25"), d).size() == 30);
+  CHECK(load_items(*find_builtin_task("amc23"), d).size() == 40);
+  auto mmlu = load_items(*find_builtin_task("mmlu"), d);
+  CHECK(mmlu.size() == 14042);
+  CHECK(mmlu[0].reference.size() == 1);
+  auto five = load_items(*find_builtin_task("mmlu-5shot"), d);
+  CHECK(five.size() == 14042);
+  CHECK(five[0].messages[0].content.find("Answer: ") != std::string::npos);
+  // Reference answers written as the model would score 1.
+  auto aime = load_items(*find_builtin_task("aime24"), d);
+  for (const auto& it : aime) CHECK(find_scorer("boxed")->score(it, "\\boxed{" + it.reference + "}").value == 1.0);
+}
+
+TEST_CASE("replayed AIME outputs agree with the authors' grading on at least 98% of records", "[extract][price-reversal]") {
+  std::string dir = test::shared_data(kLogs);
+  int total = 0, agree = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (f.path().filename().string().rfind("aime-", 0) != 0) continue;
+    auto j = nlohmann::json::parse(std::ifstream(f.path()));
+    for (const auto& r : j["records"]) {
+      Item it;
+      it.reference = r["ground_truth"].get<std::string>();
+      double ours = *find_scorer("boxed")->score(it, r.value("raw_output", "")).value;
+      double theirs = r["score"].is_number() ? r["score"].get<double>() : 0;
+      ++total;
+      agree += ours == theirs;
+    }
+  }
+  CHECK(total == 480);
+  CHECK(static_cast<double>(agree) / total >= 0.98);
+  CHECK(agree == 480);  // units such as ^\circ are normalized on both sides
+}
+
+TEST_CASE("GPQA: every disagreement with the published grading is a correction reckon can justify", "[extract][price-reversal]") {
+  std::string dir = test::shared_data(kLogs);
+  int total = 0, agree = 0, corrections = 0, misreads = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (f.path().filename().string().rfind("gpqa-", 0) != 0) continue;
+    auto j = nlohmann::json::parse(std::ifstream(f.path()));
+    for (const auto& r : j["records"]) {
+      Item it;
+      it.reference = r["ground_truth"].get<std::string>();
+      std::string out = r.value("raw_output", "");
+      ScoreResult ours = find_scorer("choice")->score(it, out);
+      double theirs = r["score"].is_number() ? r["score"].get<double>() : 0;
+      ++total;
+      if (*ours.value == theirs) {
+        ++agree;
+        continue;
+      }
+      // A correction: reckon's letter is what the response's final "Answer:" line says.
+      std::string last_answer = out.substr(out.rfind("Answer:") == std::string::npos ? 0 : out.rfind("Answer:"));
+      bool justified = !ours.prediction.empty() && last_answer.find(ours.prediction) != std::string::npos;
+      INFO(j["model_name"].get<std::string>() << " item " << r["index"] << ": authors '" << r["prediction"] << "', reckon '"
+                                               << ours.prediction << "'; tail: " << out.substr(out.size() > 120 ? out.size() - 120 : 0));
+      CHECK(justified);
+      (justified ? corrections : misreads)++;
+    }
+  }
+  CHECK(total == 1584);
+  CHECK(misreads == 0);
+  CHECK(corrections == total - agree);
+  CHECK(corrections <= 10);
+  WARN("GPQA: reckon agrees with the published grading on " << agree << "/" << total << "; " << corrections
+                                                              << " corrections (well-formed answers the published grading missed)");
+}

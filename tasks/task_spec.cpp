@@ -1,0 +1,146 @@
+// User tasks from a JSON spec: local JSONL/CSV (or a pulled dataset file), a prompt template,
+// a scorer from the table.
+#include <fstream>
+
+#include "common/csv.h"
+#include "common/error.h"
+#include "common/text.h"
+#include "tasks/task.h"
+
+namespace reckon {
+
+std::string render_template(const std::string& tmpl, const std::map<std::string, std::string>& fields, const std::string& where) {
+  std::string out;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    size_t open = tmpl.find('{', i);
+    if (open == std::string::npos) {
+      out += tmpl.substr(i);
+      break;
+    }
+    size_t close = tmpl.find('}', open);
+    std::string name = close == std::string::npos ? "" : tmpl.substr(open + 1, close - open - 1);
+    bool placeholder = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+    // LaTeX such as \boxed{} or \frac{1}{2} is text, not a placeholder.
+    if (!placeholder || (open > 0 && std::isalpha(static_cast<unsigned char>(tmpl[open - 1]))) ||
+        (open > 0 && tmpl[open - 1] == '}')) {
+      out += tmpl.substr(i, open - i + 1);
+      i = open + 1;
+      continue;
+    }
+    auto it = fields.find(name);
+    if (it == fields.end()) throw InputError(where + ": prompt template names unknown field '{" + name + "}'");
+    out += tmpl.substr(i, open - i) + it->second;
+    i = close + 1;
+  }
+  return out;
+}
+
+TaskDef parse_task_spec(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": a task spec must be a JSON object");
+  auto need_string = [&](const nlohmann::json& o, const char* key, const std::string& at) {
+    if (!o.contains(key) || !o[key].is_string() || o[key].get<std::string>().empty())
+      throw InputError(at + ": field '" + key + "' must be a non-empty string");
+    return o[key].get<std::string>();
+  };
+  TaskDef t;
+  t.name = need_string(j, "name", where);
+  std::string at = where + " (task " + t.name + ")";
+  if (!j.contains("data") || !j["data"].is_object()) throw InputError(at + ": field 'data' must be an object {file} or {dataset, path}");
+  const auto& d = j["data"];
+  if (!d.contains("file") && !(d.contains("dataset") && d.contains("path")))
+    throw InputError(at + ": field 'data' needs 'file', or 'dataset' and 'path'");
+  if (d.contains("dataset") && !find_dataset(d["dataset"].is_string() ? d["dataset"].get<std::string>() : ""))
+    throw InputError(at + ": field 'data.dataset' names an unknown dataset (see `reckon data list`)");
+  t.scorer = need_string(j, "scorer", at);
+  if (!find_scorer(t.scorer)) throw InputError(at + ": field 'scorer' names unknown scorer '" + t.scorer + "' (see `reckon tasks list`)");
+  if (!j.contains("prompt") || !j["prompt"].is_object()) throw InputError(at + ": field 'prompt' must be an object with 'user'");
+  need_string(j["prompt"], "user", at + " prompt");
+  need_string(j, "reference_field", at);
+  if (j.contains("metadata")) {
+    if (!j["metadata"].is_array()) throw InputError(at + ": field 'metadata' must be an array of column names");
+    for (const auto& m : j["metadata"]) t.metadata_columns.push_back(m.get<std::string>());
+  }
+  t.description = j.value("description", "user task");
+  t.dataset = d.value("dataset", "");
+  t.spec = j;
+  t.load = nullptr;
+  return t;
+}
+
+namespace {
+
+std::vector<std::map<std::string, std::string>> read_rows(const std::string& path) {
+  std::vector<std::map<std::string, std::string>> rows;
+  if (ends_with(to_lower(path), ".csv")) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path + ": cannot open");
+    CsvReader r(in);
+    auto header = r.next();
+    if (!header) throw InputError(path + ": empty file");
+    while (auto rec = r.next()) {
+      if (rec->fields.size() == 1 && trim(rec->fields[0]).empty()) continue;
+      if (rec->fields.size() != header->fields.size())
+        throw InputError(path + ":" + std::to_string(rec->line) + ": field count differs from the header");
+      std::map<std::string, std::string> row;
+      for (size_t i = 0; i < header->fields.size(); ++i) row[trim(header->fields[i])] = rec->fields[i];
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (trim(line).empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(n) + ": not a JSON object");
+    std::map<std::string, std::string> row;
+    for (auto it = j.begin(); it != j.end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::vector<Item> load_items(const TaskDef& t, const DataAccess& data) {
+  if (t.load) return t.load(data);
+  const auto& j = t.spec;
+  const auto& d = j["data"];
+  std::string path = d.contains("file") ? d["file"].get<std::string>() : data.file(d["dataset"].get<std::string>(), d["path"].get<std::string>());
+  auto rows = read_rows(path);
+  std::string ref_field = j["reference_field"].get<std::string>();
+  std::string id_field = j.value("id_field", "");
+  const auto& p = j["prompt"];
+  std::vector<Item> items;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string where = path + ": row " + std::to_string(i + 1);
+    Item it;
+    if (!id_field.empty()) {
+      auto f = rows[i].find(id_field);
+      if (f == rows[i].end()) throw InputError(where + ": missing id field '" + id_field + "'");
+      it.id = f->second;
+    } else {
+      it.id = std::to_string(i);
+    }
+    auto ref = rows[i].find(ref_field);
+    if (ref == rows[i].end()) throw InputError(where + ": missing reference field '" + ref_field + "'");
+    it.reference = ref->second;
+    if (p.contains("system")) it.messages.push_back({"system", render_template(p["system"].get<std::string>(), rows[i], where)});
+    if (p.contains("few_shot"))
+      for (const auto& shot : p["few_shot"]) {
+        it.messages.push_back({"user", shot.value("user", "")});
+        it.messages.push_back({"assistant", shot.value("assistant", "")});
+      }
+    it.messages.push_back({"user", render_template(p["user"].get<std::string>(), rows[i], where)});
+    for (const auto& m : t.metadata_columns)
+      if (auto f = rows[i].find(m); f != rows[i].end()) it.metadata[m] = f->second;
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
+}  // namespace reckon

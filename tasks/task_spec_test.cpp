@@ -1,0 +1,45 @@
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "tasks/task.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+TEST_CASE("a task spec loads local JSONL with a template, few-shot and metadata", "[tasks]") {
+  test::TempDir tmp;
+  std::string data = tmp.write("qa.jsonl", "{\"q\":\"2+2?\",\"a\":\"4\",\"topic\":\"math\",\"uid\":\"x1\"}\n{\"q\":\"3+3?\",\"a\":\"6\",\"topic\":\"math\",\"uid\":\"x2\"}\n");
+  auto spec = nlohmann::json::parse(R"({"name":"tiny","data":{"file":")" + data + R"("},"id_field":"uid","reference_field":"a",
+    "prompt":{"system":"Be brief.","user":"Q: {q}\nA:","few_shot":[{"user":"Q: 1+1?\nA:","assistant":"2"}]},
+    "scorer":"last_number","metadata":["topic"]})");
+  TaskDef t = parse_task_spec(spec, "tiny.json");
+  auto items = load_items(t, {});
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].id == "x1");
+  CHECK(items[0].messages.size() == 4);
+  CHECK(items[0].messages.back().content == "Q: 2+2?\nA:");
+  CHECK(items[1].metadata.at("topic") == "math");
+  CHECK(find_scorer(t.scorer)->score(items[1], "six is 6").value == 1.0);
+}
+
+TEST_CASE("bad task specs name the file and the field", "[tasks]") {
+  auto bad = [](const std::string& text) { return parse_task_spec(nlohmann::json::parse(text), "spec.json"); };
+  CHECK_THROWS_WITH(bad(R"({"data":{"file":"x"}})"), Catch::Contains("spec.json") && Catch::Contains("'name'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"t","data":{"file":"x"},"scorer":"vibes","prompt":{"user":"u"},"reference_field":"a"})"),
+                    Catch::Contains("unknown scorer 'vibes'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"t","data":{},"scorer":"exact","prompt":{"user":"u"},"reference_field":"a"})"),
+                    Catch::Contains("'data' needs"));
+  CHECK_THROWS_WITH(bad(R"({"name":"t","data":{"dataset":"nope","path":"p"},"scorer":"exact","prompt":{"user":"u"},"reference_field":"a"})"),
+                    Catch::Contains("unknown dataset"));
+  test::TempDir tmp;
+  std::string data = tmp.write("d.jsonl", "{\"q\":\"x\",\"a\":\"y\"}\n");
+  TaskDef t = parse_task_spec(nlohmann::json::parse(R"({"name":"t","data":{"file":")" + data +
+                                                    R"("},"scorer":"exact","prompt":{"user":"{question}"},"reference_field":"a"})"),
+                              "spec.json");
+  CHECK_THROWS_WITH(load_items(t, {}), Catch::Contains("unknown field '{question}'") && Catch::Contains("row 1"));
+}
+
+TEST_CASE("templates leave LaTeX braces alone", "[tasks]") {
+  CHECK(render_template("put it in \\boxed{} or \\boxed{$ANSWER}: {p}", {{"p", "1+1"}}, "t") ==
+        "put it in \\boxed{} or \\boxed{$ANSWER}: 1+1");
+}
