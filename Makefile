@@ -8,6 +8,7 @@ RECKON_DATA_MIRROR ?= $(if $(wildcard ../shared/data/mirror/MANIFEST.tsv),$(absp
 export RECKON_DATA_MIRROR
 DEMO_DB    ?= $(BUILD)/demo.db
 NOISE_DB   ?= $(BUILD)/demo-noise.db
+CAMPAIGN_DB ?= $(BUILD)/demo-campaign.db
 
 .PHONY: deps build demo test test-asan test-slow clean
 
@@ -27,6 +28,10 @@ demo: build
 	    "$$($(BUILD)/reckon data path price-reversal data/consolidated)"
 	@echo
 	@$(BUILD)/reckon summary --db $(DEMO_DB)
+	@echo
+	@echo "== The same AIME outputs replayed through a real campaign (replay provider, reckon's extractors and pricing)"
+	@rm -f $(CAMPAIGN_DB) $(CAMPAIGN_DB)-wal $(CAMPAIGN_DB)-shm
+	@$(BUILD)/reckon run campaigns/aime-replay.json --db $(CAMPAIGN_DB) --quiet
 	@echo
 	@$(BUILD)/reckon reversal --db $(DEMO_DB)
 	@echo

@@ -8,6 +8,9 @@ namespace reckon {
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
+      {"run", "Run a campaign file: models x tasks x items x repeats, resumable, cached, spend-capped", define_run},
+      {"eval", "One model on one task: reckon eval --model M --task T [--limit N]", define_eval},
+      {"tasks", "Built-in tasks and scorers: list, show", define_tasks},
       {"import", "Import request logs (CSV, JSONL, price-reversal JSON) into a store, priced on the way in",
        define_import},
       {"merge", "Fold stores (e.g. shards) into one without duplicating a request", define_merge},

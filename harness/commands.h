@@ -34,5 +34,8 @@ Action define_thinking(CLI::App& sub);
 Action define_costs(CLI::App& sub);
 Action define_providers(CLI::App& sub);
 Action define_call(CLI::App& sub);
+Action define_run(CLI::App& sub);
+Action define_eval(CLI::App& sub);
+Action define_tasks(CLI::App& sub);
 
 }  // namespace reckon

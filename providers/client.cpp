@@ -11,6 +11,7 @@ struct ModelClient::Job {
   ChatRequest req;
   int64_t repeat = 0;
   Callback cb;
+  const void* tag = nullptr;
   int attempts = 0;
   double not_before = 0;
   double first_start = 0;
@@ -42,8 +43,9 @@ ModelClient::ProviderState& ModelClient::state(const std::string& provider) {
   return *s;
 }
 
-void ModelClient::submit(ChatRequest req, int64_t repeat, Callback cb) {
+void ModelClient::submit(ChatRequest req, int64_t repeat, Callback cb, const void* tag) {
   auto job = std::make_unique<Job>();
+  job->tag = tag;
   job->req = std::move(req);
   job->repeat = repeat;
   job->cb = std::move(cb);
@@ -109,7 +111,13 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
     job->base_url = m.params.base_url.empty() ? info->base_url : m.params.base_url;
     while (ends_with(job->base_url, "/")) job->base_url.pop_back();
   }
+  auto admitted = [&] {
+    if (job->attempts > 0 || !admit_ || admit_(job->req, job->tag)) return true;
+    stop_ = true;
+    return false;
+  };
   if (m.provider == "replay") {
+    if (!admitted()) return false;
     ++job->attempts;
     CallResult r;
     auto c = replay_ ? replay_->find(m.model, job->req.messages, job->repeat) : std::nullopt;
@@ -137,6 +145,7 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
     job->not_before = now + wait;
     return false;
   }
+  if (!admitted()) return false;
   attempt(std::move(job));
   return true;
 }

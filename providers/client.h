@@ -37,8 +37,12 @@ class ModelClient {
   ~ModelClient();
 
   void set_replay(const ReplaySource* replay) { replay_ = replay; }
-  // Queues a call; `repeat` picks the recording for replay. The callback runs on this thread.
-  void submit(ChatRequest req, int64_t repeat, Callback cb);
+  // Consulted just before a call is first sent; returning false stops the run cleanly (spend cap,
+  // Ctrl-C): in-flight calls finish, the rest are reported not sent.
+  void set_admit(std::function<bool(const ChatRequest&, const void* tag)> admit) { admit_ = std::move(admit); }
+  // Queues a call; `repeat` picks the recording for replay; `tag` is handed back to admit.
+  // The callback runs on this thread.
+  void submit(ChatRequest req, int64_t repeat, Callback cb, const void* tag = nullptr);
   // Runs until every submitted call finished, or stop() / a fatal error. Calls never sent are
   // reported with attempts == 0 (the caller records nothing for them: a rerun sends them).
   void run();
@@ -68,6 +72,7 @@ class ModelClient {
   HttpEngine engine_;
   Backoff backoff_;
   const ReplaySource* replay_ = nullptr;
+  std::function<bool(const ChatRequest&, const void* tag)> admit_;
   std::deque<std::unique_ptr<Job>> pending_;
   std::map<std::string, std::unique_ptr<ProviderState>> states_;
   bool stop_ = false;

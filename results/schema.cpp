@@ -87,6 +87,13 @@ SELECT r.run_id, r.model, r.task, substr(r.created_at, 1, 10) AS day,
 FROM requests r WHERE r.status = 'ok'
 GROUP BY r.run_id, r.model, r.task, day;
 )sql",
+      // 1 -> 2: campaigns' response cache: the request key (canonical request + repeat, no run) and
+      // whether a row was answered from the cache (so spend reports count it once).
+      R"sql(
+ALTER TABLE requests ADD COLUMN request_key TEXT;
+ALTER TABLE requests ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX requests_by_key ON requests(request_key) WHERE request_key IS NOT NULL;
+)sql",
   };
   return m;
 }

@@ -13,7 +13,9 @@ namespace reckon {
 
 // One request as stored (attempt-final). Fields mirror the `requests` table.
 struct RequestRecord {
-  std::string fingerprint;  // SHA-256 of the canonical request + repeat; unique in a store
+  std::string fingerprint;  // the cell's identity in its run; unique in a store
+  std::optional<std::string> request_key;  // SHA-256 of canonical request + repeat (the response cache key)
+  bool cache_hit = false;
   std::string run_id, model, task, item_id;
   int64_t repeat = 0;
   std::optional<std::string> step;
@@ -54,6 +56,8 @@ class Store {
   void upsert_price(const PriceEntry& e);
   // Inserts unless a request with the same fingerprint is stored; returns true when inserted.
   bool insert_request(const RequestRecord& r);
+  // Replaces the row with the same fingerprint (a retried cell), or inserts.
+  void replace_request(const RequestRecord& r);
 
   // Prices in the store (imported with `reckon price import`, or used by stored requests).
   PriceCatalog stored_prices();

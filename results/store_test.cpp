@@ -91,3 +91,21 @@ TEST_CASE("a request is stored once per fingerprint, with unknown usage as NULL"
   CHECK(q.text(5) == "stream cut");
   CHECK_FALSE(q.step());
 }
+
+TEST_CASE("a store at an older schema version is migrated forward with its rows kept", "[store]") {
+  test::TempDir tmp;
+  std::string path = tmp.file("v1.db");
+  {
+    Database db(path, false);
+    db.exec(migrations()[0]);
+    db.exec("PRAGMA user_version = 1");
+    db.exec("INSERT INTO requests(fingerprint, run_id, model, task, item_id, status, usage_complete) VALUES('f','r','m','t','1','ok',1)");
+  }
+  CHECK_THROWS_WITH(Store(path, Store::Mode::kReadOnly), Catch::Contains("older"));
+  Store s(path, Store::Mode::kReadWrite);
+  CHECK(s.db().user_version() == schema_version());
+  auto q = s.db().prepare("SELECT COUNT(*), MAX(cache_hit) FROM requests");
+  q.step();
+  CHECK(q.int64(0) == 1);
+  CHECK(q.int64(1) == 0);
+}

@@ -1,0 +1,542 @@
+#include "harness/campaign.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "common/error.h"
+#include "common/sha256.h"
+#include "common/stats.h"
+#include "common/text.h"
+#include "pricing/cost.h"
+#include "providers/client.h"
+#include "common/table.h"
+#include "results/summary.h"
+
+namespace reckon {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) {
+  g_interrupted = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends at once
+}
+
+template <class T>
+T field(const nlohmann::json& j, const char* key, const std::string& where, const T& fallback) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  try {
+    return j[key].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(where + ": field '" + key + "' has the wrong type");
+  }
+}
+
+ModelParams parse_params(const nlohmann::json& p, const std::string& where) {
+  ModelParams m;
+  if (p.is_null()) return m;
+  if (!p.is_object()) throw InputError(where + ": field 'params' must be an object");
+  static const std::set<std::string> known{"temperature", "max_tokens", "reasoning_effort", "thinking_budget", "base_url",
+                                           "api_key_env", "api", "stream", "service_tier"};
+  for (auto it = p.begin(); it != p.end(); ++it)
+    if (!known.count(it.key())) throw InputError(where + ": unknown parameter 'params." + it.key() + "'");
+  if (p.contains("temperature")) m.temperature = field<double>(p, "temperature", where, 0);
+  if (p.contains("max_tokens")) m.max_tokens = field<int64_t>(p, "max_tokens", where, 0);
+  if (p.contains("thinking_budget")) m.thinking_budget = field<int64_t>(p, "thinking_budget", where, 0);
+  m.reasoning_effort = field<std::string>(p, "reasoning_effort", where, "");
+  m.base_url = field<std::string>(p, "base_url", where, "");
+  m.api_key_env = field<std::string>(p, "api_key_env", where, "");
+  m.api = field<std::string>(p, "api", where, "chat");
+  if (m.api != "chat" && m.api != "responses") throw InputError(where + ": field 'params.api' must be chat or responses");
+  m.stream = field<bool>(p, "stream", where, false);
+  auto tier = parse_service_tier(field<std::string>(p, "service_tier", where, "standard"));
+  if (!tier) throw InputError(where + ": field 'params.service_tier' must be standard, batch, flex or priority");
+  m.service_tier = *tier;
+  return m;
+}
+
+struct Cell {
+  size_t model = 0, task = 0, item = 0;
+  int64_t repeat = 0;
+  ChatRequest request;
+  std::string request_key, fingerprint;
+};
+
+std::vector<size_t> select_items(size_t n, const Selection& s) {
+  std::vector<size_t> idx(n);
+  for (size_t i = 0; i < n; ++i) idx[i] = i;
+  size_t want = n;
+  if (s.limit) want = std::min(n, *s.limit);
+  if (s.fraction) want = std::min(want, static_cast<size_t>(std::ceil(*s.fraction * static_cast<double>(n))));
+  if (want == n) return idx;
+  if (!s.first) {
+    std::mt19937_64 rng(s.seed);
+    std::shuffle(idx.begin(), idx.end(), rng);
+    idx.resize(want);
+    std::sort(idx.begin(), idx.end());
+  } else {
+    idx.resize(want);
+  }
+  return idx;
+}
+
+double estimate_cost(const ChatRequest& r, const PriceEntry* e, double expected_output) {
+  if (!e) return 0;
+  double chars = 0;
+  for (const auto& m : r.messages) chars += static_cast<double>(m.content.size());
+  Usage u;
+  u.input_tokens = static_cast<int64_t>(chars / 4.0) + 8;  // ~4 characters per token
+  u.output_tokens = static_cast<int64_t>(expected_output);
+  u.service_tier = r.model.params.service_tier;
+  try {
+    return cost(u, *e).total_usd.value_or(0);
+  } catch (const InputError&) {
+    return paper_cost(u, *e);
+  }
+}
+
+std::string prompt_text(const ChatRequest& r) {
+  if (r.messages.size() == 1) return r.messages[0].content;
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& m : r.messages) j.push_back({{"role", m.role}, {"content", m.content}});
+  return j.dump();
+}
+
+}  // namespace
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  auto slash = text.find('/');
+  auto i = parse_int(text.substr(0, slash)), n = slash == std::string::npos ? std::nullopt : parse_int(text.substr(slash + 1));
+  if (!i || !n || *n < 1 || *i < 1 || *i > *n) throw InputError("--shard must be i/N with 1 <= i <= N, got '" + text + "'");
+  return {static_cast<int>(*i - 1), static_cast<int>(*n)};
+}
+
+Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
+  static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
+                                           "db", "replay", "allow_unpriced", "description"};
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!known.count(it.key())) throw InputError(where + ": unknown field '" + it.key() + "'");
+  Campaign c;
+  c.source = where;
+  c.raw = j;
+  c.name = field<std::string>(j, "name", where, "");
+  if (c.name.empty()) throw InputError(where + ": field 'name' must be a non-empty string");
+  if (!j.contains("models") || !j["models"].is_array() || j["models"].empty())
+    throw InputError(where + ": field 'models' must be a non-empty array");
+  for (size_t i = 0; i < j["models"].size(); ++i) {
+    const auto& m = j["models"][i];
+    std::string at = where + ": models[" + std::to_string(i) + "]";
+    CampaignModel cm;
+    if (m.is_string()) {
+      try {
+        cm.ref = parse_model_ref(m.get<std::string>());
+      } catch (const InputError& e) {
+        throw InputError(at + ": " + e.what());
+      }
+    } else if (m.is_object()) {
+      std::string name = field<std::string>(m, "model", at, "");
+      if (name.empty()) throw InputError(at + ": field 'model' (provider:model) is required");
+      try {
+        cm.ref = parse_model_ref(name);
+      } catch (const InputError& e) {
+        throw InputError(at + ": " + e.what());
+      }
+      cm.ref.params = parse_params(m.value("params", nlohmann::json()), at);
+      cm.repeats = field<int>(m, "repeats", at, 1);
+      if (cm.repeats < 1) throw InputError(at + ": field 'repeats' must be at least 1");
+    } else {
+      throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
+    }
+    c.models.push_back(cm);
+  }
+  if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
+    throw InputError(where + ": field 'tasks' must be a non-empty array");
+  for (size_t i = 0; i < j["tasks"].size(); ++i) {
+    const auto& t = j["tasks"][i];
+    std::string at = where + ": tasks[" + std::to_string(i) + "]";
+    if (t.is_string()) {
+      const TaskDef* def = find_builtin_task(t.get<std::string>());
+      if (!def) throw InputError(at + ": unknown task '" + t.get<std::string>() + "' (see `reckon tasks list`)");
+      c.tasks.push_back(*def);
+    } else if (t.is_object() && t.contains("spec_file")) {
+      std::string path = t["spec_file"].get<std::string>();
+      std::ifstream in(path);
+      if (!in) throw InputError(at + ": cannot open spec_file '" + path + "'");
+      auto spec = nlohmann::json::parse(in, nullptr, false);
+      if (spec.is_discarded()) throw InputError(path + ": not valid JSON");
+      c.tasks.push_back(parse_task_spec(spec, path));
+    } else if (t.is_object()) {
+      c.tasks.push_back(parse_task_spec(t, at));
+    } else {
+      throw InputError(at + ": must be a built-in task name, a task spec, or {\"spec_file\": PATH}");
+    }
+  }
+  if (j.contains("selection")) {
+    const auto& s = j["selection"];
+    std::string at = where + ": selection";
+    if (!s.is_object()) throw InputError(at + ": must be an object");
+    if (s.contains("limit")) c.selection.limit = field<size_t>(s, "limit", at, 0);
+    if (s.contains("sample")) {
+      c.selection.fraction = field<double>(s, "sample", at, 1);
+      if (*c.selection.fraction <= 0 || *c.selection.fraction > 1) throw InputError(at + ": field 'sample' must be in (0, 1]");
+    }
+    c.selection.first = field<bool>(s, "first", at, false);
+    c.selection.seed = field<uint64_t>(s, "seed", at, 0);
+  }
+  c.concurrency = field<int>(j, "concurrency", where, 16);
+  if (c.concurrency < 1) throw InputError(where + ": field 'concurrency' must be at least 1");
+  if (j.contains("rate_limits")) {
+    c.requests_per_minute = field<double>(j["rate_limits"], "rpm", where + ": rate_limits", 0);
+    c.tokens_per_minute = field<double>(j["rate_limits"], "tpm", where + ": rate_limits", 0);
+  }
+  if (j.contains("max_cost_usd")) c.max_cost_usd = field<double>(j, "max_cost_usd", where, 0);
+  c.db = field<std::string>(j, "db", where, "");
+  if (j.contains("replay")) {
+    if (j["replay"].is_string()) {
+      c.replay.push_back(j["replay"].get<std::string>());
+    } else {
+      c.replay = field<std::vector<std::string>>(j, "replay", where, {});
+    }
+  }
+  c.allow_unpriced = field<bool>(j, "allow_unpriced", where, false);
+  return c;
+}
+
+Campaign load_campaign_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open campaign file");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw InputError(path + ": not valid JSON");
+  return parse_campaign(j, path);
+}
+
+std::string campaign_run_id(const Campaign& c) {
+  nlohmann::json key = c.raw;
+  key.erase("db");
+  key.erase("max_cost_usd");
+  key.erase("concurrency");
+  key.erase("rate_limits");
+  return "run-" + sha256_hex(key.dump()).substr(0, 12);
+}
+
+RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
+  RunReport rep;
+  rep.run_id = campaign_run_id(c);
+  std::string db_path = !opts.db.empty() ? opts.db : c.db;
+  if (db_path.empty()) throw InputError(c.source + ": no database: set field 'db' or pass --db");
+  std::optional<double> cap = opts.max_cost_usd ? opts.max_cost_usd : c.max_cost_usd;
+
+  // Plan: items per task, then every cell.
+  std::vector<std::vector<Item>> items;
+  for (const auto& t : c.tasks) {
+    auto all = load_items(t, opts.data);
+    std::vector<Item> chosen;
+    for (size_t i : select_items(all.size(), c.selection)) chosen.push_back(std::move(all[i]));
+    items.push_back(std::move(chosen));
+  }
+  PriceCatalog catalog = PriceCatalog::builtin();
+  std::vector<Cell> cells;
+  std::vector<const PriceEntry*> prices;
+  for (size_t m = 0; m < c.models.size(); ++m) {
+    const PriceEntry* e = catalog.find(c.models[m].ref.name(), today_utc());
+    if (!e && !c.allow_unpriced)
+      throw InputError(c.source + ": models[" + std::to_string(m) + "]: no price for '" + c.models[m].ref.name() +
+                       "' (add one with `reckon price import`, or set \"allow_unpriced\": true)");
+    prices.push_back(e);
+    for (size_t t = 0; t < c.tasks.size(); ++t)
+      for (size_t i = 0; i < items[t].size(); ++i)
+        for (int r = 0; r < c.models[m].repeats; ++r) {
+          Cell cell{m, t, i, r, {c.models[m].ref, items[t][i].messages}, "", ""};
+          cell.request_key = sha256_hex(canonical_request(cell.request).dump() + "\n" + std::to_string(r));
+          // The shard is decided by the request alone, so every shard agrees without talking.
+          if (opts.shard_count > 1 &&
+              std::stoull(cell.request_key.substr(0, 12), nullptr, 16) % static_cast<uint64_t>(opts.shard_count) !=
+                  static_cast<uint64_t>(opts.shard_index))
+            continue;
+          cell.fingerprint = sha256_hex(rep.run_id + "\n" + cell.request_key);
+          cells.push_back(std::move(cell));
+        }
+  }
+  rep.cells = cells.size();
+
+  if (opts.dry_run) {
+    std::optional<Store> history;
+    if (std::ifstream(db_path).good()) history.emplace(db_path, Store::Mode::kReadOnly);
+    TextTable t({"model", "task", "requests", "input tok (est)", "output tok median", "output tok p90", "cost (median)",
+                 "cost (p90)", "basis"});
+    double total_lo = 0, total_hi = 0;
+    for (size_t m = 0; m < c.models.size(); ++m)
+      for (size_t ti = 0; ti < c.tasks.size(); ++ti) {
+        std::vector<const Cell*> these;
+        for (const auto& cell : cells)
+          if (cell.model == m && cell.task == ti) these.push_back(&cell);
+        std::vector<double> outs;
+        if (history) {
+          auto q = history->db().prepare(
+              "SELECT output_tokens FROM requests WHERE (model = ?1 OR model = ?2 OR model LIKE '%:' || ?2) AND task = ?3 "
+              "AND status = 'ok' AND output_tokens IS NOT NULL");
+          // The same model answers to provider:model, replay:model or a bare imported name.
+          q.bind(1, c.models[m].ref.name()).bind(2, c.models[m].ref.model).bind(3, c.tasks[ti].name);
+          while (q.step()) outs.push_back(q.real(0));
+        }
+        double cap_out = static_cast<double>(c.models[m].ref.params.max_tokens.value_or(1000));
+        double med = outs.empty() ? cap_out : *quantile(outs, 0.5), p90 = outs.empty() ? cap_out : *quantile(outs, 0.9);
+        double lo = 0, hi = 0, in_tok = 0;
+        for (const auto* cell : these) {
+          lo += estimate_cost(cell->request, prices[m], med);
+          hi += estimate_cost(cell->request, prices[m], p90);
+          for (const auto& msg : cell->request.messages) in_tok += static_cast<double>(msg.content.size()) / 4.0;
+        }
+        total_lo += lo;
+        total_hi += hi;
+        t.add({c.models[m].ref.name(), c.tasks[ti].name, std::to_string(these.size()), fmt_fixed(in_tok, 0), fmt_fixed(med, 0),
+               fmt_fixed(p90, 0), fmt_usd(lo), fmt_usd(hi),
+               outs.empty() ? "max_tokens (no history)" : std::to_string(outs.size()) + " past answers"});
+      }
+    std::cout << "Dry run of " << c.name << " (" << rep.cells << " requests; nothing sent)\n" << t.render(2)
+              << "expected cost " << fmt_usd(total_lo) << " (median output) to " << fmt_usd(total_hi)
+              << " (p90 output: thinking tokens vary many-fold between runs of one query)\n";
+    return rep;
+  }
+
+  Store store(db_path, Store::Mode::kReadWrite);
+  {
+    auto q = store.db().prepare("SELECT COUNT(*) FROM runs WHERE id = ?");
+    q.bind(1, rep.run_id);
+    q.step();
+    if (opts.resume && q.int64(0) == 0)
+      throw InputError(db_path + ": no earlier run of campaign '" + c.name + "' to resume (run it without --resume first)");
+  }
+  {
+    Transaction tx(store.db());
+    store.db()
+        .prepare("INSERT INTO campaigns(name, spec, created_at) VALUES(?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec")
+        .bind(1, c.name)
+        .bind(2, c.raw.dump())
+        .bind(3, now_utc_iso())
+        .run();
+    store.add_run(rep.run_id, "campaign", c.source, c.name);
+    for (size_t m = 0; m < c.models.size(); ++m) {
+      store.upsert_model(c.models[m].ref.name(), c.models[m].ref.provider);
+      if (prices[m]) store.upsert_price(*prices[m]);
+    }
+    for (size_t t = 0; t < c.tasks.size(); ++t) {
+      store.upsert_task(c.tasks[t].name);
+      for (const auto& it : items[t]) store.upsert_item(c.tasks[t].name, it.id, it.messages.back().content, it.reference);
+    }
+    tx.commit();
+  }
+
+  // Resume: what this run already finished; cache: what any run already answered.
+  std::set<std::string> done;
+  {
+    auto q = store.db().prepare("SELECT fingerprint FROM requests WHERE run_id = ? AND status = 'ok'");
+    q.bind(1, rep.run_id);
+    while (q.step()) done.insert(q.text(0));
+  }
+  std::vector<const Cell*> todo;
+  std::vector<std::pair<RequestRecord, const Cell*>> cached_rows;
+  auto cache_q = store.db().prepare(
+      "SELECT response, input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, "
+      "reasoning_tokens, finish_reason, usage_complete, provider_cost_usd FROM requests WHERE request_key = ? AND status = 'ok' "
+      "AND cache_hit = 0 LIMIT 1");
+  for (const auto& cell : cells) {
+    if (done.count(cell.fingerprint)) {
+      ++rep.skipped_done;
+      continue;
+    }
+    cache_q.reset();
+    cache_q.bind(1, cell.request_key);
+    if (cache_q.step()) {
+      RequestRecord r;
+      r.fingerprint = cell.fingerprint;
+      r.request_key = cell.request_key;
+      r.cache_hit = true;
+      r.response = cache_q.text(0);
+      r.usage.input_tokens = cache_q.opt_int64(1).value_or(0);
+      r.usage.cache_read_tokens = cache_q.opt_int64(2).value_or(0);
+      r.usage.cache_write_5m_tokens = cache_q.opt_int64(3).value_or(0);
+      r.usage.cache_write_1h_tokens = cache_q.opt_int64(4).value_or(0);
+      r.usage.output_tokens = cache_q.opt_int64(5).value_or(0);
+      r.usage.reasoning_tokens = cache_q.opt_int64(6);
+      r.finish_reason = cache_q.text(7);
+      r.usage.usage_complete = cache_q.int64(8) == 1;
+      r.usage.provider_cost_usd = cache_q.opt_real(9);
+      r.model = c.models[cell.model].ref.name();
+      r.task = c.tasks[cell.task].name;
+      r.item_id = items[cell.task][cell.item].id;
+      r.repeat = cell.repeat;
+      cached_rows.emplace_back(std::move(r), &cell);
+      ++rep.cached;
+      continue;
+    }
+    todo.push_back(&cell);
+  }
+
+  // One writer: rows are committed in batches (at most ~50 ms of results at risk on a crash).
+  std::vector<RequestRecord> batch;
+  auto last_flush = std::chrono::steady_clock::now();
+  auto flush = [&] {
+    if (batch.empty()) return;
+    Transaction tx(store.db());
+    for (const auto& r : batch) store.replace_request(r);
+    tx.commit();
+    batch.clear();
+    last_flush = std::chrono::steady_clock::now();
+  };
+  auto finish_row = [&](RequestRecord r, const Cell& cell) {
+    const Item& item = items[cell.task][cell.item];
+    r.run_id = rep.run_id;
+    r.created_at = now_utc_iso();
+    r.prompt = prompt_text(cell.request);
+    r.reference = item.reference;
+    const TaskDef& task = c.tasks[cell.task];
+    r.scorer = task.scorer;
+    if (r.ok) {
+      ScoreResult s = find_scorer(task.scorer)->score(item, r.response.value_or(""));
+      r.score = s.value;
+      r.prediction = s.prediction;
+    }
+    Usage u = r.usage;
+    u.service_tier = cell.request.model.params.service_tier;
+    if (const PriceEntry* e = prices[cell.model]) {
+      try {
+        r.cost = cost(u, *e);
+      } catch (const InputError& err) {
+        r.cost = CostBreakdown{};
+        r.cost.price_entry_id = e->id();
+        if (!r.error) r.error = std::string("cost: ") + err.what();
+      }
+    }
+    if (r.ok && !r.cache_hit) rep.spent_usd += r.cost.total_usd.value_or(0);
+    batch.push_back(std::move(r));
+    if (batch.size() >= 256 || std::chrono::steady_clock::now() - last_flush > std::chrono::milliseconds(50)) flush();
+  };
+  for (auto& [row, cell] : cached_rows) finish_row(std::move(row), *cell);
+  flush();
+
+  SystemClock clock;
+  ClientOptions co;
+  co.max_concurrency = c.concurrency;
+  co.requests_per_minute = c.requests_per_minute;
+  co.tokens_per_minute = c.tokens_per_minute;
+  ModelClient client(co, clock);
+  ReplaySource replay;
+  for (const auto& src : c.replay) {
+    // "dataset:NAME/INNER": a folder inside a pulled dataset, e.g. dataset:price-reversal/data/consolidated
+    if (starts_with(src, "dataset:")) {
+      std::string spec = src.substr(8);
+      auto slash = spec.find('/');
+      const Dataset* ds = find_dataset(spec.substr(0, slash));
+      if (!ds) throw InputError(c.source + ": field 'replay': unknown dataset in '" + src + "'");
+      pull_dataset(*ds, opts.data.pull);
+      const auto& f = ds->files.front();
+      std::string cache = opts.data.pull.cache_dir.empty() ? default_cache_dir() : opts.data.pull.cache_dir;
+      replay.load(cache + "/" + f.owner + "/" + f.repo + "/" + f.commit + (slash == std::string::npos ? "" : spec.substr(slash)));
+    } else {
+      replay.load(src);
+    }
+  }
+  client.set_replay(&replay);
+
+  // Spend cap on real cost as it accrues, in-flight calls counted at their estimate.
+  double inflight_estimate = 0;
+  std::map<const Cell*, double> estimates;
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, on_sigint);
+  bool tty = opts.progress && isatty(STDERR_FILENO);
+  auto started = std::chrono::steady_clock::now();
+  auto last_progress = started;
+  size_t finished = 0;
+  auto progress = [&](bool final) {
+    if (!tty) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!final && now - last_progress < std::chrono::milliseconds(250)) return;
+    last_progress = now;
+    double secs = std::chrono::duration<double>(now - started).count();
+    double rate = secs > 0 ? static_cast<double>(finished) / secs : 0;
+    double eta = rate > 0 ? static_cast<double>(todo.size() - finished) / rate : 0;
+    std::cerr << "\r" << finished << "/" << todo.size() << " requests  " << fmt_fixed(rate, 1) << "/s  spent "
+              << fmt_usd(rep.spent_usd) << "  errors " << rep.errors << "  ETA " << fmt_fixed(eta, 0) << "s   "
+              << (final ? "\n" : "") << std::flush;
+  };
+  for (const Cell* cell : todo) {
+    client.submit(cell->request, cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
+      inflight_estimate -= estimates[cell];
+      if (res.attempts == 0) {  // never sent: the next run sends it
+        ++rep.not_sent;
+        return;
+      }
+      ++finished;
+      ++rep.sent;
+      RequestRecord r;
+      r.fingerprint = cell->fingerprint;
+      r.request_key = cell->request_key;
+      r.model = c.models[cell->model].ref.name();
+      r.task = c.tasks[cell->task].name;
+      r.item_id = items[cell->task][cell->item].id;
+      r.repeat = cell->repeat;
+      r.ok = res.ok;
+      r.attempts = res.attempts;
+      r.http_status = res.http_status;
+      if (!res.ok) {
+        r.error_class = to_string(res.error_class);
+        r.error = res.error;
+      }
+      r.latency_ms = res.latency_ms;
+      r.ttft_ms = res.ttft_ms;
+      r.usage = res.completion.usage;
+      if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
+      if (res.ok) r.response = res.completion.text;
+      if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+      (res.ok ? rep.ok : rep.errors)++;
+      finish_row(std::move(r), *cell);
+      progress(false);
+    }, cell);
+  }
+  client.set_admit([&](const ChatRequest& req, const void* tag) {
+    if (g_interrupted) {
+      rep.interrupted = true;
+      return false;
+    }
+    const Cell* cell = static_cast<const Cell*>(tag);
+    double model_out = static_cast<double>(req.model.params.max_tokens.value_or(1000));
+    double est = cell ? estimate_cost(req, prices[cell->model], model_out) : 0;
+    if (cap && rep.spent_usd + inflight_estimate + est > *cap) {
+      rep.stopped_by_cap = true;
+      return false;
+    }
+    if (cell) estimates[cell] = est;
+    inflight_estimate += est;
+    return true;
+  });
+  client.run();
+  flush();
+  progress(true);
+  std::signal(SIGINT, previous);
+  rep.fatal = client.fatal_error();
+  store.finish_run(rep.run_id);
+
+  // The summary of this run.
+  std::cout << "campaign " << c.name << " (run " << rep.run_id << "): " << rep.cells << " cells, " << rep.skipped_done
+            << " already done, " << rep.cached << " from the response cache, " << rep.sent << " sent (" << rep.ok << " ok, "
+            << rep.errors << " errors), spent " << fmt_usd(rep.spent_usd) << "\n";
+  if (rep.stopped_by_cap)
+    std::cout << "spend cap " << fmt_usd(*cap) << " reached: " << rep.not_sent
+              << " requests not sent; rerun with a higher --max-cost to finish\n";
+  if (rep.interrupted) std::cout << "interrupted: " << rep.not_sent << " requests not sent; rerun to finish\n";
+  if (!rep.fatal.empty()) std::cout << "stopped: " << rep.fatal << "\n";
+  std::cout << "\n" << render_summary(summarize(store, rep.run_id));
+  return rep;
+}
+
+}  // namespace reckon

@@ -1,0 +1,74 @@
+#pragma once
+// Campaigns: models × tasks × items × repeats, run through the providers, scored, priced and
+// stored. Every cell has a fingerprint: a rerun skips finished cells, retries failed ones, and an
+// identical request already answered (any run) is served from the store's response cache.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/request.h"
+#include "tasks/task.h"
+
+namespace reckon {
+
+struct CampaignModel {
+  ModelRef ref;
+  int repeats = 1;
+};
+
+struct Selection {
+  std::optional<size_t> limit;   // a seeded random sample of this many items per task
+  std::optional<double> fraction;
+  bool first = false;            // take the first N instead (only when asked)
+  uint64_t seed = 0;
+};
+
+struct Campaign {
+  std::string name;
+  std::string source;  // the file it came from, for messages
+  std::vector<CampaignModel> models;
+  std::vector<TaskDef> tasks;
+  Selection selection;
+  int concurrency = 16;
+  double requests_per_minute = 0, tokens_per_minute = 0;
+  std::optional<double> max_cost_usd;
+  std::string db;
+  std::vector<std::string> replay;  // sources for replay: models
+  bool allow_unpriced = false;
+  nlohmann::json raw;               // as written (stored with the campaign)
+};
+
+// Parses a campaign file; InputError names the file and the field.
+Campaign parse_campaign(const nlohmann::json& j, const std::string& where);
+Campaign load_campaign_file(const std::string& path);
+
+struct RunOptions {
+  std::string db;                   // overrides the campaign's
+  bool resume = false;              // require an earlier run of this campaign
+  bool dry_run = false;
+  std::optional<double> max_cost_usd;
+  int shard_index = 0, shard_count = 1;  // --shard i/N (0-based index here)
+  DataAccess data;
+  bool progress = true;             // on a terminal only
+};
+
+struct RunReport {
+  std::string run_id;
+  size_t cells = 0, skipped_done = 0, cached = 0, sent = 0, ok = 0, errors = 0, not_sent = 0;
+  double spent_usd = 0;
+  bool stopped_by_cap = false, interrupted = false;
+  std::string fatal;
+};
+
+// Returns the process exit code's meaning in RunReport; prints the summary to stdout.
+RunReport run_campaign(const Campaign& c, const RunOptions& opts);
+
+// The deterministic run id of a campaign (its canonical content), so a rerun continues it.
+std::string campaign_run_id(const Campaign& c);
+
+// Parses "i/N" (1-based i) into a 0-based index and a count.
+std::pair<int, int> parse_shard(const std::string& text);
+
+}  // namespace reckon

@@ -1,0 +1,218 @@
+#include "harness/campaign.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "common/error.h"
+#include "results/merge.h"
+#include "results/store.h"
+#include "tests/loopback_server.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+const char* kLogs = "mirror/lchen001/pricing-reversal/69f5f1a0e89ee5bdd6599d46a1bf74a55b22f27d/data/consolidated";
+
+RunOptions options(const std::string& db, const test::TempDir& cache) {
+  RunOptions o;
+  o.db = db;
+  o.progress = false;
+  o.data.pull.mirror = test::shared_data("mirror");
+  o.data.pull.cache_dir = cache.path();
+  return o;
+}
+
+Campaign replay_campaign(const std::string& name, std::vector<std::string> models) {
+  nlohmann::json j{{"name", name}, {"models", models}, {"tasks", {"price-reversal-aime"}}, {"replay", test::shared_data(kLogs)}};
+  return parse_campaign(j, "test");
+}
+
+int64_t count(const std::string& db, const std::string& sql) {
+  Store s(db, Store::Mode::kReadOnly);
+  auto q = s.db().prepare(sql);
+  q.step();
+  return q.int64(0);
+}
+
+std::vector<std::string> table(const std::string& db) {
+  Store s(db, Store::Mode::kReadOnly);
+  auto q = s.db().prepare(
+      "SELECT model || '|' || task || '|' || item_id || '|' || repeat || '|' || status || '|' || IFNULL(output_tokens, -1) || '|' "
+      "|| IFNULL(printf('%.9f', cost_usd), 'null') || '|' || IFNULL(score, 'null') FROM v_requests ORDER BY 1");
+  std::vector<std::string> rows;
+  while (q.step()) rows.push_back(q.text(0));
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("bad campaign files fail with the file and field named", "[campaign]") {
+  auto bad = [](const std::string& text) { return parse_campaign(nlohmann::json::parse(text), "c.json"); };
+  CHECK_THROWS_WITH(bad(R"({"models":["openai:x"],"tasks":["gsm8k"]})"), Catch::Contains("c.json") && Catch::Contains("'name'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":[],"tasks":["gsm8k"]})"), Catch::Contains("'models'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["gpt-5"],"tasks":["gsm8k"]})"), Catch::Contains("models[0]") && Catch::Contains("provider:model"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["no-such-task"]})"), Catch::Contains("tasks[0]") && Catch::Contains("unknown task"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":[{"model":"openai:x","params":{"temprature":1}}],"tasks":["gsm8k"]})"),
+                    Catch::Contains("models[0]") && Catch::Contains("params.temprature"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":[{"model":"openai:x","repeats":0}],"tasks":["gsm8k"]})"), Catch::Contains("'repeats'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"selection":{"sample":2}})"), Catch::Contains("'sample'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"budget":3})"), Catch::Contains("unknown field 'budget'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"concurrency":"many"})"), Catch::Contains("'concurrency'"));
+  test::TempDir tmp;
+  std::string broken = tmp.write("broken.json", "{\"name\": ");
+  CHECK_THROWS_WITH(load_campaign_file(broken), Catch::Contains("broken.json") && Catch::Contains("not valid JSON"));
+  CHECK_THROWS_WITH(parse_shard("3/2"), Catch::Contains("--shard"));
+}
+
+TEST_CASE("a replay campaign scores the published AIME outputs like the authors and reruns pay nothing", "[campaign]") {
+  test::TempDir tmp, cache;
+  std::string db = tmp.file("r.db");
+  Campaign c = replay_campaign("aime", {"replay:gpt-5-mini", "replay:claude-haiku-4.5"});
+  RunReport r = run_campaign(c, options(db, cache));
+  CHECK(r.cells == 120);
+  CHECK(r.ok == 120);
+  CHECK(count(db, "SELECT SUM(score) FROM v_requests WHERE model = 'replay:gpt-5-mini'") == 51);       // 85 %
+  CHECK(count(db, "SELECT SUM(score) FROM v_requests WHERE model = 'replay:claude-haiku-4.5'") == 23);  // 38.3 %
+  CHECK(count(db, "SELECT COUNT(*) FROM v_requests WHERE cost_usd IS NULL") == 0);
+  RunReport again = run_campaign(c, options(db, cache));
+  CHECK(again.skipped_done == 120);
+  CHECK(again.sent == 0);
+  // Another campaign asking the same requests is answered from the response cache.
+  RunReport other = run_campaign(replay_campaign("aime-again", {"replay:gpt-5-mini"}), options(db, cache));
+  CHECK(other.cached == 60);
+  CHECK(other.sent == 0);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE cache_hit = 1") == 60);
+  // Selection: a seeded sample, not the first N.
+  nlohmann::json j = c.raw;
+  j["name"] = "sampled";
+  j["selection"] = {{"limit", 10}, {"seed", 3}};
+  RunReport sampled = run_campaign(parse_campaign(j, "test"), options(tmp.file("s.db"), cache));
+  CHECK(sampled.cells == 20);
+  CHECK(count(tmp.file("s.db"), "SELECT COUNT(*) FROM requests WHERE CAST(item_id AS INT) > 10") > 0);
+}
+
+TEST_CASE("shards split the cells deterministically and merge back to the whole run", "[campaign]") {
+  test::TempDir tmp, cache;
+  Campaign c = replay_campaign("aime", {"replay:gpt-5-mini", "replay:kimi-k2.5"});
+  RunOptions a = options(tmp.file("a.db"), cache), b = options(tmp.file("b.db"), cache), whole = options(tmp.file("w.db"), cache);
+  std::tie(a.shard_index, a.shard_count) = parse_shard("1/2");
+  std::tie(b.shard_index, b.shard_count) = parse_shard("2/2");
+  RunReport ra = run_campaign(c, a), rb = run_campaign(c, b);
+  CHECK(ra.cells + rb.cells == 120);
+  CHECK(ra.cells > 30);
+  run_campaign(c, whole);
+  merge_stores(tmp.file("m.db"), {tmp.file("a.db"), tmp.file("b.db")});
+  CHECK(table(tmp.file("m.db")) == table(tmp.file("w.db")));
+}
+
+TEST_CASE("the spend cap stops the run cleanly and a rerun with a higher cap finishes it", "[campaign]") {
+  test::TempDir tmp, cache;
+  std::string db = tmp.file("r.db");
+  Campaign c = replay_campaign("aime", {"replay:gpt-5.2-high"});  // $6.19 in all
+  RunOptions o = options(db, cache);
+  o.max_cost_usd = 1.0;
+  RunReport capped = run_campaign(c, o);
+  CHECK(capped.stopped_by_cap);
+  CHECK(capped.not_sent > 0);
+  CHECK(capped.spent_usd <= 1.0 + 0.2);
+  o.max_cost_usd = 100;
+  o.resume = true;
+  RunReport rest = run_campaign(c, o);
+  CHECK(rest.skipped_done == capped.ok);
+  CHECK(rest.ok + capped.ok == 60);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests") == 60);
+  CHECK(count(db, "SELECT COUNT(DISTINCT fingerprint) FROM requests") == 60);
+  RunOptions fresh = options(tmp.file("none.db"), cache);
+  fresh.resume = true;
+  CHECK_THROWS_WITH(run_campaign(c, fresh), Catch::Contains("no earlier run"));
+}
+
+TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing lost or paid twice", "[campaign][slow]") {
+  test::TempDir tmp;
+  std::string rows;
+  for (int i = 0; i < 150; ++i) rows += "{\"q\":\"question " + std::to_string(i) + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  std::string data = tmp.write("items.jsonl", rows);
+  test::LoopbackServer server;
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 20;
+  server.set_default(body);
+  nlohmann::json camp{{"name", "kill-test"},
+                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}}}}}},
+                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", data}}}, {"reference_field", "a"}, {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+                      {"concurrency", 4}};
+  std::string file = tmp.write("camp.json", camp.dump());
+  std::string killed_db = tmp.file("killed.db"), clean_db = tmp.file("clean.db");
+  for (int round = 0; round < 3; ++round) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      execl(RECKON_BINARY, RECKON_BINARY, "run", file.c_str(), "--db", killed_db.c_str(), "--quiet", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 + 100 * round));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  size_t before_resume = server.request_count();
+  CHECK(before_resume < 150);  // the kills came before the end
+  auto resumed = test::run_reckon({"run", file, "--db", killed_db, "--resume", "--quiet"});
+  REQUIRE(resumed.exit_code == 0);
+  auto clean = test::run_reckon({"run", file, "--db", clean_db, "--quiet"});
+  REQUIRE(clean.exit_code == 0);
+  CHECK(table(killed_db) == table(clean_db));
+  CHECK(count(killed_db, "SELECT COUNT(*) FROM requests") == 150);
+  // Answers paid twice for one cell: at most what was in flight (4) or unflushed at each kill.
+  std::map<std::string, int> answered;
+  auto seen = server.requests();
+  for (size_t i = 0; i < seen.size() - 150; ++i) answered[seen[i].body]++;  // the clean run made the last 150
+  int repaid = static_cast<int>(seen.size() - 150) - 150;
+  CHECK(repaid >= 0);
+  CHECK(repaid <= 3 * 12);
+}
+
+TEST_CASE("Ctrl-C stops gracefully: in-flight answers are written, exit 130, a rerun finishes", "[campaign][slow]") {
+  test::TempDir tmp;
+  std::string rows;
+  for (int i = 0; i < 100; ++i) rows += "{\"q\":\"question " + std::to_string(i) + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  std::string data = tmp.write("items.jsonl", rows);
+  test::LoopbackServer server;
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 20;
+  server.set_default(body);
+  nlohmann::json camp{{"name", "int-test"},
+                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}}}}}},
+                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", data}}}, {"reference_field", "a"}, {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+                      {"concurrency", 2}};
+  std::string file = tmp.write("camp.json", camp.dump());
+  std::string db = tmp.file("r.db");
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(RECKON_BINARY, RECKON_BINARY, "run", file.c_str(), "--db", db.c_str(), "--quiet", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(static_cast<size_t>(count(db, "SELECT COUNT(*) FROM requests")) == server.request_count());  // every answer written
+  auto rest = test::run_reckon({"run", file, "--db", db, "--resume", "--quiet"});
+  CHECK(rest.exit_code == 0);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests") == 100);
+  CHECK(server.request_count() == 100);
+}
