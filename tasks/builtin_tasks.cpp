@@ -2,11 +2,13 @@
 // (lm-evaluation-harness / simple-evals, METHODS.md §5, the price-reversal paper's prompts).
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "tasks/extract.h"
+#include "tasks/sql_exec.h"
 #include "tasks/task.h"
 
 namespace fs = std::filesystem;
@@ -183,6 +185,105 @@ std::vector<Item> load_price_reversal(const DataAccess& data, const std::string&
 std::vector<Item> load_pr_aime(const DataAccess& d) { return load_price_reversal(d, "aime-hybrid-gpt-5-mini.json"); }
 std::vector<Item> load_pr_gpqa(const DataAccess& d) { return load_price_reversal(d, "gpqa-test-gpt-5-mini.json"); }
 
+const char* kSqlPrompt =
+    "Given the SQLite database schema below, write one SQL query that answers the question. Reply with the query in a "
+    "```sql code block.\n\nSchema:\n{schema}\n\nQuestion: {question}";
+
+std::string sqlite_schema(const std::string& db) {
+  SqlResult r = run_sql(db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL ORDER BY name");
+  if (!r.ok) throw InputError(db + ": cannot read the schema (" + r.error + ")");
+  std::string out;
+  for (const auto& row : r.rows) out += row[0] + ";\n";
+  return out;
+}
+
+Item sql_item(std::string id, const std::string& question, const std::string& schema, const std::string& db, const std::string& gold) {
+  Item it = user_item(std::move(id), render_template(kSqlPrompt, {{"schema", schema}, {"question", question}}, db), gold);
+  it.extra["db"] = db;
+  it.extra["gold"] = gold;
+  return it;
+}
+
+// Spider-DK: the items whose database the authors published (3 of its 10 databases).
+std::vector<Item> load_spider_dk(const DataAccess& data) {
+  std::string path = data.file("spider-dk", "Spider-DK.json");
+  std::ifstream in(path);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) throw InputError(path + ": expected a JSON array");
+  std::map<std::string, std::pair<std::string, std::string>> dbs;  // db_id -> (path, schema)
+  for (const auto& f : find_dataset("spider-dk")->files)
+    if (ends_with(f.path, ".sqlite")) {
+      std::string id = fs::path(f.path).stem().string();
+      std::string local = data.file("spider-dk", f.path);
+      dbs[id] = {local, sqlite_schema(local)};
+    }
+  std::vector<Item> items;
+  for (size_t i = 0; i < j.size(); ++i) {
+    std::string where = path + ": [" + std::to_string(i) + "]";
+    auto db = dbs.find(str(j[i], "db_id", where));
+    if (db == dbs.end()) continue;
+    Item it = sql_item(std::to_string(i), str(j[i], "question", where), db->second.second, db->second.first, str(j[i], "query", where));
+    it.metadata["db"] = db->first;
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
+// text2sql-data format: queries with variables, several questions per query.
+std::vector<Item> load_text2sql(const DataAccess& data, const std::string& dataset, const std::string& json_path,
+                                const std::string& db_path, std::string (*fix_gold)(const std::string&) = nullptr) {
+  std::string path = data.file(dataset, json_path), db = data.file(dataset, db_path);
+  std::string schema = sqlite_schema(db);
+  std::ifstream in(path);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) throw InputError(path + ": expected a JSON array");
+  std::vector<Item> items;
+  for (size_t q = 0; q < j.size(); ++q) {
+    std::string where = path + ": [" + std::to_string(q) + "]";
+    const auto& entry = j[q];
+    if (!entry.contains("sql") || !entry["sql"].is_array() || entry["sql"].empty() || !entry.contains("sentences"))
+      throw InputError(where + ": needs 'sql' and 'sentences'");
+    std::string sql_tmpl = entry["sql"][0].get<std::string>();
+    for (size_t s = 0; s < entry["sentences"].size(); ++s) {
+      const auto& sent = entry["sentences"][s];
+      std::string text = str(sent, "text", where), sql = sql_tmpl;
+      std::map<std::string, std::string> vars;
+      if (entry.contains("variables"))
+        for (const auto& v : entry["variables"]) vars[v.value("name", "")] = v.value("example", "");
+      if (sent.contains("variables"))
+        for (auto it = sent["variables"].begin(); it != sent["variables"].end(); ++it) vars[it.key()] = it->get<std::string>();
+      // Longest names first, so state_name10 is not clobbered by state_name1.
+      std::vector<std::pair<std::string, std::string>> ordered(vars.begin(), vars.end());
+      std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+      for (const auto& [name, value] : ordered) {
+        if (name.empty()) continue;
+        for (std::string* target : {&text, &sql})
+          for (size_t pos = target->find(name); pos != std::string::npos; pos = target->find(name, pos + value.size()))
+            target->replace(pos, name.size(), value);
+      }
+      if (fix_gold) sql = fix_gold(sql);
+      Item it = sql_item(std::to_string(q) + "." + std::to_string(s), text, schema, db, sql);
+      it.metadata["split"] = sent.value("question-split", "");
+      items.push_back(std::move(it));
+    }
+  }
+  return items;
+}
+
+std::vector<Item> load_geoquery(const DataAccess& d) {
+  return load_text2sql(d, "geoquery", "data/geography.json", "data/geography-db.added-in-2020.sqlite");
+}
+// The published restaurant queries say RESTAURANT.ID; the published 2020 SQLite database names the
+// column RESTAURANT_ID. The gold queries are mapped onto the database that ships with them.
+std::string restaurants_gold(const std::string& sql) {
+  static const std::regex id(R"((RESTAURANTalias\d+)\.ID\b)");
+  return std::regex_replace(sql, id, "$1.RESTAURANT_ID");
+}
+
+std::vector<Item> load_restaurants(const DataAccess& d) {
+  return load_text2sql(d, "restaurants", "data/restaurants.json", "data/restaurants-db.added-in-2020.sqlite", restaurants_gold);
+}
+
 }  // namespace
 
 std::string DataAccess::file(const std::string& dataset, const std::string& suffix) const {
@@ -205,6 +306,12 @@ const std::vector<TaskDef>& builtin_tasks() {
       {"amc23", "AMC 2023 (40), \\boxed{} answers", "amc23", "boxed", {}, load_amc23, {}},
       {"mmlu", "MMLU test, 57 subjects (14,042), 0-shot chain of thought, Answer: LETTER", "mmlu", "choice", {"subject"}, load_mmlu, {}},
       {"mmlu-5shot", "MMLU test, 5-shot from dev (lm-evaluation-harness layout)", "mmlu", "choice", {"subject"}, load_mmlu_5shot, {}},
+      {"spider-dk", "Spider-DK questions whose databases are published (3 databases), execution accuracy", "spider-dk",
+       "sql_bag", {"db"}, load_spider_dk, {}},
+      {"geoquery", "GeoQuery (877 questions, text2sql-data), execution accuracy on SQLite", "geoquery", "sql_set", {"split"},
+       load_geoquery, {}},
+      {"restaurants", "Restaurants (378 questions, text2sql-data), execution accuracy on SQLite", "restaurants", "sql_set",
+       {"split"}, load_restaurants, {}},
       {"price-reversal-aime", "the price-reversal paper's AIME prompts (60)", "price-reversal", "boxed", {}, load_pr_aime, {}},
       {"price-reversal-gpqa", "the price-reversal paper's GPQA prompts (198), Answer: LETTER", "price-reversal", "choice", {}, load_pr_gpqa, {}},
   };

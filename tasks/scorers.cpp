@@ -3,6 +3,7 @@
 
 #include "common/text.h"
 #include "tasks/extract.h"
+#include "tasks/sql_exec.h"
 #include "tasks/task.h"
 
 namespace reckon {
@@ -39,6 +40,15 @@ ScoreResult choice(const Item& item, const std::string& response) {
   return {std::string(1, *c) == trim(item.reference) ? 1.0 : 0.0, std::string(1, *c)};
 }
 
+// item.extra: {"db": path, "gold": sql}. The rule comes from the scorer name.
+ScoreResult sql_with(const Item& item, const std::string& response, SqlCompare rule) {
+  std::string sql = extract_sql(response);
+  if (!item.extra.contains("db") || !item.extra.contains("gold")) return {std::nullopt, sql};
+  return {sql_execution_match(item.extra["db"].get<std::string>(), sql, item.extra["gold"].get<std::string>(), rule), sql};
+}
+ScoreResult sql_set(const Item& item, const std::string& response) { return sql_with(item, response, SqlCompare::kSet); }
+ScoreResult sql_bag(const Item& item, const std::string& response) { return sql_with(item, response, SqlCompare::kBag); }
+
 }  // namespace
 
 const std::vector<ScorerInfo>& scorer_table() {
@@ -48,6 +58,8 @@ const std::vector<ScorerInfo>& scorer_table() {
       {"last_number", "GSM8K: the last number in the response equals the reference numerically", last_number},
       {"boxed", "MATH/AIME: the last \\boxed{} equals the reference after LaTeX normalization", boxed_math},
       {"choice", "multiple choice: the chosen letter (Answer: X, **X**, (X), \\boxed{X}) equals the reference", choice},
+      {"sql_set", "text-to-SQL execution on SQLite, result rows compared as sets (BIRD rule)", sql_set},
+      {"sql_bag", "text-to-SQL execution on SQLite, rows as bags, in order only under ORDER BY (Spider rule)", sql_bag},
   };
   return table;
 }

@@ -1,0 +1,110 @@
+#include "tasks/sql_exec.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "common/sha256.h"
+#include "tasks/task.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+DataAccess mirror_access(const test::TempDir& cache) {
+  DataAccess d;
+  d.pull.mirror = test::shared_data("mirror");
+  d.pull.cache_dir = cache.path();
+  return d;
+}
+
+struct GoldRun {
+  size_t items = 0, matched = 0, shuffled = 0, informative = 0, empty_gold = 0;
+  std::vector<std::string> failed;
+};
+
+GoldRun gold_against_itself(const std::vector<Item>& items, const char* scorer) {
+  GoldRun g;
+  g.items = items.size();
+  const ScorerInfo* s = find_scorer(scorer);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    if (*s->score(it, "```sql\n" + it.extra["gold"].get<std::string>() + "\n```").value == 1) {
+      ++g.matched;
+    } else {
+      g.failed.push_back(it.id + ": " + it.extra["gold"].get<std::string>());
+    }
+    // Shuffled answers: only items whose gold result is not empty can tell them apart.
+    SqlResult gold = run_sql(it.extra["db"].get<std::string>(), it.extra["gold"].get<std::string>());
+    if (gold.ok && gold.rows.empty()) {
+      ++g.empty_gold;
+      continue;
+    }
+    ++g.informative;
+    const Item& other = items[(i + items.size() / 2 + 1) % items.size()];
+    g.shuffled += *s->score(it, other.extra["gold"].get<std::string>()).value == 1;
+  }
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("Spider rule: bags, order only under ORDER BY; BIRD rule: sets", "[sql]") {
+  test::TempDir tmp;
+  std::string db = tmp.file("t.db");
+  {
+    std::string setup = "sqlite3 " + db + " \"CREATE TABLE t(x INT, y TEXT); INSERT INTO t VALUES (1,'a'),(2,'b'),(2,'b'),(3,'c');\"";
+    REQUIRE(std::system(setup.c_str()) == 0);
+  }
+  CHECK(sql_execution_match(db, "SELECT x FROM t ORDER BY x DESC", "SELECT x FROM t", SqlCompare::kBag) == 1);
+  CHECK(sql_execution_match(db, "SELECT x FROM t ORDER BY x DESC", "SELECT x FROM t ORDER BY x", SqlCompare::kBag) == 0);
+  CHECK(sql_execution_match(db, "SELECT DISTINCT x FROM t", "SELECT x FROM t", SqlCompare::kBag) == 0);
+  CHECK(sql_execution_match(db, "SELECT DISTINCT x FROM t", "SELECT x FROM t", SqlCompare::kSet) == 1);
+  CHECK(sql_execution_match(db, "SELECT 2.0", "SELECT 2", SqlCompare::kSet) == 1);
+  CHECK(sql_execution_match(db, "SELECT nope FROM t", "SELECT x FROM t", SqlCompare::kSet) == 0);
+}
+
+TEST_CASE("predicted SQL cannot write, attach, load extensions, or run forever", "[sql][security]") {
+  test::TempDir tmp;
+  std::string db = tmp.file("t.db");
+  REQUIRE(std::system(("sqlite3 " + db + " \"CREATE TABLE singer(x INT); INSERT INTO singer VALUES (1);\"").c_str()) == 0);
+  std::string before = sha256_file_hex(db);
+  for (const char* evil : {"DROP TABLE singer", "DELETE FROM singer", "INSERT INTO singer VALUES (2)",
+                           "ATTACH DATABASE '/tmp/x.db' AS x", "PRAGMA writable_schema = 1", "SELECT load_extension('x')",
+                           "CREATE TABLE z(a)", "SELECT 1; DROP TABLE singer"}) {
+    INFO(evil);
+    SqlResult r = run_sql(db, evil);
+    CHECK_FALSE(r.ok);
+    CHECK(sql_execution_match(db, evil, "SELECT x FROM singer", SqlCompare::kSet) == 0);
+  }
+  CHECK(sha256_file_hex(db) == before);
+  SqlResult slow = run_sql(db, "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT COUNT(*) FROM c", 0.3);
+  CHECK_FALSE(slow.ok);
+  CHECK(slow.error == "time limit exceeded");
+}
+
+TEST_CASE("gold SQL scores 100% against itself on Spider-DK (but the broken query), GeoQuery (but MySQL-only ones) and Restaurants",
+          "[sql][text2sql]") {
+  test::TempDir cache;
+  DataAccess d = mirror_access(cache);
+  GoldRun dk = gold_against_itself(load_items(*find_builtin_task("spider-dk"), d), "sql_bag");
+  CHECK(dk.items == 127);
+  CHECK(dk.failed.size() == 1);
+  GoldRun geo = gold_against_itself(load_items(*find_builtin_task("geoquery"), d), "sql_set");
+  CHECK(geo.items == 877);
+  std::set<std::string> geo_queries;
+  for (const auto& f : geo.failed) geo_queries.insert(f.substr(f.find(':')));
+  CHECK(geo_queries.size() <= 5);
+  GoldRun rest = gold_against_itself(load_items(*find_builtin_task("restaurants"), d), "sql_set");
+  CHECK(rest.items == 378);
+  CHECK(rest.failed.empty());
+  for (const auto& f : rest.failed) WARN("Restaurants failure: " << f);
+  for (const auto* g : {&dk, &geo, &rest}) {
+    CHECK(g->informative > g->items / 3);
+    CHECK(g->shuffled < g->informative / 10);
+  }
+  WARN("Restaurants: " << rest.empty_gold << " of " << rest.items
+                       << " gold queries return no rows on the published database, so execution cannot tell them apart");
+  for (const auto& f : dk.failed) WARN("Spider-DK gold query that fails on its own database: " << f);
+  for (const auto& f : geo_queries) WARN("GeoQuery gold query SQLite cannot run (MySQL-only)" << f);
+}
