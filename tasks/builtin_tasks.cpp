@@ -2,6 +2,7 @@
 // (lm-evaluation-harness / simple-evals, METHODS.md §5, the price-reversal paper's prompts).
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <regex>
 
 #include "common/csv.h"
@@ -9,6 +10,8 @@
 #include "common/text.h"
 #include "tasks/extract.h"
 #include "tasks/sql_exec.h"
+
+#include <zlib.h>
 #include "tasks/task.h"
 
 namespace fs = std::filesystem;
@@ -284,6 +287,65 @@ std::vector<Item> load_restaurants(const DataAccess& d) {
   return load_text2sql(d, "restaurants", "data/restaurants.json", "data/restaurants-db.added-in-2020.sqlite", restaurants_gold);
 }
 
+std::string read_gzip(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw InputError(path + ": cannot open");
+  std::string out;
+  char buf[1 << 15];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  bool bad = n < 0;
+  gzclose(f);
+  if (bad) throw InputError(path + ": corrupt gzip data");
+  return out;
+}
+
+// simple-evals' HumanEval instruction.
+const char* kHumanEvalPrompt =
+    "Read the following function signature and docstring, and fully implement the function described. Your response "
+    "should only contain the code for this function.\n{prompt}";
+
+std::vector<Item> load_humaneval(const DataAccess& data) {
+  std::string path = data.file("humaneval", "data/HumanEval.jsonl.gz");
+  std::istringstream lines(read_gzip(path));
+  std::vector<Item> items;
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (trim(line).empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    std::string where = path + ": item " + std::to_string(items.size());
+    if (j.is_discarded()) throw InputError(where + ": not JSON");
+    Item it = user_item(str(j, "task_id", where), render_template(kHumanEvalPrompt, {{"prompt", str(j, "prompt", where)}}, where),
+                        str(j, "canonical_solution", where));
+    it.extra = {{"language", "python"}, {"prelude", j["prompt"]}, {"entry_point", j["entry_point"]},
+                {"tests", j["test"].get<std::string>() + "\n\ncheck(" + j["entry_point"].get<std::string>() + ")\n"}};
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
+// The MBPP paper's prompt, asking for a code block.
+std::vector<Item> load_mbpp(const DataAccess& data) {
+  std::string path = data.file("mbpp-sanitized", "sanitized-mbpp.json");
+  std::ifstream in(path);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) throw InputError(path + ": expected a JSON array");
+  std::vector<Item> items;
+  for (const auto& row : j) {
+    std::string where = path + ": task " + str(row, "task_id", path);
+    std::string tests, imports;
+    for (const auto& t : row["test_list"]) tests += t.get<std::string>() + "\n";
+    if (row.contains("test_imports"))
+      for (const auto& t : row["test_imports"]) imports += t.get<std::string>() + "\n";
+    std::string prompt = "You are an expert Python programmer, and here is your task: " + str(row, "prompt", where) +
+                         " Your code should pass these tests:\n\n" + tests + "\nReply with the code in a ```python block.";
+    Item it = user_item(str(row, "task_id", where), prompt, str(row, "code", where));
+    it.extra = {{"language", "python"}, {"prelude", ""}, {"tests", imports + tests}};
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
 }  // namespace
 
 std::string DataAccess::file(const std::string& dataset, const std::string& suffix) const {
@@ -306,6 +368,10 @@ const std::vector<TaskDef>& builtin_tasks() {
       {"amc23", "AMC 2023 (40), \\boxed{} answers", "amc23", "boxed", {}, load_amc23, {}},
       {"mmlu", "MMLU test, 57 subjects (14,042), 0-shot chain of thought, Answer: LETTER", "mmlu", "choice", {"subject"}, load_mmlu, {}},
       {"mmlu-5shot", "MMLU test, 5-shot from dev (lm-evaluation-harness layout)", "mmlu", "choice", {"subject"}, load_mmlu_5shot, {}},
+      {"humaneval", "HumanEval (164), Python, run against its tests in a sandbox, pass@1", "humaneval", "code_python", {},
+       load_humaneval, {}},
+      {"mbpp", "MBPP sanitized (427), Python, run against its asserts in a sandbox, pass@1", "mbpp-sanitized", "code_python", {},
+       load_mbpp, {}},
       {"spider-dk", "Spider-DK questions whose databases are published (3 databases), execution accuracy", "spider-dk",
        "sql_bag", {"db"}, load_spider_dk, {}},
       {"geoquery", "GeoQuery (877 questions, text2sql-data), execution accuracy on SQLite", "geoquery", "sql_set", {"split"},

@@ -3,6 +3,7 @@
 
 #include "common/text.h"
 #include "tasks/extract.h"
+#include "tasks/code_exec.h"
 #include "tasks/sql_exec.h"
 #include "tasks/task.h"
 
@@ -49,6 +50,19 @@ ScoreResult sql_with(const Item& item, const std::string& response, SqlCompare r
 ScoreResult sql_set(const Item& item, const std::string& response) { return sql_with(item, response, SqlCompare::kSet); }
 ScoreResult sql_bag(const Item& item, const std::string& response) { return sql_with(item, response, SqlCompare::kBag); }
 
+// item.extra: {prelude (the prompt's imports and signature), tests, entry_point}. A response that
+// defines the entry point replaces the stub; otherwise it continues the prelude (a completion).
+ScoreResult code_python(const Item& item, const std::string& response) {
+  std::string code = extract_code_block(response).value_or(response);
+  std::string prelude = item.extra.value("prelude", "");
+  std::string entry = item.extra.value("entry_point", "");
+  std::string program = !entry.empty() && code.find("def " + entry + "(") == std::string::npos ? prelude + code
+                                                                                                  : prelude + "\n" + code;
+  program += "\n\n" + item.extra.value("tests", "");
+  SandboxResult r = run_python_sandboxed(program);
+  return {r.passed ? 1.0 : 0.0, r.passed ? "passed" : (r.timed_out ? "timeout" : "failed")};
+}
+
 }  // namespace
 
 const std::vector<ScorerInfo>& scorer_table() {
@@ -58,6 +72,7 @@ const std::vector<ScorerInfo>& scorer_table() {
       {"last_number", "GSM8K: the last number in the response equals the reference numerically", last_number},
       {"boxed", "MATH/AIME: the last \\boxed{} equals the reference after LaTeX normalization", boxed_math},
       {"choice", "multiple choice: the chosen letter (Answer: X, **X**, (X), \\boxed{X}) equals the reference", choice},
+      {"code_python", "Python code run with the task's tests in a sandbox (limits, no network, timeout): pass@1", code_python},
       {"sql_set", "text-to-SQL execution on SQLite, result rows compared as sets (BIRD rule)", sql_set},
       {"sql_bag", "text-to-SQL execution on SQLite, rows as bags, in order only under ORDER BY (Spider rule)", sql_bag},
   };

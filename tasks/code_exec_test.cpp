@@ -1,0 +1,96 @@
+#include "tasks/code_exec.h"
+
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <mutex>
+#include <filesystem>
+#include <thread>
+
+#include "tasks/task.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+DataAccess mirror_access(const test::TempDir& cache) {
+  DataAccess d;
+  d.pull.mirror = test::shared_data("mirror");
+  d.pull.cache_dir = cache.path();
+  return d;
+}
+
+// Scores every item with `response_of` on 4 threads; returns how many passed.
+int score_all(const std::vector<Item>& items, std::string (*response_of)(const std::vector<Item>&, size_t), std::vector<std::string>* failed) {
+  std::atomic<size_t> next{0};
+  std::atomic<int> passed{0};
+  std::mutex mu;
+  auto worker = [&] {
+    for (size_t i = next++; i < items.size(); i = next++) {
+      if (find_scorer("code_python")->score(items[i], response_of(items, i)).value == 1.0) {
+        ++passed;
+      } else if (failed) {
+        std::lock_guard<std::mutex> lock(mu);
+        failed->push_back(items[i].id);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  return passed;
+}
+
+std::string own(const std::vector<Item>& items, size_t i) { return items[i].reference; }
+std::string shuffled(const std::vector<Item>& items, size_t i) { return items[(i + items.size() / 2) % items.size()].reference; }
+
+}  // namespace
+
+TEST_CASE("canonical HumanEval solutions pass 164/164 and shuffled ones almost never", "[code][humaneval]") {
+  test::TempDir cache;
+  auto items = load_items(*find_builtin_task("humaneval"), mirror_access(cache));
+  REQUIRE(items.size() == 164);
+  std::vector<std::string> failed;
+  CHECK(score_all(items, own, &failed) == 164);
+  for (const auto& f : failed) WARN("failed: " << f);
+  CHECK(score_all(items, shuffled, nullptr) < 10);
+}
+
+TEST_CASE("sanitized MBPP reference code passes all 427", "[code][mbpp]") {
+  test::TempDir cache;
+  auto items = load_items(*find_builtin_task("mbpp"), mirror_access(cache));
+  REQUIRE(items.size() == 427);
+  std::vector<std::string> failed;
+  CHECK(score_all(items, own, &failed) == 427);
+  for (const auto& f : failed) WARN("failed: " << f);
+}
+
+TEST_CASE("the sandbox stops timeouts, fork bombs, memory hogs, network and writes outside its folder", "[code][security]") {
+  SandboxLimits fast;
+  fast.wall_s = 2;
+  fast.cpu_s = 2;
+  CHECK(run_python_sandboxed("print('ok')").passed);
+  CHECK_FALSE(run_python_sandboxed("raise SystemExit(3)").passed);
+  SandboxResult loop = run_python_sandboxed("while True: pass", fast);
+  CHECK_FALSE(loop.passed);
+  SandboxResult sleeper = run_python_sandboxed("import time\ntime.sleep(60)", fast);
+  CHECK(sleeper.timed_out);
+  SandboxResult hog = run_python_sandboxed("x = bytearray(4 * 1024 * 1024 * 1024)", fast);
+  CHECK_FALSE(hog.passed);
+  SandboxResult bomb = run_python_sandboxed("import os\nwhile True:\n    os.fork()", fast);
+  CHECK_FALSE(bomb.passed);
+  SandboxResult big = run_python_sandboxed("open('big', 'wb').write(b'0' * (64 << 20))", fast);
+  CHECK_FALSE(big.passed);
+  std::string outside = "/root/reckon-sandbox-escape-test";
+  std::filesystem::remove(outside);
+  SandboxResult escape = run_python_sandboxed("open('" + outside + "', 'w').write('x')", fast);
+  CHECK_FALSE(escape.passed);
+  CHECK_FALSE(std::filesystem::exists(outside));
+  SandboxResult net = run_python_sandboxed(
+      "import socket\ns = socket.create_connection(('1.1.1.1', 53), timeout=1)", fast);
+  CHECK_FALSE(net.passed);
+  if (!net.network_isolated) WARN(net.note);
+  CHECK(pass_at_k(10, 3, 1) == Approx(0.3));
+  CHECK(pass_at_k(5, 5, 2) == Approx(1.0));
+  CHECK(pass_at_k(5, 1, 2) == Approx(0.4));
+}
