@@ -1,6 +1,7 @@
 #include "results/summary.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/stats.h"
 #include "common/table.h"
@@ -56,6 +57,18 @@ GROUP BY r.model, r.task)sql");
     }
     out.push_back(m);
   }
+  auto lat = store.db().prepare(
+      "SELECT model, task, latency_ms FROM requests WHERE status = 'ok' AND cache_hit = 0 AND latency_ms IS NOT NULL "
+      "AND step IS NULL AND (?1 IS NULL OR run_id = ?1)");
+  lat.bind(1, run_id);
+  std::map<std::pair<std::string, std::string>, std::vector<double>> latencies;
+  while (lat.step()) latencies[{lat.text(0), lat.text(1)}].push_back(lat.real(2));
+  for (auto& m : out) {
+    auto it = latencies.find({m.model, m.task});
+    if (it == latencies.end()) continue;
+    m.latency_p50_ms = quantile(it->second, 0.5);
+    m.latency_p90_ms = quantile(it->second, 0.9);
+  }
   std::sort(out.begin(), out.end(), [](const ModelTaskSummary& a, const ModelTaskSummary& b) {
     if (a.task != b.task) return a.task < b.task;
     double pa = a.listed_price.value_or(1e300), pb = b.listed_price.value_or(1e300);
@@ -67,7 +80,7 @@ GROUP BY r.model, r.task)sql");
 
 std::string render_summary(const std::vector<ModelTaskSummary>& rows) {
   TextTable t({"task", "model", "n", "err", "accuracy (95% CI)", "input tok", "output tok", "thinking tok",
-               "trunc", "listed $/MTok", "real cost", "$/correct"});
+               "trunc", "listed $/MTok", "real cost", "$/correct", "latency p50/p90 ms"});
   for (const auto& m : rows) {
     std::string acc = "-";
     if (m.accuracy) {
@@ -83,7 +96,8 @@ std::string render_summary(const std::vector<ModelTaskSummary>& rows) {
     auto per_correct = m.cost_per_correct();
     t.add({m.task, m.model, std::to_string(m.requests), std::to_string(m.errors), acc, std::to_string(m.input_tokens),
            std::to_string(m.output_tokens), thinking, std::to_string(m.truncated),
-           m.listed_price ? fmt_fixed(*m.listed_price, 2) : "-", cost, per_correct ? fmt_usd(*per_correct) : "-"});
+           m.listed_price ? fmt_fixed(*m.listed_price, 2) : "-", cost, per_correct ? fmt_usd(*per_correct) : "-",
+           m.latency_p50_ms ? fmt_fixed(*m.latency_p50_ms, 0) + " / " + fmt_fixed(*m.latency_p90_ms, 0) : "-"});
   }
   return t.render(2);
 }

@@ -20,6 +20,7 @@ struct ModelTaskSummary {
   double cost_usd = 0;
   int64_t unknown_cost_rows = 0;
   std::optional<double> listed_price;   // input + output per MTok of the price entry used
+  std::optional<double> latency_p50_ms, latency_p90_ms;
   std::optional<double> cost_per_correct() const {
     return correct > 0 ? std::optional<double>(cost_usd / correct) : std::nullopt;
   }
