@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "common/csv.h"
+#include "common/jsonl.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "tasks/extract.h"
@@ -32,22 +33,6 @@ const char* kChoicePrompt =
     "Answer the following multiple choice question. The last line of your response should be of the following format: "
     "'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think step by step before answering.\n\n"
     "{question}\n\nA) {A}\nB) {B}\nC) {C}\nD) {D}";
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open");
-  std::vector<nlohmann::json> rows;
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (trim(line).empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(n) + ": not a JSON object");
-    rows.push_back(std::move(j));
-  }
-  return rows;
-}
 
 std::string str(const nlohmann::json& j, const char* key, const std::string& where) {
   if (!j.contains(key)) throw InputError(where + ": missing field '" + key + "'");

@@ -7,18 +7,12 @@
 #include <thread>
 
 #include "tasks/task.h"
+#include "tests/mirror_data.h"
 #include "tests/support.h"
 
 using namespace reckon;
 
 namespace {
-
-DataAccess mirror_access(const test::TempDir& cache) {
-  DataAccess d;
-  d.pull.mirror = test::shared_data("mirror");
-  d.pull.cache_dir = cache.path();
-  return d;
-}
 
 // Scores every item with `response_of` on 4 threads; returns how many passed.
 int score_all(const std::vector<Item>& items, std::string (*response_of)(const std::vector<Item>&, size_t), std::vector<std::string>* failed) {
@@ -48,7 +42,7 @@ std::string shuffled(const std::vector<Item>& items, size_t i) { return items[(i
 
 TEST_CASE("canonical HumanEval solutions pass 164/164 and shuffled ones almost never", "[code][humaneval]") {
   test::TempDir cache;
-  auto items = load_items(*find_builtin_task("humaneval"), mirror_access(cache));
+  auto items = load_items(*find_builtin_task("humaneval"), test::mirror_access(cache));
   REQUIRE(items.size() == 164);
   std::vector<std::string> failed;
   CHECK(score_all(items, own, &failed) == 164);
@@ -58,7 +52,7 @@ TEST_CASE("canonical HumanEval solutions pass 164/164 and shuffled ones almost n
 
 TEST_CASE("sanitized MBPP reference code passes all 427", "[code][mbpp]") {
   test::TempDir cache;
-  auto items = load_items(*find_builtin_task("mbpp"), mirror_access(cache));
+  auto items = load_items(*find_builtin_task("mbpp"), test::mirror_access(cache));
   REQUIRE(items.size() == 427);
   std::vector<std::string> failed;
   CHECK(score_all(items, own, &failed) == 427);

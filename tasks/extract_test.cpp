@@ -5,18 +5,12 @@
 #include <fstream>
 
 #include "tasks/task.h"
+#include "tests/mirror_data.h"
 #include "tests/support.h"
 
 using namespace reckon;
 
 namespace {
-
-DataAccess mirror_access(const test::TempDir& cache) {
-  DataAccess d;
-  d.pull.mirror = test::shared_data("mirror");
-  d.pull.cache_dir = cache.path();
-  return d;
-}
 
 const char* kLogs = "mirror/lchen001/pricing-reversal/69f5f1a0e89ee5bdd6599d46a1bf74a55b22f27d/data/consolidated";
 
@@ -67,7 +61,7 @@ TEST_CASE("extractor cases: (response, reference, expected score)", "[extract]")
 
 TEST_CASE("GSM8K reference solutions score 1319/1319 through the extractor, shuffled near 0", "[extract][gsm8k]") {
   test::TempDir cache;
-  auto items = load_items(*find_builtin_task("gsm8k"), mirror_access(cache));
+  auto items = load_items(*find_builtin_task("gsm8k"), test::mirror_access(cache));
   REQUIRE(items.size() == 1319);
   const ScorerInfo* s = find_scorer("last_number");
   int correct = 0, shuffled = 0;
@@ -81,7 +75,7 @@ TEST_CASE("GSM8K reference solutions score 1319/1319 through the extractor, shuf
 
 TEST_CASE("the built-in math and MMLU tasks load from the mirror", "[tasks]") {
   test::TempDir cache;
-  DataAccess d = mirror_access(cache);
+  DataAccess d = test::mirror_access(cache);
   CHECK(load_items(*find_builtin_task("math500"), d).size() == 500);
   CHECK(load_items(*find_builtin_task("aime24"), d).size() == 30);
   CHECK(load_items(*find_builtin_task("aime25"), d).size() == 30);

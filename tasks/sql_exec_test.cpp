@@ -5,18 +5,12 @@
 
 #include "common/sha256.h"
 #include "tasks/task.h"
+#include "tests/mirror_data.h"
 #include "tests/support.h"
 
 using namespace reckon;
 
 namespace {
-
-DataAccess mirror_access(const test::TempDir& cache) {
-  DataAccess d;
-  d.pull.mirror = test::shared_data("mirror");
-  d.pull.cache_dir = cache.path();
-  return d;
-}
 
 struct GoldRun {
   size_t items = 0, matched = 0, shuffled = 0, informative = 0, empty_gold = 0;
@@ -86,7 +80,7 @@ TEST_CASE("predicted SQL cannot write, attach, load extensions, or run forever",
 TEST_CASE("gold SQL scores 100% against itself on Spider-DK (but the broken query), GeoQuery (but MySQL-only ones) and Restaurants",
           "[sql][text2sql]") {
   test::TempDir cache;
-  DataAccess d = mirror_access(cache);
+  DataAccess d = test::mirror_access(cache);
   GoldRun dk = gold_against_itself(load_items(*find_builtin_task("spider-dk"), d), "sql_bag");
   CHECK(dk.items == 127);
   CHECK(dk.failed.size() == 1);

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "common/csv.h"
+#include "common/jsonl.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "tasks/task.h"
@@ -88,15 +89,7 @@ std::vector<std::map<std::string, std::string>> read_rows(const std::string& pat
     }
     return rows;
   }
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open");
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (trim(line).empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(n) + ": not a JSON object");
+  for (const auto& j : read_jsonl(path)) {
     std::map<std::string, std::string> row;
     for (auto it = j.begin(); it != j.end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
     rows.push_back(std::move(row));

@@ -1,0 +1,26 @@
+#include "common/jsonl.h"
+
+#include <fstream>
+
+#include "common/error.h"
+#include "common/text.h"
+
+namespace reckon {
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open");
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (trim(line).empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(n) + ": not a JSON object");
+    rows.push_back(std::move(j));
+  }
+  return rows;
+}
+
+}  // namespace reckon
