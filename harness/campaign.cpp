@@ -192,11 +192,33 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     c.selection.first = field<bool>(s, "first", at, false);
     c.selection.seed = field<uint64_t>(s, "seed", at, 0);
   }
-  c.concurrency = field<int>(j, "concurrency", where, 16);
-  if (c.concurrency < 1) throw InputError(where + ": field 'concurrency' must be at least 1");
+  // Either one number for every provider, or {"default": n, "<provider>": n}.
+  if (j.contains("concurrency") && j["concurrency"].is_object()) {
+    for (auto it = j["concurrency"].begin(); it != j["concurrency"].end(); ++it) {
+      int n = field<int>(j["concurrency"], it.key().c_str(), where + ": concurrency", 0);
+      if (n < 1) throw InputError(where + ": field 'concurrency." + it.key() + "' must be at least 1");
+      if (it.key() == "default") {
+        c.concurrency = n;
+      } else {
+        c.per_provider[it.key()].max_concurrency = n;
+      }
+    }
+  } else {
+    c.concurrency = field<int>(j, "concurrency", where, 16);
+    if (c.concurrency < 1) throw InputError(where + ": field 'concurrency' must be at least 1");
+  }
+  // Either {"rpm", "tpm"} for every provider, or {"<provider>": {"rpm", "tpm"}}.
   if (j.contains("rate_limits")) {
-    c.requests_per_minute = field<double>(j["rate_limits"], "rpm", where + ": rate_limits", 0);
-    c.tokens_per_minute = field<double>(j["rate_limits"], "tpm", where + ": rate_limits", 0);
+    const auto& rl = j["rate_limits"];
+    if (!rl.is_object()) throw InputError(where + ": field 'rate_limits' must be an object");
+    for (auto it = rl.begin(); it != rl.end(); ++it) {
+      if (it.key() == "rpm" || it.key() == "tpm") continue;
+      if (!it->is_object()) throw InputError(where + ": field 'rate_limits." + it.key() + "' must be {rpm, tpm}");
+      c.per_provider[it.key()].requests_per_minute = field<double>(*it, "rpm", where + ": rate_limits." + it.key(), -1);
+      c.per_provider[it.key()].tokens_per_minute = field<double>(*it, "tpm", where + ": rate_limits." + it.key(), -1);
+    }
+    c.requests_per_minute = field<double>(rl, "rpm", where + ": rate_limits", 0);
+    c.tokens_per_minute = field<double>(rl, "tpm", where + ": rate_limits", 0);
   }
   if (j.contains("max_cost_usd")) c.max_cost_usd = field<double>(j, "max_cost_usd", where, 0);
   c.db = field<std::string>(j, "db", where, "");
@@ -331,7 +353,9 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     }
     for (size_t t = 0; t < c.tasks.size(); ++t) {
       store.upsert_task(c.tasks[t].name);
-      for (const auto& it : items[t]) store.upsert_item(c.tasks[t].name, it.id, it.messages.back().content, it.reference);
+      for (const auto& it : items[t])
+        store.upsert_item(c.tasks[t].name, it.id, it.messages.back().content, it.reference,
+                          it.metadata.empty() ? std::nullopt : std::optional<std::string>(nlohmann::json(it.metadata).dump()));
     }
     tx.commit();
   }
@@ -429,6 +453,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   co.max_concurrency = c.concurrency;
   co.requests_per_minute = c.requests_per_minute;
   co.tokens_per_minute = c.tokens_per_minute;
+  co.per_provider = c.per_provider;
   ModelClient client(co, clock);
   ReplaySource replay;
   for (const auto& src : c.replay) {

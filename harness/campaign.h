@@ -2,12 +2,14 @@
 // Campaigns: models × tasks × items × repeats, run through the providers, scored, priced and
 // stored. Every cell has a fingerprint: a rerun skips finished cells, retries failed ones, and an
 // identical request already answered (any run) is served from the store's response cache.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "providers/client.h"
 #include "providers/request.h"
 #include "tasks/task.h"
 
@@ -33,6 +35,7 @@ struct Campaign {
   Selection selection;
   int concurrency = 16;
   double requests_per_minute = 0, tokens_per_minute = 0;
+  std::map<std::string, ProviderLimits> per_provider;  // "concurrency"/"rate_limits" keyed by provider
   std::optional<double> max_cost_usd;
   std::string db;
   std::vector<std::string> replay;  // sources for replay: models

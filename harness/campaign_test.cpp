@@ -67,6 +67,13 @@ TEST_CASE("bad campaign files fail with the file and field named", "[campaign]")
   CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"selection":{"sample":2}})"), Catch::Contains("'sample'"));
   CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"budget":3})"), Catch::Contains("unknown field 'budget'"));
   CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"concurrency":"many"})"), Catch::Contains("'concurrency'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"concurrency":{"openai":0}})"),
+                    Catch::Contains("concurrency.openai"));
+  Campaign per = bad(R"({"name":"n","models":["openai:x"],"tasks":["gsm8k"],"concurrency":{"default":4,"openai":32},
+                         "rate_limits":{"openai":{"rpm":500,"tpm":100000}}})");
+  CHECK(per.concurrency == 4);
+  CHECK(per.per_provider.at("openai").max_concurrency == 32);
+  CHECK(per.per_provider.at("openai").requests_per_minute == 500);
   test::TempDir tmp;
   std::string broken = tmp.write("broken.json", "{\"name\": ");
   CHECK_THROWS_WITH(load_campaign_file(broken), Catch::Contains("broken.json") && Catch::Contains("not valid JSON"));

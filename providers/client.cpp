@@ -37,9 +37,14 @@ std::string ModelClient::describe(const HttpRequest& r) {
 
 ModelClient::ProviderState& ModelClient::state(const std::string& provider) {
   auto& s = states_[provider];
-  if (!s)
-    s = std::make_unique<ProviderState>(ProviderState{TokenBucket(opts_.requests_per_minute), TokenBucket(opts_.tokens_per_minute),
-                                                      AdaptiveConcurrency(opts_.max_concurrency), 0});
+  if (!s) {
+    ProviderLimits lim;
+    if (auto it = opts_.per_provider.find(provider); it != opts_.per_provider.end()) lim = it->second;
+    double rpm = lim.requests_per_minute >= 0 ? lim.requests_per_minute : opts_.requests_per_minute;
+    double tpm = lim.tokens_per_minute >= 0 ? lim.tokens_per_minute : opts_.tokens_per_minute;
+    int conc = lim.max_concurrency > 0 ? lim.max_concurrency : opts_.max_concurrency;
+    s = std::make_unique<ProviderState>(ProviderState{TokenBucket(rpm), TokenBucket(tpm), AdaptiveConcurrency(conc), 0});
+  }
   return *s;
 }
 

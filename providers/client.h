@@ -16,7 +16,14 @@
 
 namespace reckon {
 
+struct ProviderLimits {
+  int max_concurrency = 0;          // 0 = the client-wide value
+  double requests_per_minute = -1;  // < 0 = the client-wide value
+  double tokens_per_minute = -1;
+};
+
 struct ClientOptions {
+  std::map<std::string, ProviderLimits> per_provider;  // by provider name
   int max_concurrency = 32;    // per provider
   int max_attempts = 6;
   double base_backoff_s = 0.5;

@@ -62,14 +62,16 @@ void Store::upsert_task(const std::string& name) {
 }
 
 void Store::upsert_item(const std::string& task, const std::string& item_id, const std::optional<std::string>& prompt,
-                        const std::optional<std::string>& reference) {
+                        const std::optional<std::string>& reference, const std::optional<std::string>& metadata_json) {
   db_->prepare(
-         "INSERT INTO items(task, item_id, prompt, reference) VALUES(?,?,?,?) ON CONFLICT(task, item_id) DO UPDATE "
-         "SET prompt = COALESCE(items.prompt, excluded.prompt), reference = COALESCE(items.reference, excluded.reference)")
+         "INSERT INTO items(task, item_id, prompt, reference, metadata) VALUES(?,?,?,?,?) ON CONFLICT(task, item_id) DO UPDATE "
+         "SET prompt = COALESCE(items.prompt, excluded.prompt), reference = COALESCE(items.reference, excluded.reference), "
+         "metadata = COALESCE(items.metadata, excluded.metadata)")
       .bind(1, task)
       .bind(2, item_id)
       .bind(3, prompt)
       .bind(4, reference)
+      .bind(5, metadata_json)
       .run();
 }
 

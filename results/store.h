@@ -51,7 +51,7 @@ class Store {
   void upsert_model(const std::string& name, const std::string& provider = "");
   void upsert_task(const std::string& name);
   void upsert_item(const std::string& task, const std::string& item_id, const std::optional<std::string>& prompt,
-                   const std::optional<std::string>& reference);
+                   const std::optional<std::string>& reference, const std::optional<std::string>& metadata_json = std::nullopt);
   // Records the entry in the store's `prices` table so a request's price_entry_id resolves here.
   void upsert_price(const PriceEntry& e);
   // Inserts unless a request with the same fingerprint is stored; returns true when inserted.

@@ -144,3 +144,18 @@ TEST_CASE("GPQA: every disagreement with the published grading is a correction r
   WARN("GPQA: reckon agrees with the published grading on " << agree << "/" << total << "; " << corrections
                                                               << " corrections (well-formed answers the published grading missed)");
 }
+
+TEST_CASE("TruthfulQA loads 817 questions; true references score 1, false ones 0", "[tasks][truthfulqa]") {
+  test::TempDir cache;
+  auto items = load_items(*find_builtin_task("truthfulqa"), test::mirror_access(cache));
+  REQUIRE(items.size() == 817);
+  const ScorerInfo* s = find_scorer("truthful_rouge");
+  int best = 0, false_scored_true = 0;
+  for (const auto& it : items) {
+    best += s->score(it, it.reference).value == 1.0;
+    false_scored_true += s->score(it, it.extra["incorrect"][0].get<std::string>()).value == 1.0;
+  }
+  CHECK(best >= 800);
+  CHECK(false_scored_true <= 20);
+  CHECK(items[0].metadata.at("category") == "Misconceptions");
+}
