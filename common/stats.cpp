@@ -56,6 +56,13 @@ std::optional<double> kendall_tau_b(const std::vector<double>& x, const std::vec
   return (concordant - discordant) / denom;
 }
 
+double pass_at_k(int n, int c, int k) {
+  if (n - c < k) return 1.0;
+  double prod = 1.0;
+  for (int i = n - c + 1; i <= n; ++i) prod *= 1.0 - static_cast<double>(k) / i;
+  return 1.0 - prod;
+}
+
 Interval wilson_interval(double k, double n, double z) {
   if (n <= 0) return {0, 0};
   double p = k / n, z2 = z * z;

@@ -15,6 +15,9 @@ std::optional<double> coefficient_of_variation(const std::vector<double>& v);
 // kendalltau). nullopt when fewer than 2 pairs or when either side is all ties.
 std::optional<double> kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y);
 
+// The unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k) for n samples, c correct.
+double pass_at_k(int n, int c, int k);
+
 struct Interval {
   double low = 0, high = 0;
 };

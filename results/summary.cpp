@@ -1,7 +1,9 @@
 #include "results/summary.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
+#include <set>
 
 #include "common/stats.h"
 #include "common/table.h"
@@ -69,6 +71,31 @@ GROUP BY r.model, r.task)sql");
     m.latency_p50_ms = quantile(it->second, 0.5);
     m.latency_p90_ms = quantile(it->second, 0.9);
   }
+  // pass@k over items answered more than once.
+  auto rep = store.db().prepare(
+      "SELECT r.model, r.task, r.item_id, COUNT(*), SUM(s.value = 1), SUM(s.value NOT IN (0, 1)) FROM requests r "
+      "JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 WHERE r.status = 'ok' AND r.step IS NULL "
+      "AND (?1 IS NULL OR r.run_id = ?1) GROUP BY r.model, r.task, r.item_id");
+  rep.bind(1, run_id);
+  std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, int>>> per_item;  // (n, correct)
+  std::set<std::pair<std::string, std::string>> graded;
+  while (rep.step()) {
+    auto key = std::make_pair(rep.text(0), rep.text(1));
+    if (rep.int64(5) > 0) graded.insert(key);  // not 0/1 scores
+    per_item[key].emplace_back(static_cast<int>(rep.int64(3)), static_cast<int>(rep.int64(4)));
+  }
+  for (auto& m : out) {
+    auto key = std::make_pair(m.model, m.task);
+    auto it = per_item.find(key);
+    if (it == per_item.end() || graded.count(key)) continue;
+    int k = INT32_MAX;
+    for (auto [n, c] : it->second) k = std::min(k, n);
+    if (k < 2) continue;
+    double sum = 0;
+    for (auto [n, c] : it->second) sum += pass_at_k(n, c, k);
+    m.pass_k = k;
+    m.pass_at_k = sum / static_cast<double>(it->second.size());
+  }
   std::sort(out.begin(), out.end(), [](const ModelTaskSummary& a, const ModelTaskSummary& b) {
     if (a.task != b.task) return a.task < b.task;
     double pa = a.listed_price.value_or(1e300), pb = b.listed_price.value_or(1e300);
@@ -87,6 +114,7 @@ std::string render_summary(const std::vector<ModelTaskSummary>& rows) {
       acc = fmt_fixed(*m.accuracy * 100, 1) + "%";
       if (m.ci_low) acc += " [" + fmt_fixed(*m.ci_low * 100, 1) + ", " + fmt_fixed(*m.ci_high * 100, 1) + "]";
     }
+    if (m.pass_at_k) acc += " pass@" + std::to_string(m.pass_k) + " " + fmt_fixed(*m.pass_at_k * 100, 1) + "%";
     std::string thinking = std::to_string(m.reasoning_tokens);
     if (m.reasoning_unknown_rows > 0)
       thinking = m.reasoning_unknown_rows == m.requests - m.errors ? "unknown"

@@ -21,6 +21,10 @@ struct ModelTaskSummary {
   int64_t unknown_cost_rows = 0;
   std::optional<double> listed_price;   // input + output per MTok of the price entry used
   std::optional<double> latency_p50_ms, latency_p90_ms;
+  // With several 0/1-scored answers per item: the unbiased pass@k estimator (Chen et al. 2021),
+  // k = the fewest answers any item has, averaged over items.
+  int pass_k = 0;
+  std::optional<double> pass_at_k;
   std::optional<double> cost_per_correct() const {
     return correct > 0 ? std::optional<double>(cost_usd / correct) : std::nullopt;
   }

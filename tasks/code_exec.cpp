@@ -128,11 +128,4 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
   return res;
 }
 
-double pass_at_k(int n, int c, int k) {
-  if (n - c < k) return 1.0;
-  double prod = 1.0;
-  for (int i = n - c + 1; i <= n; ++i) prod *= 1.0 - static_cast<double>(k) / i;
-  return 1.0 - prod;
-}
-
 }  // namespace reckon

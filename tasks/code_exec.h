@@ -28,7 +28,4 @@ struct SandboxResult {
 // Runs `program` with python3 (-I: isolated mode).
 SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& limits = {});
 
-// The unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k).
-double pass_at_k(int n, int c, int k);
-
 }  // namespace reckon

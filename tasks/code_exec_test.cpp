@@ -1,4 +1,5 @@
 #include "tasks/code_exec.h"
+#include "common/stats.h"
 
 #include <catch2/catch.hpp>
 #include <atomic>
