@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -122,7 +123,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
-                                           "db", "replay", "allow_unpriced", "description"};
+                                           "db", "replay", "allow_unpriced", "description", "judge"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw InputError(where + ": unknown field '" + it.key() + "'");
   Campaign c;
@@ -230,6 +231,22 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     }
   }
   c.allow_unpriced = field<bool>(j, "allow_unpriced", where, false);
+  if (j.contains("judge")) {
+    const auto& jd = j["judge"];
+    std::string at = where + ": judge";
+    try {
+      if (jd.is_string()) {
+        c.judge = parse_model_ref(jd.get<std::string>());
+      } else if (jd.is_object()) {
+        c.judge = parse_model_ref(field<std::string>(jd, "model", at, ""));
+        c.judge->params = parse_params(jd.value("params", nlohmann::json()), at);
+      } else {
+        throw InputError("must be \"provider:model\" or {\"model\", \"params\"}");
+      }
+    } catch (const InputError& e) {
+      throw InputError(at + ": " + e.what());
+    }
+  }
   return c;
 }
 
@@ -289,6 +306,9 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         }
   }
   rep.cells = cells.size();
+  const PriceEntry* judge_price = c.judge ? catalog.find(c.judge->name(), today_utc()) : nullptr;
+  if (c.judge && !judge_price && !c.allow_unpriced)
+    throw InputError(c.source + ": judge: no price for '" + c.judge->name() + "'");
 
   if (opts.dry_run) {
     std::optional<Store> history;
@@ -417,16 +437,16 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     batch.clear();
     last_flush = std::chrono::steady_clock::now();
   };
-  auto finish_row = [&](RequestRecord r, const Cell& cell) {
+  auto finish_row = [&](RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged = std::nullopt) {
     const Item& item = items[cell.task][cell.item];
     r.run_id = rep.run_id;
     r.created_at = now_utc_iso();
     r.prompt = prompt_text(cell.request);
     r.reference = item.reference;
     const TaskDef& task = c.tasks[cell.task];
-    r.scorer = task.scorer;
+    r.scorer = judged ? "judge" : task.scorer;
     if (r.ok) {
-      ScoreResult s = find_scorer(task.scorer)->score(item, r.response.value_or(""));
+      ScoreResult s = judged ? *judged : find_scorer(task.scorer)->score(item, r.response.value_or(""));
       r.score = s.value;
       r.prediction = s.prediction;
     }
@@ -494,6 +514,70 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
               << fmt_usd(rep.spent_usd) << "  errors " << rep.errors << "  ETA " << fmt_fixed(eta, 0) << "s   "
               << (final ? "\n" : "") << std::flush;
   };
+  // Judged tasks: the answer row waits for its verdict; the judge's call is its own row (step judge).
+  struct JudgeJob {
+    RequestRecord answer;
+    const Cell* cell;
+  };
+  std::deque<JudgeJob> judge_jobs;
+  std::set<const void*> judge_tags;
+  auto judge = [&](RequestRecord answer, const Cell* cell) {
+    const Item& item = items[cell->task][cell->item];
+    auto list = [](const nlohmann::json& a) {
+      std::string out;
+      for (const auto& x : a) out += (out.empty() ? "" : "; ") + x.get<std::string>();
+      return out;
+    };
+    std::string prompt = render_template(c.tasks[cell->task].judge_prompt,
+                                         {{"question", item.extra.value("question", item.messages.back().content)},
+                                          {"answer", answer.response.value_or("")},
+                                          {"correct", list(item.extra.value("correct", nlohmann::json::array()))},
+                                          {"incorrect", list(item.extra.value("incorrect", nlohmann::json::array()))}},
+                                         "judge prompt");
+    judge_jobs.push_back({std::move(answer), cell});
+    JudgeJob* job = &judge_jobs.back();
+    judge_tags.insert(job);
+    ChatRequest jr{*c.judge, {{"user", prompt}}};
+    client.submit(jr, 0, [&, job](const ChatRequest& req, const CallResult& res) {
+      std::optional<ScoreResult> verdict;
+      if (res.attempts > 0) {
+        RequestRecord j;
+        j.fingerprint = sha256_hex(job->answer.fingerprint + "\njudge");
+        j.model = c.judge->name();
+        j.task = job->answer.task;
+        j.item_id = job->answer.item_id;
+        j.repeat = job->answer.repeat;
+        j.step = "judge";
+        j.ok = res.ok;
+        j.attempts = res.attempts;
+        j.http_status = res.http_status;
+        if (!res.ok) j.error_class = to_string(res.error_class), j.error = res.error;
+        j.latency_ms = res.latency_ms;
+        j.usage = res.completion.usage;
+        j.run_id = rep.run_id;
+        j.created_at = now_utc_iso();
+        j.prompt = prompt_text(req);
+        if (res.ok) j.response = res.completion.text;
+        if (judge_price) {
+          try {
+            j.cost = cost(j.usage, *judge_price);
+          } catch (const InputError&) {
+          }
+        }
+        if (res.ok) rep.spent_usd += j.cost.total_usd.value_or(0);
+        if (res.ok) {
+          std::string word = to_lower(trim(res.completion.text)).substr(0, 3);
+          if (starts_with(word, "yes")) verdict = ScoreResult{1.0, "judge: yes"};
+          if (starts_with(word, "no")) verdict = ScoreResult{0.0, "judge: no"};
+          if (!verdict) verdict = ScoreResult{std::nullopt, "judge: unreadable verdict"};
+          ++rep.judged;
+        }
+        batch.push_back(std::move(j));
+      }
+      finish_row(std::move(job->answer), *job->cell, verdict ? verdict : ScoreResult{std::nullopt, "judge: no verdict"});
+    }, job);
+  };
+
   for (const Cell* cell : todo) {
     client.submit(cell->request, cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
       inflight_estimate -= estimates[cell];
@@ -524,7 +608,11 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       if (res.ok) r.response = res.completion.text;
       if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
       (res.ok ? rep.ok : rep.errors)++;
-      finish_row(std::move(r), *cell);
+      if (res.ok && c.judge && !c.tasks[cell->task].judge_prompt.empty()) {
+        judge(std::move(r), cell);
+      } else {
+        finish_row(std::move(r), *cell);
+      }
       progress(false);
     }, cell);
   }
@@ -533,6 +621,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       rep.interrupted = true;
       return false;
     }
+    if (judge_tags.count(tag)) return true;  // the answer is paid for: grade it
     const Cell* cell = static_cast<const Cell*>(tag);
     double model_out = static_cast<double>(req.model.params.max_tokens.value_or(1000));
     double est = cell ? estimate_cost(req, prices[cell->model], model_out) : 0;

@@ -40,6 +40,7 @@ struct Campaign {
   std::string db;
   std::vector<std::string> replay;  // sources for replay: models
   bool allow_unpriced = false;
+  std::optional<ModelRef> judge;    // grades tasks that have a judge prompt (TruthfulQA)
   nlohmann::json raw;               // as written (stored with the campaign)
 };
 
@@ -59,7 +60,7 @@ struct RunOptions {
 
 struct RunReport {
   std::string run_id;
-  size_t cells = 0, skipped_done = 0, cached = 0, sent = 0, ok = 0, errors = 0, not_sent = 0;
+  size_t cells = 0, skipped_done = 0, cached = 0, sent = 0, ok = 0, errors = 0, not_sent = 0, judged = 0;
   double spent_usd = 0;
   bool stopped_by_cap = false, interrupted = false;
   std::string fatal;

@@ -223,3 +223,28 @@ TEST_CASE("Ctrl-C stops gracefully: in-flight answers are written, exit 130, a r
   CHECK(count(db, "SELECT COUNT(*) FROM requests") == 100);
   CHECK(server.request_count() == 100);
 }
+
+TEST_CASE("a judge model grades TruthfulQA answers, and its calls are recorded and priced as their own rows", "[campaign]") {
+  test::TempDir tmp, cache;
+  test::LoopbackServer answers, judge;
+  answers.set_default({200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  nlohmann::json verdict = nlohmann::json::parse(test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json")));
+  verdict["choices"][0]["message"]["content"] = "Yes.";
+  judge.set_default({200, {}, verdict.dump()});
+  nlohmann::json j{{"name", "tqa"},
+                   {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", answers.base_url()}}}}}},
+                   {"tasks", {"truthfulqa"}},
+                   {"selection", {{"limit", 3}, {"seed", 1}}},
+                   {"judge", {{"model", "openai:gpt-5-mini"}, {"params", {{"base_url", judge.base_url()}}}}}};
+  std::string db = tmp.file("r.db");
+  RunReport r = run_campaign(parse_campaign(j, "test"), options(db, cache));
+  CHECK(r.ok == 3);
+  CHECK(r.judged == 3);
+  CHECK(judge.request_count() == 3);
+  CHECK(judge.requests()[0].body.find("True reference answers") != std::string::npos);
+  CHECK(count(db, "SELECT SUM(score) FROM v_requests WHERE model = 'openai:gpt-5.4'") == 3);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE step = 'judge' AND model = 'openai:gpt-5-mini' AND cost_usd > 0") == 3);
+  CHECK(count(db, "SELECT COUNT(*) FROM scores WHERE name = 'judge'") == 3);
+  CHECK_THROWS_WITH(parse_campaign(nlohmann::json::parse(R"({"name":"n","models":["openai:x"],"tasks":["truthfulqa"],"judge":"gpt"})"), "c.json"),
+                    Catch::Contains("judge") && Catch::Contains("provider:model"));
+}

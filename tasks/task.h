@@ -47,6 +47,9 @@ struct TaskDef {
   std::vector<std::string> metadata_columns;
   std::vector<Item> (*load)(const DataAccess& data);  // built-ins
   nlohmann::json spec;                                 // user tasks (JSON spec)
+  // When a campaign names a judge model, it grades with this prompt ({question}, {answer},
+  // {correct}, {incorrect}) instead of the scorer; the judge's reply starts with yes or no.
+  std::string judge_prompt;
 };
 
 const std::vector<TaskDef>& builtin_tasks();
