@@ -7,6 +7,7 @@
 #include "common/text.h"
 #include "harness/commands.h"
 #include "results/costs.h"
+#include "results/gate.h"
 #include "results/reversal.h"
 #include "results/thinking.h"
 
@@ -85,6 +86,51 @@ Action define_costs(CLI::App& sub) {
     auto rows = spend(store, by, opt_run(a->run));
     std::cout << (a->json ? spend_json(by, rows).dump(2) + "\n" : render_spend(by, rows));
     return kExitOk;
+  };
+}
+
+}  // namespace reckon
+
+namespace reckon {
+
+Action define_gate(CLI::App& sub) {
+  struct Args {
+    std::string baseline, candidate, task, junit, markdown;
+    double max_drop = -1, max_cost = -1, max_latency = -1;
+    size_t min_items = 1;
+    bool significant = false, json = false;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("--baseline", a->baseline, "DB, DB:run-id or DB:campaign-name (a bare DB: its latest run)")->required();
+  sub.add_option("--candidate", a->candidate, "DB, DB:run-id or DB:campaign-name")->required();
+  sub.add_option("--task", a->task, "Only this task");
+  sub.add_option("--max-accuracy-drop", a->max_drop, "Largest allowed accuracy drop, in percentage points");
+  sub.add_option("--max-cost-increase", a->max_cost, "Largest allowed cost increase, percent");
+  sub.add_option("--max-latency-p90-increase", a->max_latency, "Largest allowed p90 latency increase, percent");
+  sub.add_option("--min-items", a->min_items, "Fewest shared items a comparison needs (else exit 2)");
+  sub.add_flag("--significant-only", a->significant, "Fail an accuracy drop only when it is significant (p < 0.05)");
+  sub.add_option("--junit", a->junit, "Write JUnit XML (one testcase per model x task x check)");
+  sub.add_option("--markdown", a->markdown, "Write a Markdown summary for a pull-request comment");
+  sub.add_flag("--json", a->json, "Print JSON");
+  sub.footer("Exit: 0 pass, 1 a gate failed, 2 usage or data error (missing run, no shared items).");
+  return [a]() -> int {
+    GateOptions o;
+    if (!a->task.empty()) o.task = a->task;
+    if (a->max_drop >= 0) o.max_accuracy_drop_pp = a->max_drop;
+    if (a->max_cost >= 0) o.max_cost_increase_pct = a->max_cost;
+    if (a->max_latency >= 0) o.max_latency_p90_increase_pct = a->max_latency;
+    o.min_items = a->min_items;
+    o.significant_only = a->significant;
+    GateReport r = run_gate(parse_run_ref(a->baseline), parse_run_ref(a->candidate), o);
+    auto write = [](const std::string& path, const std::string& text) {
+      std::ofstream out(path);
+      if (!out) throw InputError(path + ": cannot write");
+      out << text;
+    };
+    if (!a->junit.empty()) write(a->junit, gate_junit(r));
+    if (!a->markdown.empty()) write(a->markdown, gate_markdown(r));
+    std::cout << (a->json ? gate_json(r).dump(2) + "\n" : render_gate(r));
+    return r.passed() ? kExitOk : kExitFailure;
   };
 }
 

@@ -20,6 +20,7 @@ const std::vector<Command>& command_table() {
       {"thinking", "Thinking-token economics: share of output and cost, cross-model ratios, repeat-run noise",
        define_thinking},
       {"costs", "Spend by model, task, run or day, broken out by part, provider-billed vs computed", define_costs},
+      {"gate", "CI gate: baseline vs candidate on shared items (paired); exit 1 when a threshold is crossed", define_gate},
       {"providers", "Providers reckon speaks: wire formats, default endpoints, key variables", define_providers},
       {"call", "One request to a model: the answer, usage, thinking tokens and cost", define_call},
       {"price", "Price catalog: list, show, quote, import (LiteLLM, price-reversal model_info)", define_price},

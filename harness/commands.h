@@ -37,5 +37,6 @@ Action define_call(CLI::App& sub);
 Action define_run(CLI::App& sub);
 Action define_eval(CLI::App& sub);
 Action define_tasks(CLI::App& sub);
+Action define_gate(CLI::App& sub);
 
 }  // namespace reckon
