@@ -10,7 +10,7 @@ DEMO_DB    ?= $(BUILD)/demo.db
 NOISE_DB   ?= $(BUILD)/demo-noise.db
 CAMPAIGN_DB ?= $(BUILD)/demo-campaign.db
 
-.PHONY: deps build demo test test-asan test-slow clean
+.PHONY: deps build demo test test-asan test-slow fuzz clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -53,6 +53,16 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --output-on-failure -j $(JOBS) -LE slow
+
+# A short libFuzzer run of every parser of outside input (clang); crashes fail the run and are
+# kept in $(FUZZ_BUILD)/crashes: copy a reproducer into tests/fuzz/corpus/<target>/ once fixed.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	@bash scripts/install-fuzz-deps.sh
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DRECKON_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_sse fuzz_import_jsonl fuzz_catalog fuzz_campaign fuzz_extract
+	@bash scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,6 +1,9 @@
 #include "tasks/extract.h"
 
 #include <cctype>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <vector>
@@ -41,16 +44,17 @@ std::optional<std::string> gsm8k_reference(const std::string& solution) {
 }
 
 std::optional<std::string> extract_boxed(const std::string& text) {
-  size_t at = std::string::npos;
-  for (const char* tag : {"\\boxed", "\\fbox"}) {
+  size_t at = std::string::npos, tag_len = 0;
+  for (std::string tag : {"\\boxed", "\\fbox"}) {
     size_t p = text.rfind(tag);
-    if (p != std::string::npos && (at == std::string::npos || p > at)) at = p;
+    if (p != std::string::npos && (at == std::string::npos || p > at)) at = p, tag_len = tag.size();
   }
   if (at == std::string::npos) return std::nullopt;
-  size_t open = text.find('{', at);
-  if (open == std::string::npos) {
-    // "\boxed 5" form
-    std::string rest = trim(text.substr(at + 6));
+  size_t after = at + tag_len;
+  size_t open = text.find('{', after);
+  if (open == std::string::npos || trim(text.substr(after, open - after)) != "") {
+    // "\boxed 5" form: the next word
+    std::string rest = trim(text.substr(after));
     if (rest.empty()) return std::nullopt;
     return rest.substr(0, rest.find_first_of(" $\n"));
   }
@@ -97,24 +101,48 @@ bool math_equal(const std::string& a, const std::string& b) {
   return da && db && std::abs(*da - *db) <= 1e-9 * std::max(1.0, std::abs(*db));
 }
 
+namespace {
+
+// The choice patterns for letters A..last, built once per letter range.
+struct ChoicePatterns {
+  std::regex answer, boxed, alone;
+};
+
+const ChoicePatterns& choice_patterns(char last) {
+  static std::mutex mu;
+  static std::map<char, std::unique_ptr<ChoicePatterns>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& p = cache[last];
+  if (!p) {
+    std::string letters = std::string("A-") + last;
+    p = std::make_unique<ChoicePatterns>(ChoicePatterns{
+        std::regex("(?:answer|Answer|ANSWER)\\s*(?:is)?\\s*[:：]?\\s*\\**\\s*\\(?\\$?(?:\\\\boxed\\{|\\\\text\\{|\\\\textbf\\{)?\\s*([" +
+                   letters + "])\\b"),
+        std::regex("\\\\boxed\\{\\s*(?:\\\\text\\{)?([" + letters + "])\\b"),
+        std::regex("^[*(\\[]*([" + letters + "])[*)\\].:]*$")});
+  }
+  return *p;
+}
+
+}  // namespace
+
 std::optional<char> extract_choice(const std::string& text, char last) {
-  std::string letters = std::string("A-") + last;
-  std::regex answer("(?:answer|Answer|ANSWER)\\s*(?:is)?\\s*[:：]?\\s*\\**\\s*\\(?\\$?(?:\\\\boxed\\{|\\\\text\\{|\\\\textbf\\{)?\\s*([" +
-                    letters + "])\\b");
+  if (last < 'A' || last > 'Z') last = 'D';
+  const ChoicePatterns& pat = choice_patterns(last);
   std::optional<char> found;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), answer); it != std::sregex_iterator(); ++it) found = (*it)[1].str()[0];
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), pat.answer); it != std::sregex_iterator(); ++it)
+    found = (*it)[1].str()[0];
   if (found) return found;
-  std::regex boxed("\\\\boxed\\{\\s*(?:\\\\text\\{)?([" + letters + "])\\b");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), boxed); it != std::sregex_iterator(); ++it) found = (*it)[1].str()[0];
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), pat.boxed); it != std::sregex_iterator(); ++it)
+    found = (*it)[1].str()[0];
   if (found) return found;
   // A final line that is only the letter, possibly decorated.
   std::istringstream in(text);
   std::string line, last_line;
   while (std::getline(in, line))
     if (!trim(line).empty()) last_line = trim(line);
-  std::regex alone("^[*(\\[]*([" + letters + "])[*)\\].:]*$");
   std::smatch m;
-  if (std::regex_match(last_line, m, alone)) return m[1].str()[0];
+  if (std::regex_match(last_line, m, pat.alone)) return m[1].str()[0];
   return std::nullopt;
 }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target for N seconds, seeded with the committed corpus and the shared
+# provider fixtures; fails when any target finds a crash.
+set -euo pipefail
+build=${1:-build-fuzz}
+seconds=${2:-20}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work="$build/fuzz-work"
+mkdir -p "$work" "$build/crashes"
+fixtures="$root/../shared/data/fixtures"
+status=0
+for target in csv sse import_jsonl catalog campaign extract; do
+  corpus="$work/$target"
+  mkdir -p "$corpus"
+  cp "$root/tests/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null || true
+  if [ -d "$fixtures" ]; then
+    case $target in
+      sse) cp "$fixtures"/vercel-ai/*.chunks.txt "$fixtures"/vercel-ai/*.json "$fixtures"/openai/*.json "$corpus/" ;;
+      catalog) cp "$root/../shared/data/price_reversal/model_info.json" "$corpus/" ;;
+      import_jsonl) head -c 4000 "$root/../shared/data/price_reversal/per_query_aime_gpqa.csv" > "$corpus/per_query_head.csv" ;;
+    esac
+  fi
+  echo "fuzz $target for ${seconds}s"
+  if ! "$build/tests/fuzz_$target" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+       -artifact_prefix="$build/crashes/$target-" -print_final_stats=1 >"$work/$target.log" 2>&1; then
+    echo "fuzz $target FOUND A CRASH:"; tail -40 "$work/$target.log"; status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "$work/$target.log" | tail -2 || true
+  fi
+done
+exit $status

@@ -1,0 +1,158 @@
+#include "tests/fuzz/targets.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/csv.h"
+#include "common/error.h"
+#include "harness/campaign.h"
+#include "pricing/catalog.h"
+#include "pricing/catalog_import.h"
+#include "pricing/cost.h"
+#include "providers/adapter.h"
+#include "providers/anthropic.h"
+#include "providers/gemini.h"
+#include "providers/openai.h"
+#include "results/import.h"
+#include "tasks/extract.h"
+#include "tasks/sql_exec.h"
+#include "tasks/task.h"
+
+namespace reckon::fuzz {
+namespace {
+
+std::string text(const uint8_t* d, size_t n) { return std::string(reinterpret_cast<const char*>(d), n); }
+
+std::string temp_file(const std::string& suffix, const std::string& content) {
+  std::string path = "/tmp/reckon-fuzz-" + std::to_string(getpid()) + suffix;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+}  // namespace
+
+int csv(const uint8_t* d, size_t n) {
+  std::istringstream in(text(d, n));
+  CsvReader r(in);
+  try {
+    while (auto rec = r.next()) {
+      for (const auto& f : rec->fields) (void)csv_escape(f);
+    }
+  } catch (const InputError&) {
+  }
+  return 0;
+}
+
+int sse(const uint8_t* d, size_t n) {
+  std::string input = text(d, n);
+  std::vector<std::unique_ptr<Adapter>> adapters;
+  adapters.push_back(make_openai_chat(Dialect::kOpenAI));
+  adapters.push_back(make_openai_chat(Dialect::kXai));
+  adapters.push_back(make_openai_chat(Dialect::kDeepSeek));
+  adapters.push_back(make_openai_chat(Dialect::kOpenRouter));
+  adapters.push_back(make_openai_chat(Dialect::kKimi));
+  adapters.push_back(make_openai_responses());
+  adapters.push_back(make_anthropic());
+  adapters.push_back(make_gemini());
+  for (const auto& a : adapters) {
+    try {
+      (void)a->parse(input);
+    } catch (const BadResponse&) {
+    }
+    auto dec = a->decoder();
+    SseParser p([&](const SseEvent& e) {
+      try {
+        dec->on_event(e);
+      } catch (const BadResponse&) {
+      }
+    });
+    // Split the input in two at a byte chosen by the input itself.
+    size_t cut = n ? d[0] % (n + 1) : 0;
+    p.feed(input.data(), cut);
+    p.feed(input.data() + cut, n - cut);
+    p.finish();
+    Completion c = dec->completion();
+    if (c.usage.reasoning_tokens && *c.usage.reasoning_tokens > c.usage.output_tokens) __builtin_trap();
+  }
+  return 0;
+}
+
+int import_jsonl(const uint8_t* d, size_t n) {
+  std::string input = text(d, n);
+  bool as_csv = n && (d[0] & 1);
+  std::string path = temp_file(as_csv ? ".csv" : ".jsonl", input);
+  try {
+    Store s(":memory:", Store::Mode::kReadWrite);
+    ImportOptions o;
+    o.allow_unpriced = (n > 1 && (d[1] & 1));
+    import_files(s, {path}, o);
+  } catch (const InputError&) {
+  }
+  unlink(path.c_str());
+  return 0;
+}
+
+int catalog(const uint8_t* d, size_t n) {
+  std::string input = text(d, n);
+  try {
+    PriceCatalog c = PriceCatalog::from_json_text(input, "fuzz");
+    Usage u;
+    u.input_tokens = 300000;
+    u.cache_read_tokens = 1000;
+    u.output_tokens = 5000;
+    u.reasoning_tokens = 4000;
+    for (const auto& e : c.entries()) (void)cost(u, e);
+  } catch (const InputError&) {
+  }
+  std::string path = temp_file(".json", input);
+  try {
+    PriceCatalog c = import_litellm(path, "2026-01-01");
+    for (const auto& e : c.entries()) (void)e.listed_price();
+  } catch (const InputError&) {
+  }
+  try {
+    (void)import_model_info(path);
+  } catch (const InputError&) {
+  }
+  unlink(path.c_str());
+  return 0;
+}
+
+int campaign(const uint8_t* d, size_t n) {
+  auto j = nlohmann::json::parse(text(d, n), nullptr, false);
+  if (j.is_discarded()) return 0;
+  try {
+    (void)parse_campaign(j, "fuzz");
+  } catch (const InputError&) {
+  }
+  try {
+    (void)parse_task_spec(j, "fuzz");
+  } catch (const InputError&) {
+  }
+  return 0;
+}
+
+int extract(const uint8_t* d, size_t n) {
+  std::string input = text(d, n);
+  (void)extract_last_number(input);
+  (void)extract_boxed(input);
+  (void)normalize_math(input);
+  (void)extract_choice(input);
+  (void)extract_code_block(input);
+  (void)extract_sql(input);
+  (void)normalize_text(input);
+  Item it;
+  it.reference = input.substr(0, input.size() / 2);
+  for (const char* s : {"exact", "normalized", "last_number", "boxed", "choice"}) (void)find_scorer(s)->score(it, input);
+  return 0;
+}
+
+const std::vector<Target>& targets() {
+  static const std::vector<Target> t = {{"csv", csv},           {"sse", sse},           {"import_jsonl", import_jsonl},
+                                        {"catalog", catalog},   {"campaign", campaign}, {"extract", extract}};
+  return t;
+}
+
+}  // namespace reckon::fuzz
