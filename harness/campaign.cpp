@@ -191,6 +191,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       if (*c.selection.fraction <= 0 || *c.selection.fraction > 1) throw InputError(at + ": field 'sample' must be in (0, 1]");
     }
     c.selection.first = field<bool>(s, "first", at, false);
+    c.selection.stored = field<std::string>(s, "stored", at, "");
     c.selection.seed = field<uint64_t>(s, "seed", at, 0);
   }
   // Either one number for every provider, or {"default": n, "<provider>": n}.
@@ -274,10 +275,26 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   if (db_path.empty()) throw InputError(c.source + ": no database: set field 'db' or pass --db");
   std::optional<double> cap = opts.max_cost_usd ? opts.max_cost_usd : c.max_cost_usd;
 
+  // A stored selection (e.g. chosen by a selector) names the items to run, per task.
+  std::map<std::string, std::set<std::string>> stored;
+  if (!c.selection.stored.empty()) {
+    if (!std::ifstream(db_path).good()) throw InputError(db_path + ": no database holding selection '" + c.selection.stored + "'");
+    Store s(db_path, Store::Mode::kReadOnly);
+    auto q = s.db().prepare("SELECT sel.task, si.item_id FROM selections sel JOIN selection_items si ON si.selection_id = sel.id WHERE sel.id = ?");
+    q.bind(1, c.selection.stored);
+    while (q.step()) stored[q.text(0)].insert(q.text(1));
+    if (stored.empty()) throw InputError(db_path + ": no stored selection '" + c.selection.stored + "' (field 'selection.stored')");
+  }
   // Plan: items per task, then every cell.
   std::vector<std::vector<Item>> items;
   for (const auto& t : c.tasks) {
     auto all = load_items(t, opts.data);
+    if (!stored.empty()) {
+      std::vector<Item> kept;
+      for (auto& it : all)
+        if (stored[t.name].count(it.id)) kept.push_back(std::move(it));
+      all = std::move(kept);
+    }
     std::vector<Item> chosen;
     for (size_t i : select_items(all.size(), c.selection)) chosen.push_back(std::move(all[i]));
     items.push_back(std::move(chosen));

@@ -25,6 +25,7 @@ struct Selection {
   std::optional<double> fraction;
   bool first = false;            // take the first N instead (only when asked)
   uint64_t seed = 0;
+  std::string stored;            // a selection stored in the database (selections table), by id
 };
 
 struct Campaign {

@@ -248,3 +248,20 @@ TEST_CASE("a judge model grades TruthfulQA answers, and its calls are recorded a
   CHECK_THROWS_WITH(parse_campaign(nlohmann::json::parse(R"({"name":"n","models":["openai:x"],"tasks":["truthfulqa"],"judge":"gpt"})"), "c.json"),
                     Catch::Contains("judge") && Catch::Contains("provider:model"));
 }
+
+TEST_CASE("a stored selection picks the items a campaign runs", "[campaign]") {
+  test::TempDir tmp, cache;
+  std::string db = tmp.file("r.db");
+  {
+    Store s(db, Store::Mode::kReadWrite);
+    s.db().exec("INSERT INTO selections(id, task, method) VALUES('sel1', 'price-reversal-aime', 'manual')");
+    s.db().exec("INSERT INTO selection_items(selection_id, item_id, weight) VALUES('sel1', '1', 0.5), ('sel1', '7', 0.5)");
+  }
+  nlohmann::json j{{"name", "sel"}, {"models", {"replay:gpt-5-mini"}}, {"tasks", {"price-reversal-aime"}},
+                   {"replay", test::shared_data(kLogs)}, {"selection", {{"stored", "sel1"}}}};
+  RunReport r = run_campaign(parse_campaign(j, "test"), options(db, cache));
+  CHECK(r.cells == 2);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE item_id IN ('1', '7')") == 2);
+  j["selection"] = {{"stored", "missing"}};
+  CHECK_THROWS_WITH(run_campaign(parse_campaign(j, "test"), options(db, cache)), Catch::Contains("no stored selection 'missing'"));
+}

@@ -1,6 +1,7 @@
 // The scorer table: response + item -> score, one row per grading rule (METHODS.md §5).
 #include <algorithm>
 #include <cmath>
+#include <regex>
 #include <sstream>
 
 #include "common/text.h"
@@ -36,6 +37,21 @@ ScoreResult boxed_math(const Item& item, const std::string& response) {
   return {math_equal(*b, item.reference) ? 1.0 : 0.0, normalize_math(*b)};
 }
 
+// item.extra["regex"]: the answer is the first group (or the whole match) of the pattern's last
+// match in the response, compared with the reference after trimming.
+ScoreResult regex_match(const Item& item, const std::string& response) {
+  if (!item.extra.contains("regex")) return {std::nullopt, ""};
+  std::regex re(item.extra["regex"].get<std::string>());
+  std::string found;
+  bool any = false;
+  for (auto it = std::sregex_iterator(response.begin(), response.end(), re); it != std::sregex_iterator(); ++it) {
+    found = it->size() > 1 ? (*it)[1].str() : it->str();
+    any = true;
+  }
+  if (!any) return {0.0, ""};
+  return {trim(found) == trim(item.reference) ? 1.0 : 0.0, trim(found)};
+}
+
 ScoreResult choice(const Item& item, const std::string& response) {
   char last = item.extra.contains("last_choice") ? item.extra["last_choice"].get<std::string>()[0] : 'D';
   auto c = extract_choice(response, last);
@@ -62,7 +78,9 @@ ScoreResult code_python(const Item& item, const std::string& response) {
                                                                                                   : prelude + "\n" + code;
   program += "\n\n" + item.extra.value("tests", "");
   SandboxResult r = run_python_sandboxed(program);
-  return {r.passed ? 1.0 : 0.0, r.passed ? "passed" : (r.timed_out ? "timeout" : "failed")};
+  std::string outcome = r.passed ? "passed" : (r.timed_out ? "timeout" : "failed");
+  if (!r.network_isolated) outcome += " [" + r.note + "]";
+  return {r.passed ? 1.0 : 0.0, outcome};
 }
 
 std::vector<std::string> words(const std::string& text) {
@@ -103,6 +121,7 @@ const std::vector<ScorerInfo>& scorer_table() {
       {"normalized", "equal after lowercasing, dropping punctuation and articles", normalized},
       {"last_number", "GSM8K: the last number in the response equals the reference numerically", last_number},
       {"boxed", "MATH/AIME: the last \\boxed{} equals the reference after LaTeX normalization", boxed_math},
+      {"regex", "the first group of the task's regex (its last match) equals the reference", regex_match},
       {"choice", "multiple choice: the chosen letter (Answer: X, **X**, (X), \\boxed{X}) equals the reference", choice},
       {"truthful_rouge", "TruthfulQA: ROUGE-L to the closest true reference beats the closest false one", truthful_rouge},
       {"code_python", "Python code run with the task's tests in a sandbox (limits, no network, timeout): pass@1", code_python},

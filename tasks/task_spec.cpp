@@ -1,6 +1,7 @@
 // User tasks from a JSON spec: local JSONL/CSV (or a pulled dataset file), a prompt template,
 // a scorer from the table.
 #include <fstream>
+#include <regex>
 
 #include "common/csv.h"
 #include "common/jsonl.h"
@@ -58,6 +59,14 @@ TaskDef parse_task_spec(const nlohmann::json& j, const std::string& where) {
   if (!j.contains("prompt") || !j["prompt"].is_object()) throw InputError(at + ": field 'prompt' must be an object with 'user'");
   need_string(j["prompt"], "user", at + " prompt");
   need_string(j, "reference_field", at);
+  if (t.scorer == "regex") {
+    std::string pattern = need_string(j, "regex", at);
+    try {
+      std::regex check(pattern);
+    } catch (const std::regex_error& e) {
+      throw InputError(at + ": field 'regex' is not a valid regular expression (" + e.what() + ")");
+    }
+  }
   if (j.contains("metadata")) {
     if (!j["metadata"].is_array()) throw InputError(at + ": field 'metadata' must be an array of column names");
     for (const auto& m : j["metadata"]) t.metadata_columns.push_back(m.get<std::string>());
@@ -129,6 +138,7 @@ std::vector<Item> load_items(const TaskDef& t, const DataAccess& data) {
         it.messages.push_back({"assistant", shot.value("assistant", "")});
       }
     it.messages.push_back({"user", render_template(p["user"].get<std::string>(), rows[i], where)});
+    if (j.contains("regex")) it.extra["regex"] = j["regex"];
     for (const auto& m : t.metadata_columns)
       if (auto f = rows[i].find(m); f != rows[i].end()) it.metadata[m] = f->second;
     items.push_back(std::move(it));

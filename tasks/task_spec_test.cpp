@@ -43,3 +43,17 @@ TEST_CASE("templates leave LaTeX braces alone", "[tasks]") {
   CHECK(render_template("put it in \\boxed{} or \\boxed{$ANSWER}: {p}", {{"p", "1+1"}}, "t") ==
         "put it in \\boxed{} or \\boxed{$ANSWER}: 1+1");
 }
+
+TEST_CASE("a regex scorer reads the answer the task's pattern captures", "[tasks]") {
+  test::TempDir tmp;
+  std::string data = tmp.write("d.jsonl", "{\"q\":\"capital of France?\",\"a\":\"Paris\"}\n");
+  nlohmann::json spec{{"name", "t"}, {"data", {{"file", data}}}, {"scorer", "regex"}, {"regex", "FINAL: *(\\w+)"},
+                      {"prompt", {{"user", "{q}"}}}, {"reference_field", "a"}};
+  TaskDef t = parse_task_spec(spec, "spec.json");
+  auto items = load_items(t, {});
+  const ScorerInfo* s = find_scorer("regex");
+  CHECK(s->score(items[0], "I think FINAL: Lyon... no, FINAL: Paris").value == 1.0);
+  CHECK(s->score(items[0], "Paris").value == 0.0);
+  spec["regex"] = "(";
+  CHECK_THROWS_WITH(parse_task_spec(spec, "spec.json"), Catch::Contains("'regex'"));
+}
