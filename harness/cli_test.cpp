@@ -134,3 +134,23 @@ TEST_CASE("providers list names every provider and call prints answer, thinking 
   CHECK(r.err.find("[redacted]") != std::string::npos);  // --verbose shows the request, not the key
   CHECK(server.requests()[0].headers.find("Authorization")->second == "Bearer " + key);
 }
+
+TEST_CASE("export writes the stable views as CSV and JSON Lines", "[cli]") {
+  TempDir tmp;
+  std::string csv = tmp.write("log.csv", "model,task,item_id,input_tokens,output_tokens,reasoning_tokens,score\n"
+                                         "gpt-5-mini,t,1,1000,500,,1\ngpt-5-mini,t,2,\"1000\",500,300,0\n");
+  REQUIRE(run_reckon({"import", "--db", tmp.file("r.db"), csv}).exit_code == 0);
+  auto c = run_reckon({"export", "--db", tmp.file("r.db"), "--view", "v_requests"});
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.out.rfind("run_id,campaign,model,task,item_id,repeat,status", 0) == 0);
+  CHECK(std::count(c.out.begin(), c.out.end(), '\n') == 3);
+  auto j = run_reckon({"export", "--db", tmp.file("r.db"), "--view", "v_model_task", "--format", "jsonl"});
+  REQUIRE(j.exit_code == 0);
+  auto row = nlohmann::json::parse(j.out.substr(0, j.out.find('\n')));
+  CHECK(row["n"] == 2);
+  CHECK(row["accuracy"] == 0.5);
+  CHECK(row["reasoning_tokens"] == 300);
+  auto bad = run_reckon({"export", "--db", tmp.file("r.db"), "--view", "requests; DROP TABLE runs"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--view must be one of") != std::string::npos);
+}

@@ -1,10 +1,12 @@
 // Verbs over the store itself: import, merge, summary.
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/text.h"
 #include "harness/commands.h"
+#include "results/export.h"
 #include "results/import.h"
 #include "results/merge.h"
 #include "results/summary.h"
@@ -95,6 +97,33 @@ Action define_summary(CLI::App& sub) {
     } else {
       std::cout << render_summary(rows);
     }
+    return kExitOk;
+  };
+}
+
+}  // namespace reckon
+
+namespace reckon {
+
+Action define_export(CLI::App& sub) {
+  struct Args {
+    std::string db, view, format = "csv", out;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("--db", a->db, "Store to read")->required();
+  sub.add_option("--view", a->view, "v_requests | v_model_task | v_costs")->required();
+  sub.add_option("--format", a->format, "csv | jsonl")->capture_default_str();
+  sub.add_option("-o,--out", a->out, "Write here instead of standard output");
+  return [a]() -> int {
+    Store store(a->db, Store::Mode::kReadOnly);
+    if (a->out.empty()) {
+      export_view(store, a->view, a->format, std::cout);
+      return kExitOk;
+    }
+    std::ofstream out(a->out);
+    if (!out) throw InputError(a->out + ": cannot write");
+    size_t rows = export_view(store, a->view, a->format, out);
+    std::cerr << "exported " << rows << " rows of " << a->view << " to " << a->out << "\n";
     return kExitOk;
   };
 }

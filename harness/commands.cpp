@@ -14,6 +14,7 @@ const std::vector<Command>& command_table() {
       {"import", "Import request logs (CSV, JSONL, price-reversal JSON) into a store, priced on the way in",
        define_import},
       {"merge", "Fold stores (e.g. shards) into one without duplicating a request", define_merge},
+      {"export", "Write a stable view (v_requests, v_model_task, v_costs) as CSV or JSON Lines", define_export},
       {"summary", "Per model x task: accuracy, tokens (thinking apart), listed price, real cost", define_summary},
       {"reversal", "Price reversals: is the cheaper-listed model really cheaper? (pairs, Kendall tau, thinking's share)",
        define_reversal},

@@ -38,5 +38,6 @@ Action define_run(CLI::App& sub);
 Action define_eval(CLI::App& sub);
 Action define_tasks(CLI::App& sub);
 Action define_gate(CLI::App& sub);
+Action define_export(CLI::App& sub);
 
 }  // namespace reckon

@@ -33,6 +33,7 @@ class Statement {
   void reset();
 
   bool is_null(int col) const;
+  int column_type(int col) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
   int64_t int64(int col) const;
   double real(int col) const;
   std::string text(int col) const;

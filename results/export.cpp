@@ -1,0 +1,49 @@
+#include "results/export.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/csv.h"
+#include "common/error.h"
+
+namespace reckon {
+
+const std::vector<std::string>& exportable_views() {
+  static const std::vector<std::string> views = {"v_requests", "v_model_task", "v_costs"};
+  return views;
+}
+
+size_t export_view(Store& store, const std::string& view, const std::string& format, std::ostream& out) {
+  const auto& views = exportable_views();
+  if (std::find(views.begin(), views.end(), view) == views.end())
+    throw InputError("--view must be one of v_requests, v_model_task, v_costs (got '" + view + "')");
+  if (format != "csv" && format != "jsonl") throw InputError("--format must be csv or jsonl (got '" + format + "')");
+  auto q = store.db().prepare("SELECT * FROM " + view);  // the name is one of the fixed views above
+  const int n = q.columns();
+  if (format == "csv") {
+    for (int c = 0; c < n; ++c) out << (c ? "," : "") << csv_escape(q.column_name(c));
+    out << "\n";
+  }
+  size_t rows = 0;
+  while (q.step()) {
+    ++rows;
+    if (format == "csv") {
+      for (int c = 0; c < n; ++c) out << (c ? "," : "") << (q.is_null(c) ? "" : csv_escape(q.text(c)));
+      out << "\n";
+      continue;
+    }
+    nlohmann::json j = nlohmann::json::object();
+    for (int c = 0; c < n; ++c) {
+      switch (q.column_type(c)) {
+        case SQLITE_NULL: j[q.column_name(c)] = nullptr; break;
+        case SQLITE_INTEGER: j[q.column_name(c)] = q.int64(c); break;
+        case SQLITE_FLOAT: j[q.column_name(c)] = q.real(c); break;
+        default: j[q.column_name(c)] = q.text(c);
+      }
+    }
+    out << j.dump() << "\n";
+  }
+  return rows;
+}
+
+}  // namespace reckon
