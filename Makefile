@@ -41,8 +41,9 @@ demo: build
 	    "$$($(BUILD)/reckon data path price-reversal data/repeated_trial/aime)"/*/
 	@$(BUILD)/reckon thinking --db $(NOISE_DB) --top 0 | sed -n '/Repeat-run noise/,$$p'
 
+# The whole suite, slow tests included (they take seconds); `test-slow` runs only those.
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
