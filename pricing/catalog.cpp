@@ -22,7 +22,7 @@ PriceCatalog PriceCatalog::from_json_text(const std::string& text, const std::st
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object() || !j.contains("entries") || !j["entries"].is_array())

@@ -17,7 +17,7 @@ nlohmann::json read_json(const std::string& path) {
   if (!in) throw InputError(path + ": cannot open");
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": not valid JSON (" + e.what() + ")");
   }
 }

@@ -5,7 +5,7 @@ namespace reckon {
 nlohmann::json parse_json_body(const std::string& body) {
   try {
     return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     std::string excerpt = body.substr(0, 80);
     for (auto& c : excerpt)
       if (c == '\n' || c == '\r') c = ' ';

@@ -168,7 +168,7 @@ void ModelClient::attempt(std::unique_ptr<Job> job) {
     if (!parse_error->empty()) return;
     try {
       decoder->on_event(e);
-    } catch (const BadResponse& err) {
+    } catch (const std::exception& err) {  // BadResponse, or a JSON value of the wrong type
       *parse_error = err.what();
     }
   });
@@ -215,7 +215,7 @@ void ModelClient::attempt(std::unique_ptr<Job> job) {
         try {
           r.completion = job->adapter->parse(resp.body);
           r.ok = true;
-        } catch (const BadResponse& e) {
+        } catch (const std::exception& e) {  // BadResponse, or a JSON value of the wrong type
           v = Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, e.what()};
         }
       }

@@ -200,7 +200,7 @@ void import_jsonl(RowImporter& imp, const std::string& path) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw InputError(where + ": not valid JSON (" + e.what() + ")");
     }
     if (!j.is_object()) throw InputError(where + ": each line must be a JSON object");
@@ -223,7 +223,7 @@ void import_price_reversal(RowImporter& imp, const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": not valid JSON (" + e.what() + ")");
   }
   for (const char* f : {"model_name", "dataset_name"})

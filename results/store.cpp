@@ -154,7 +154,7 @@ PriceCatalog Store::stored_prices() {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(s.text(1));
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {
       throw InputError(path() + ": prices row '" + s.text(0) + "' holds invalid JSON");
     }
     c.add(price_entry_from_json(j, path() + ": prices row '" + s.text(0) + "'"));

@@ -60,12 +60,14 @@ int sse(const uint8_t* d, size_t n) {
     try {
       (void)a->parse(input);
     } catch (const BadResponse&) {
+    } catch (const nlohmann::json::exception&) {  // a value of the wrong type: the client reports it as a bad response
     }
     auto dec = a->decoder();
     SseParser p([&](const SseEvent& e) {
       try {
         dec->on_event(e);
       } catch (const BadResponse&) {
+      } catch (const nlohmann::json::exception&) {
       }
     });
     // Split the input in two at a byte chosen by the input itself.
