@@ -10,7 +10,7 @@ DEMO_DB    ?= $(BUILD)/demo.db
 NOISE_DB   ?= $(BUILD)/demo-noise.db
 CAMPAIGN_DB ?= $(BUILD)/demo-campaign.db
 
-.PHONY: deps build demo test test-asan test-slow fuzz clean
+.PHONY: deps build demo test test-asan test-slow test-e2e fuzz clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -40,20 +40,26 @@ demo: build
 	@$(BUILD)/reckon import --db $(NOISE_DB) --format price-reversal \
 	    "$$($(BUILD)/reckon data path price-reversal data/repeated_trial/aime)"/*/
 	@$(BUILD)/reckon thinking --db $(NOISE_DB) --top 0 | sed -n '/Repeat-run noise/,$$p'
+	@$(BUILD)/reckon report --db $(DEMO_DB) --html $(BUILD)/report.html \
+	    --title "Price reversal: 8 reasoning models on AIME and GPQA"
 
-# The whole suite, slow tests included (they take seconds); `test-slow` runs only those.
+# The whole suite, slow and browser (e2e) tests included; `test-slow` and `test-e2e` run only those.
+# The e2e test installs Debian's chromium when it is missing.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
 
+test-e2e: build
+	@cd $(BUILD) && ctest --output-on-failure -L e2e
+
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRECKON_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    ctest --output-on-failure -j $(JOBS) -LE slow
+	    ctest --output-on-failure -j $(JOBS) -LE 'slow|e2e'
 
 # A short libFuzzer run of every parser of outside input (clang); crashes fail the run and are
 # kept in $(FUZZ_BUILD)/crashes: copy a reproducer into tests/fuzz/corpus/<target>/ once fixed.

@@ -39,5 +39,7 @@ Action define_eval(CLI::App& sub);
 Action define_tasks(CLI::App& sub);
 Action define_gate(CLI::App& sub);
 Action define_export(CLI::App& sub);
+Action define_report(CLI::App& sub);
+Action define_serve(CLI::App& sub);
 
 }  // namespace reckon

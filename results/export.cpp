@@ -7,6 +7,28 @@
 #include "common/error.h"
 
 namespace reckon {
+namespace {
+
+void check_view(const std::string& view) {
+  const auto& views = exportable_views();
+  if (std::find(views.begin(), views.end(), view) == views.end())
+    throw InputError("--view must be one of v_requests, v_model_task, v_costs (got '" + view + "')");
+}
+
+nlohmann::json row_json(const Statement& q) {
+  nlohmann::json j = nlohmann::json::object();
+  for (int c = 0; c < q.columns(); ++c) {
+    switch (q.column_type(c)) {
+      case SQLITE_NULL: j[q.column_name(c)] = nullptr; break;
+      case SQLITE_INTEGER: j[q.column_name(c)] = q.int64(c); break;
+      case SQLITE_FLOAT: j[q.column_name(c)] = q.real(c); break;
+      default: j[q.column_name(c)] = q.text(c);
+    }
+  }
+  return j;
+}
+
+}  // namespace
 
 const std::vector<std::string>& exportable_views() {
   static const std::vector<std::string> views = {"v_requests", "v_model_task", "v_costs"};
@@ -14,9 +36,7 @@ const std::vector<std::string>& exportable_views() {
 }
 
 size_t export_view(Store& store, const std::string& view, const std::string& format, std::ostream& out) {
-  const auto& views = exportable_views();
-  if (std::find(views.begin(), views.end(), view) == views.end())
-    throw InputError("--view must be one of v_requests, v_model_task, v_costs (got '" + view + "')");
+  check_view(view);
   if (format != "csv" && format != "jsonl") throw InputError("--format must be csv or jsonl (got '" + format + "')");
   auto q = store.db().prepare("SELECT * FROM " + view);  // the name is one of the fixed views above
   const int n = q.columns();
@@ -32,17 +52,16 @@ size_t export_view(Store& store, const std::string& view, const std::string& for
       out << "\n";
       continue;
     }
-    nlohmann::json j = nlohmann::json::object();
-    for (int c = 0; c < n; ++c) {
-      switch (q.column_type(c)) {
-        case SQLITE_NULL: j[q.column_name(c)] = nullptr; break;
-        case SQLITE_INTEGER: j[q.column_name(c)] = q.int64(c); break;
-        case SQLITE_FLOAT: j[q.column_name(c)] = q.real(c); break;
-        default: j[q.column_name(c)] = q.text(c);
-      }
-    }
-    out << j.dump() << "\n";
+    out << row_json(q).dump() << "\n";
   }
+  return rows;
+}
+
+nlohmann::json view_json(Store& store, const std::string& view) {
+  check_view(view);
+  auto q = store.db().prepare("SELECT * FROM " + view);  // a fixed view name, checked above
+  nlohmann::json rows = nlohmann::json::array();
+  while (q.step()) rows.push_back(row_json(q));
   return rows;
 }
 

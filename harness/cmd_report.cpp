@@ -1,0 +1,88 @@
+// The visual side of a store: `reckon report --html` and the live `reckon serve` dashboard.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include "common/error.h"
+#include "harness/commands.h"
+#include "harness/serve.h"
+#include "results/report.h"
+
+namespace reckon {
+namespace {
+
+struct ReportArgs {
+  std::string db, run, definition = "real", title = "reckon report";
+};
+
+void add_report_options(CLI::App& sub, ReportArgs& a) {
+  sub.add_option("--db", a.db, "Store to read")->required();
+  sub.add_option("--run", a.run, "Only this run");
+  sub.add_option("--definition", a.definition, "Cost of the price-reversal charts: real (reckon's) or paper")
+      ->check(CLI::IsMember({"paper", "real"}))
+      ->capture_default_str();
+  sub.add_option("--title", a.title, "Page title")->capture_default_str();
+}
+
+ReportOptions report_options(const ReportArgs& a) {
+  ReportOptions o;
+  if (!a.run.empty()) o.run_id = a.run;
+  o.definition = a.definition == "paper" ? CostDefinition::kPaper : CostDefinition::kReal;
+  o.title = a.title;
+  return o;
+}
+
+Dashboard* g_dashboard = nullptr;
+extern "C" void stop_dashboard(int) {
+  if (g_dashboard) g_dashboard->stop();
+}
+
+}  // namespace
+
+Action define_report(CLI::App& sub) {
+  struct Args : ReportArgs {
+    std::string html;
+  };
+  auto a = std::make_shared<Args>();
+  add_report_options(sub, *a);
+  sub.add_option("--html", a->html, "Write one self-contained HTML file (inline CSS and SVG charts)")->required();
+  return [a] {
+    Store store(a->db, Store::Mode::kReadOnly);
+    const std::string page = render_html_report(store, report_options(*a));
+    std::ofstream out(a->html, std::ios::binary);
+    if (!out || !(out << page) || !out.flush()) throw InputError(a->html + ": cannot write");
+    std::cerr << "report: wrote " << a->html << " (" << page.size() / 1024 << " KiB)\n";
+    return kExitOk;
+  };
+}
+
+Action define_serve(CLI::App& sub) {
+  struct Args : ReportArgs {
+    std::string host = "127.0.0.1";
+    int port = 8080;
+  };
+  auto a = std::make_shared<Args>();
+  add_report_options(sub, *a);
+  sub.add_option("--host", a->host, "Address to listen on (loopback by default; anything else exposes the store)")
+      ->capture_default_str();
+  sub.add_option("--port", a->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  return [a] {
+    DashboardOptions o;
+    o.db = a->db;
+    o.host = a->host;
+    o.port = a->port;
+    o.report = report_options(*a);
+    o.report.api_note = "Live: reload for the latest rows. JSON: /api/model-task, /api/costs, /api/reversal, /api/thinking";
+    Dashboard d(o);
+    const int port = d.bind();
+    g_dashboard = &d;
+    std::signal(SIGINT, stop_dashboard);
+    std::signal(SIGTERM, stop_dashboard);
+    std::cerr << "serve: http://" << a->host << ":" << port << "/ (read-only; Ctrl-C to stop)" << std::endl;
+    d.serve();
+    g_dashboard = nullptr;
+    return kExitOk;
+  };
+}
+
+}  // namespace reckon

@@ -1,0 +1,170 @@
+#include "harness/serve.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/error.h"
+#include "results/import.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+// The dashboard on a free loopback port, served from a background thread for the test's life.
+struct Running {
+  Dashboard dash;
+  int port;
+  std::thread thread;
+  explicit Running(DashboardOptions o) : dash((o.port = 0, o)), port(dash.bind()), thread([this] { dash.serve(); }) {}
+  ~Running() {
+    dash.stop();
+    thread.join();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(30);
+    return c;
+  }
+};
+
+std::string rows_csv(const std::string& model, int n) {
+  std::string rows = "model,task,item_id,input_tokens,output_tokens,reasoning_tokens,score\n";
+  for (int i = 0; i < n; ++i)
+    rows += "\"" + model + "\",gsm8k," + std::to_string(i) + ",100,200,50," + (i % 2 ? "1" : "0") + "\n";
+  return rows;
+}
+
+// A non-loopback IPv4 address of this machine, when it has one.
+std::optional<std::string> external_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<std::string> found;
+  for (auto* a = list; a && !found; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    char buf[INET_ADDRSTRLEN];
+    found = inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("the dashboard serves the report and JSON views, live while another connection writes", "[serve]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("live.db");
+  Store writer(db, Store::Mode::kReadWrite);
+  import_files(writer, {tmp.write("a.csv", rows_csv("gpt-5-mini", 10))}, {});
+
+  DashboardOptions o;
+  o.db = db;
+  CHECK(o.host == "127.0.0.1");  // loopback unless asked
+  Running srv(o);
+  auto c = srv.client();
+
+  auto page = c.Get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type").find("text/html") == 0);
+  CHECK(page->get_header_value("X-Content-Type-Options") == "nosniff");
+  CHECK(page->body.find("id=\"leaderboard\"") != std::string::npos);
+
+  auto mt = c.Get("/api/model-task");
+  REQUIRE(mt);
+  CHECK(mt->get_header_value("Content-Type") == "application/json");
+  auto rows = nlohmann::json::parse(mt->body);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["model"] == "gpt-5-mini");
+  CHECK(rows[0]["n"] == 10);
+
+  // A campaign writing in another connection shows on the next poll.
+  import_files(writer, {tmp.write("b.csv", rows_csv("claude-haiku-4.5", 4))}, {});
+  rows = nlohmann::json::parse(c.Get("/api/model-task")->body);
+  CHECK(rows.size() == 2);
+
+  for (const char* path : {"/api/costs", "/api/reversal", "/api/thinking"}) {
+    auto r = c.Get(path);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK_NOTHROW(nlohmann::json::parse(r->body));
+  }
+}
+
+TEST_CASE("the dashboard escapes store text, refuses other paths and every write method", "[serve][security]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("s.db");
+  {
+    Store writer(db, Store::Mode::kReadWrite);
+    PriceEntry e;
+    e.model = "<script>alert(1)</script>";
+    e.effective_from = "2020-01-01";
+    e.base.input = e.base.output = 1;
+    writer.upsert_price(e);
+    import_files(writer, {tmp.write("a.csv", rows_csv(e.model, 3))}, {});
+  }
+  tmp.write("secret.txt", "root:x:0:0");
+  DashboardOptions o;
+  o.db = db;
+  Running srv(o);
+  auto c = srv.client();
+
+  auto page = c.Get("/");
+  REQUIRE(page);
+  CHECK(page->body.find("<script>alert(1)") == std::string::npos);
+  CHECK(page->body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+
+  for (const char* path : {"/../secret.txt", "/secret.txt", "/api/../../secret.txt", "/%2e%2e/secret.txt",
+                           "/api/model-task/../../secret.txt", "/s.db", "/api/v_requests", "/index.html"}) {
+    auto r = c.Get(path);
+    REQUIRE(r);
+    INFO(path);
+    CHECK(r->status == 404);
+    CHECK(r->body.find("root:") == std::string::npos);
+  }
+  auto post = c.Post("/api/model-task", "{}", "application/json");
+  auto put = c.Put("/", "x", "text/plain");
+  auto del = c.Delete("/api/costs");
+  for (auto* r : {&post, &put, &del}) {
+    REQUIRE(*r);
+    CHECK((*r)->status == 405);
+  }
+  // Nothing was written through it.
+  Store check(db, Store::Mode::kReadOnly);
+  auto n = check.db().prepare("SELECT COUNT(*) FROM requests");
+  n.step();
+  CHECK(n.int64(0) == 3);
+}
+
+TEST_CASE("the dashboard listens on loopback only by default", "[serve][security]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("l.db");
+  { Store writer(db, Store::Mode::kReadWrite); }
+  DashboardOptions o;
+  o.db = db;
+  Running srv(o);
+  CHECK(srv.client().Get("/api/costs"));
+  if (auto ip = external_ipv4()) {
+    httplib::Client outside(*ip, srv.port);
+    outside.set_connection_timeout(2);
+    CHECK_FALSE(outside.Get("/api/costs"));
+  }
+}
+
+TEST_CASE("the dashboard refuses a missing store instead of creating one", "[serve]") {
+  test::TempDir tmp;
+  DashboardOptions o;
+  o.db = tmp.file("missing.db");
+  CHECK_THROWS_AS(Dashboard(o), InputError);
+  CHECK_FALSE(std::filesystem::exists(o.db));
+}

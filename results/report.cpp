@@ -1,0 +1,314 @@
+#include "results/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/stats.h"
+#include "common/text.h"
+#include "results/costs.h"
+#include "results/summary.h"
+#include "results/svg.h"
+#include "results/thinking.h"
+
+namespace reckon {
+namespace {
+
+using svg::xml_escape;
+
+std::string pct(std::optional<double> v) {
+  if (!v) return "–";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%", *v * 100);
+  return b;
+}
+
+std::string fixed(double v, const char* f = "%.2f") {
+  char b[32];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+const char* kStyle = R"css(
+:root{--fg:#1b1b1b;--muted:#5a5a5a;--line:#d9d9d9;--alert:#b23c00;--bg:#fff}
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1100px;padding:16px}
+h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid var(--line)}h3{font-size:1.05em;margin:1.2em 0 .3em}
+.muted{color:var(--muted)}.alert{color:var(--alert);font-weight:600}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:10px;margin:12px 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px}.card b{display:block;font-size:1.4em}
+.headline{font-size:1.15em;border-left:5px solid var(--alert);padding:8px 12px;background:#fff4ee}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;margin:6px 0;font-variant-numeric:tabular-nums;min-width:100%}
+th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
+th{cursor:pointer;user-select:none;background:#f6f6f6}
+tr.reversed td{background:#fff0e8}
+figure.chart{margin:8px 0}figure.chart svg{width:100%;height:auto;max-width:760px;display:block}
+figcaption{font-size:.85em;color:var(--muted)}
+svg text{font:12px system-ui,sans-serif;fill:#222}svg .tick{fill:#666;font-size:11px}svg .grid{stroke:#eee}
+svg .axis{fill:#444}svg .plabel{font-size:11px}
+@media (max-width:600px){body{padding:8px;font-size:14px}th,td{padding:3px 5px}}
+@media print{body{max-width:none}h2{break-after:avoid}figure,table{break-inside:avoid}th{cursor:auto}.scroll{overflow:visible}}
+)css";
+
+// Click a header to sort its table; numbers sort numerically. The page works without it.
+const char* kScript = R"js(
+document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',function(){
+var tb=th.closest('table').tBodies[0],rows=Array.from(tb.rows),asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
+var key=function(r){var t=r.cells[i].textContent.replace(/[$,%×]/g,'');var n=parseFloat(t);return isNaN(n)?t:n;};
+rows.sort(function(a,b){var x=key(a),y=key(b);return (x<y?-1:x>y?1:0)*(asc?1:-1);});rows.forEach(function(r){tb.appendChild(r);});});});
+document.documentElement.setAttribute('data-ready','1');
+)js";
+
+struct Html {
+  std::ostringstream o;
+  void table_head(std::initializer_list<const char*> cols) {
+    o << "<div class=\"scroll\"><table class=\"sortable\"><thead><tr>";
+    for (const char* c : cols) o << "<th>" << c << "</th>";
+    o << "</tr></thead><tbody>\n";
+  }
+  void table_end() { o << "</tbody></table></div>\n"; }
+  template <typename... Cells>
+  void row(const char* cls, const Cells&... cells) {
+    o << "<tr" << (cls && *cls ? std::string(" class=\"") + cls + "\"" : std::string()) << ">";
+    ((o << "<td>" << xml_escape(cells) << "</td>"), ...);
+    o << "</tr>\n";
+  }
+};
+
+void headline(Html& h, Store& store, const ReportOptions& opt, const ReversalReport& rev) {
+  auto q = store.db().prepare(
+      "SELECT COUNT(*), SUM(status = 'ok'), SUM(status = 'error'), TOTAL(CASE WHEN cache_hit = 0 THEN cost_usd END), "
+      "COUNT(DISTINCT model), COUNT(DISTINCT task), COUNT(DISTINCT run_id) FROM requests "
+      "WHERE (?1 IS NULL OR run_id = ?1)");
+  q.bind(1, opt.run_id);
+  q.step();
+  h.o << "<div class=\"cards\">";
+  auto card = [&](const std::string& label, const std::string& value) {
+    h.o << "<div class=\"card\"><span class=\"muted\">" << xml_escape(label) << "</span><b>" << xml_escape(value)
+        << "</b></div>";
+  };
+  card("requests", std::to_string(q.int64(0)));
+  card("errors", std::to_string(q.int64(2)));
+  card("spend", fmt_usd(q.real(3)));
+  card("models", std::to_string(q.int64(4)));
+  card("tasks", std::to_string(q.int64(5)));
+  card("runs", std::to_string(q.int64(6)));
+  h.o << "</div>\n";
+  if (rev.comparisons > 0) {
+    h.o << "<p class=\"headline\" id=\"reversal-headline\">The cheaper-listed model <span class=\"alert\">cost more in "
+        << rev.reversals << " of " << rev.comparisons << " pairs (" << pct(rev.reversal_rate()) << ")</span>";
+    if (auto te = rev.thinking_explained())
+      h.o << "; without thinking tokens " << rev.reversals_without_thinking << " remain — thinking explains "
+          << pct(te) << " of them";
+    if (rev.kendall_tau_mean) h.o << ". Mean Kendall τ-b between listed price and real cost: " << fixed(*rev.kendall_tau_mean, "%.3f");
+    h.o << ".</p>\n";
+  }
+}
+
+void reversal_section(Html& h, const ReversalReport& rev) {
+  if (rev.tasks.empty()) return;
+  h.o << "<section id=\"reversal\"><h2>Listed price vs real cost</h2><p class=\"muted\">Each dot is a model on the "
+         "task's compared items; a red line joins a reversed pair (the cheaper-listed model cost more). Cost "
+         "definition: "
+      << (rev.definition == CostDefinition::kPaper ? "paper (listed rates)" : "real (reckon's cost, provider-billed where reported)")
+      << ".</p>\n";
+  for (const auto& t : rev.tasks) {
+    svg::Scatter s;
+    s.title = t.task + ": listed price vs real cost";
+    s.x_label = "listed price, input + output ($/MTok, log)";
+    s.y_label = "cost on the task ($, log)";
+    s.log_x = s.log_y = true;
+    std::map<std::string, size_t> index;
+    std::set<std::string> reversed;
+    for (const auto& p : t.pairs)
+      if (p.reversed) reversed.insert(p.cheaper_listed), reversed.insert(p.pricier_listed);
+    for (const auto& m : t.models) {
+      index[m.model] = s.points.size();
+      s.points.push_back({m.model, m.listed_price, m.cost, reversed.count(m.model) > 0});
+    }
+    for (const auto& p : t.pairs)
+      if (p.reversed) s.links.emplace_back(index.at(p.cheaper_listed), index.at(p.pricier_listed));
+    h.o << "<h3>" << xml_escape(t.task) << " — " << t.reversals << " of " << t.comparisons << " pairs reversed, "
+        << t.items << " items compared</h3>\n"
+        << svg::scatter(s);
+    h.table_head({"model", "listed $/MTok", "listed rank", "cost", "cost rank", "cost w/o thinking", "$/correct", "cut off"});
+    for (const auto& m : t.models)
+      h.row(m.listed_rank != m.cost_rank ? "reversed" : "", m.model, fixed(m.listed_price), std::to_string(m.listed_rank),
+            fmt_usd(m.cost), std::to_string(m.cost_rank), fmt_usd(m.cost_without_thinking),
+            m.cost_per_correct() ? fmt_usd(*m.cost_per_correct()) : std::string("–"),
+            std::to_string(m.cut_off) + "/" + std::to_string(m.answers));
+    h.table_end();
+    if (t.reversals > 0) {
+      h.table_head({"cheaper-listed", "pricier-listed", "price ratio", "cost ratio", "without thinking"});
+      for (const auto& p : t.pairs)
+        if (p.reversed)
+          h.row("reversed", p.cheaper_listed, p.pricier_listed, fixed(p.price_ratio()) + "×", fixed(p.magnitude()) + "×",
+                p.reversed_without_thinking ? "still reversed" : "not reversed");
+      h.table_end();
+    }
+  }
+  h.o << "</section>\n";
+}
+
+void leaderboard_section(Html& h, const std::vector<ModelTaskSummary>& rows) {
+  std::map<std::string, std::vector<const ModelTaskSummary*>> by_task;
+  for (const auto& r : rows) by_task[r.task].push_back(&r);
+  h.o << "<section id=\"leaderboard\"><h2>Leaderboard</h2><p class=\"muted\">Accuracy with its Wilson 95 % interval "
+         "(0/1 scores); cost is reckon's real cost of every answer.</p>\n";
+  for (auto& [task, models] : by_task) {
+    std::sort(models.begin(), models.end(), [](auto* a, auto* b) { return a->accuracy.value_or(-1) > b->accuracy.value_or(-1); });
+    h.o << "<h3>" << xml_escape(task) << "</h3>\n";
+    std::vector<svg::Bar> bars;
+    for (const auto* m : models)
+      if (m->accuracy) bars.push_back({m->model, *m->accuracy, m->ci_low, m->ci_high, false});
+    if (!bars.empty()) h.o << svg::bar_chart(task + ": accuracy (95 % CI)", bars, "accuracy", true);
+    h.table_head({"model", "answers", "errors", "accuracy", "95% CI", "cost", "$/correct", "thinking tok", "p50 ms", "p90 ms"});
+    for (const auto* m : models)
+      h.row("", m->model, std::to_string(m->requests), std::to_string(m->errors), pct(m->accuracy),
+            m->ci_low ? pct(m->ci_low) + "–" + pct(m->ci_high) : std::string("–"), fmt_usd(m->cost_usd),
+            m->cost_per_correct() ? fmt_usd(*m->cost_per_correct()) : std::string("–"),
+            std::to_string(m->reasoning_tokens),
+            m->latency_p50_ms ? fixed(*m->latency_p50_ms, "%.0f") : std::string("–"),
+            m->latency_p90_ms ? fixed(*m->latency_p90_ms, "%.0f") : std::string("–"));
+    h.table_end();
+  }
+  h.o << "</section>\n";
+}
+
+void pareto_section(Html& h, const std::vector<ModelTaskSummary>& rows) {
+  std::map<std::string, std::vector<svg::Point>> by_task;
+  for (const auto& r : rows) {
+    const int64_t answered = r.requests - r.errors;
+    if (!r.accuracy || answered <= 0 || r.cost_usd <= 0) continue;
+    by_task[r.task].push_back({r.model, r.cost_usd / static_cast<double>(answered), *r.accuracy, false});
+  }
+  if (by_task.empty()) return;
+  h.o << "<section id=\"pareto\"><h2>Cost–accuracy Pareto front</h2><p class=\"muted\">Mean real cost per answer "
+         "against accuracy; the green line joins the models no other model beats on both.</p>\n";
+  for (auto& [task, points] : by_task) {
+    svg::Scatter s;
+    s.title = task + ": cost per answer vs accuracy";
+    s.x_label = "cost per answer ($, log)";
+    s.y_label = "accuracy";
+    s.log_x = true;
+    s.y_percent = true;
+    s.points = points;
+    s.front = svg::pareto_front(s.points);
+    h.o << svg::scatter(s);
+    h.o << "<p class=\"muted\">On the front: ";
+    for (size_t k = 0; k < s.front.size(); ++k) h.o << (k ? ", " : "") << xml_escape(s.points[s.front[k]].label);
+    h.o << "</p>\n";
+  }
+  h.o << "</section>\n";
+}
+
+void breakdown_section(Html& h, Store& store, const ReportOptions& opt) {
+  auto rows = spend(store, {"model"}, opt.run_id);
+  if (rows.empty()) return;
+  std::sort(rows.begin(), rows.end(), [](const CostRow& a, const CostRow& b) { return a.total > b.total; });
+  std::vector<std::string> labels;
+  std::vector<svg::Stack> parts = {{"input", {}}, {"cached", {}}, {"cache writes", {}}, {"visible output", {}},
+                                   {"thinking", {}}, {"fees", {}}};
+  for (const auto& r : rows) {
+    labels.push_back(r.keys.at(0));
+    const double v[] = {r.input, r.cache_read, r.cache_write, r.output, r.reasoning, r.fees};
+    for (size_t k = 0; k < parts.size(); ++k) parts[k].values.push_back(v[k]);
+  }
+  h.o << "<section id=\"breakdown\"><h2>Where the money went</h2>\n"
+      << svg::stacked_bars("Cost per model by part", labels, parts, "cost ($)");
+  h.table_head({"model", "requests", "input", "cached", "cache writes", "visible output", "thinking", "fees", "total",
+                "thinking share"});
+  for (const auto& r : rows)
+    h.row("", r.keys.at(0), std::to_string(r.requests), fmt_usd(r.input), fmt_usd(r.cache_read), fmt_usd(r.cache_write),
+          fmt_usd(r.output), fmt_usd(r.reasoning), fmt_usd(r.fees), fmt_usd(r.total),
+          pct(r.total > 0 ? std::optional<double>(r.reasoning / r.total) : std::nullopt));
+  h.table_end();
+  h.o << "</section>\n";
+}
+
+void thinking_section(Html& h, Store& store, const ReportOptions& opt) {
+  auto q = store.db().prepare(
+      "SELECT model, reasoning_tokens FROM requests WHERE status = 'ok' AND reasoning_tokens IS NOT NULL "
+      "AND (?1 IS NULL OR run_id = ?1)");
+  q.bind(1, opt.run_id);
+  std::map<std::string, std::vector<double>> tokens;
+  while (q.step()) tokens[q.text(0)].push_back(static_cast<double>(q.int64(1)));
+  std::vector<svg::Box> boxes;
+  for (auto& [model, v] : tokens) {
+    svg::Box b;
+    b.label = model;
+    b.n = static_cast<int64_t>(v.size());
+    std::sort(v.begin(), v.end());
+    b.p10 = *quantile(v, 0.1), b.p25 = *quantile(v, 0.25), b.p50 = *quantile(v, 0.5), b.p75 = *quantile(v, 0.75),
+    b.p90 = *quantile(v, 0.9);
+    if (b.p90 > 0) boxes.push_back(b);
+  }
+  if (boxes.empty()) return;
+  std::sort(boxes.begin(), boxes.end(), [](const svg::Box& a, const svg::Box& b) { return a.p50 > b.p50; });
+  auto rep = analyze_thinking(store, opt.run_id, 3);
+  h.o << "<section id=\"thinking\"><h2>Thinking tokens</h2><p class=\"muted\">Thinking tokens per answer: whiskers "
+         "p10–p90, box p25–p75, bar at the median.</p>\n"
+      << svg::box_plot("Thinking tokens per answer", boxes, "thinking tokens (log)", true);
+  h.table_head({"model", "task", "answers", "thinking share of output", "thinking share of cost", "cut off",
+                "no visible output"});
+  for (const auto& s : rep.shares)
+    h.row("", s.model, s.task, std::to_string(s.requests), pct(s.token_share()), pct(s.cost_share()),
+          std::to_string(s.truncated), std::to_string(s.no_visible_output));
+  h.table_end();
+  h.o << "</section>\n";
+}
+
+void selections_section(Html& h, Store& store) {
+  auto q = store.db().prepare(
+      "SELECT s.id, s.task, s.method, COUNT(i.item_id), TOTAL(i.weight), s.created_at FROM selections s "
+      "LEFT JOIN selection_items i ON i.selection_id = s.id GROUP BY s.id ORDER BY s.task, s.id");
+  bool any = false;
+  while (q.step()) {
+    if (!any) {
+      h.o << "<section id=\"selections\"><h2>Selections</h2>\n";
+      h.table_head({"selection", "task", "method", "items", "weight", "created"});
+      any = true;
+    }
+    h.row("", q.text(0), q.text(1), q.text(2), std::to_string(q.int64(3)), fixed(q.real(4), "%.3f"),
+          q.is_null(5) ? std::string() : q.text(5));
+  }
+  if (any) {
+    h.table_end();
+    h.o << "</section>\n";
+  }
+}
+
+}  // namespace
+
+std::string render_html_report(Store& store, const ReportOptions& opt) {
+  Html h;
+  const auto rev = analyze_reversals(store, opt.run_id, opt.definition);
+  const auto rows = summarize(store, opt.run_id);
+  h.o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+         "script-src 'unsafe-inline'; img-src data:\">"
+         "<title>"
+      << xml_escape(opt.title) << "</title><style>" << kStyle << "</style></head><body>\n<header><h1>"
+      << xml_escape(opt.title) << "</h1><p class=\"muted\">" << xml_escape(store.path())
+      << (opt.run_id ? " · run " + xml_escape(*opt.run_id) : std::string()) << " · generated " << xml_escape(now_utc_iso())
+      << " by reckon " << RECKON_VERSION << "</p>";
+  if (!opt.api_note.empty()) h.o << "<p class=\"muted\">" << xml_escape(opt.api_note) << "</p>";
+  h.o << "</header>\n";
+  headline(h, store, opt, rev);
+  reversal_section(h, rev);
+  leaderboard_section(h, rows);
+  pareto_section(h, rows);
+  breakdown_section(h, store, opt);
+  thinking_section(h, store, opt);
+  selections_section(h, store);
+  if (rows.empty()) h.o << "<p>This store has no requests yet.</p>\n";
+  h.o << "<script>" << kScript << "</script>\n</body></html>\n";
+  return h.o.str();
+}
+
+}  // namespace reckon

@@ -1,0 +1,107 @@
+#include "results/report.h"
+
+#include <catch2/catch.hpp>
+#include <regex>
+
+#include "results/import.h"
+#include "results/svg.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+void add_price(Store& s, const std::string& model, double in, double out) {
+  PriceEntry e;
+  e.model = model;
+  e.effective_from = "2020-01-01";
+  e.base.input = in;
+  e.base.output = out;
+  s.upsert_price(e);
+}
+
+const std::string kEvil = "<img src=x onerror=\"alert('x')\">";
+
+}  // namespace
+
+TEST_CASE("svg text is escaped for element content and attributes", "[report]") {
+  CHECK(svg::xml_escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&#39;");
+  auto chart = svg::bar_chart("t<", {{kEvil, 0.5, 0.4, 0.6, false}, {"ok", 0.25, {}, {}, true}}, "accuracy", true);
+  CHECK(chart.find("<img") == std::string::npos);
+  CHECK(count(chart, "<rect class=\"bar\"") == 2);
+  CHECK(count(chart, "class=\"whisker\"") == 1);  // only the bar with an interval
+  CHECK(chart.find("50.0%") != std::string::npos);
+}
+
+TEST_CASE("the Pareto front keeps exactly the points nothing beats on cost and accuracy", "[report]") {
+  std::vector<svg::Point> p = {{"a", 1, 0.5}, {"b", 2, 0.4}, {"c", 3, 0.9}, {"d", 0.5, 0.2}, {"e", 3, 0.7}, {"f", 4, 0.9}};
+  // d (cheapest), a (beats b), c (most accurate at cost 3); f ties c's accuracy at a higher cost.
+  CHECK(svg::pareto_front(p) == std::vector<size_t>{3, 0, 2});
+}
+
+TEST_CASE("a scatter draws one link per reversed pair and the front as a polyline", "[report]") {
+  svg::Scatter s;
+  s.title = "x";
+  s.log_x = s.log_y = true;
+  s.points = {{"a", 1, 10}, {"b", 2, 1}, {"c", 4, 20}};
+  s.links = {{0, 1}};
+  s.front = {0, 2};
+  auto out = s.points.size() ? svg::scatter(s) : "";
+  CHECK(count(out, "<circle") == 3);
+  CHECK(count(out, "class=\"link\"") == 1);
+  CHECK(count(out, "<polyline") == 1);
+}
+
+TEST_CASE("the HTML report is self-contained, shows the reversal and escapes everything from the store", "[report]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  add_price(s, "cheap-thinker", 1, 2);  // cheaper listed, but thinks a lot
+  add_price(s, "pricey-direct", 5, 10);
+  add_price(s, kEvil, 3, 3);
+  std::string rows = "model,task,item_id,input_tokens,output_tokens,reasoning_tokens,score\n";
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = std::to_string(i);
+    rows += "cheap-thinker,math<&>," + id + ",100,9000,8500," + (i % 4 ? "1" : "0") + "\n";
+    rows += "pricey-direct,math<&>," + id + ",100,300,0," + (i % 2 ? "1" : "0") + "\n";
+    rows += "\"" + std::string("<img src=x onerror=\"\"alert('x')\"\">") + "\",math<&>," + id + ",100,100,0,0\n";
+  }
+  import_files(s, {tmp.write("rows.csv", rows)}, {});
+  ReportOptions opt;
+  opt.title = "T</title><script>alert(1)</script>";
+  const std::string html = render_html_report(s, opt);
+
+  // Self-contained: nothing fetched from anywhere.
+  CHECK(html.find("http://") == std::string::npos);
+  CHECK(html.find("https://") == std::string::npos);
+  CHECK(!std::regex_search(html, std::regex("<[^>]+ (src|href)=")));
+  CHECK(html.find("<link") == std::string::npos);
+  // Untrusted text never becomes markup.
+  CHECK(html.find("<img") == std::string::npos);
+  CHECK(html.find("<script>alert") == std::string::npos);
+  CHECK(html.find("&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;") != std::string::npos);
+  CHECK(html.find("math&lt;&amp;&gt;") != std::string::npos);
+  CHECK(count(html, "<script>") == 1);  // reckon's own table sorter only
+  // The story at a glance: cheap-thinker (listed 3) costs more than pricey-direct (listed 15).
+  CHECK(html.find("id=\"reversal-headline\"") != std::string::npos);
+  CHECK(std::regex_search(html, std::regex("cost more in 2 of 3 pairs")));
+  for (const char* section : {"id=\"reversal\"", "id=\"leaderboard\"", "id=\"pareto\"", "id=\"breakdown\"", "id=\"thinking\""})
+    CHECK(html.find(section) != std::string::npos);
+  CHECK(count(html, "<svg") >= 5);
+  CHECK(count(html, "class=\"link\"") == 2);
+  CHECK(html.find("name=\"viewport\"") != std::string::npos);
+  CHECK(html.find("@media print") != std::string::npos);
+}
+
+TEST_CASE("an empty store gives a report that says so", "[report]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  const std::string html = render_html_report(s, {});
+  CHECK(html.find("no requests yet") != std::string::npos);
+  CHECK(html.find("<svg") == std::string::npos);
+}

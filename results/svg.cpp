@@ -1,0 +1,311 @@
+#include "results/svg.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace reckon::svg {
+namespace {
+
+constexpr double kWidth = 720;
+constexpr double kLabelWidth = 200;  // left gutter for row labels
+constexpr double kRowHeight = 22;
+// Colour-blind-safe palette (Okabe–Ito).
+const char* const kPalette[] = {"#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7", "#F0E442", "#000000"};
+constexpr const char* kAlert = "#D55E00";
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
+// Three significant digits, no exponent for the magnitudes reports show.
+std::string compact(double v, bool percent) {
+  char b[32];
+  if (percent) {
+    std::snprintf(b, sizeof b, "%.1f%%", v * 100);
+    return b;
+  }
+  const double a = std::fabs(v);
+  if (a == 0) return "0";
+  if (a >= 1e6) std::snprintf(b, sizeof b, "%.3gM", v / 1e6);
+  else if (a >= 1e4) std::snprintf(b, sizeof b, "%.3gk", v / 1e3);
+  else if (a >= 1) std::snprintf(b, sizeof b, "%.4g", v);
+  else std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+std::string truncate_label(const std::string& s, size_t max = 30) {
+  if (s.size() <= max) return s;
+  size_t cut = max - 1;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+  return s.substr(0, cut) + "…";
+}
+
+// Maps data values to pixels; log scales need positive values (others are clamped to the minimum).
+struct Axis {
+  double lo = 0, hi = 1, px0 = 0, px1 = 1;
+  bool log = false;
+  void fit(double mn, double mx, bool want_log) {
+    log = want_log && mn > 0;
+    if (log) {
+      lo = std::floor(std::log10(mn));
+      hi = std::ceil(std::log10(mx));
+      if (hi <= lo) hi = lo + 1;
+      return;
+    }
+    lo = std::min(0.0, mn);
+    hi = mx > lo ? mx : lo + 1;
+    // Round the top up to a tidy step so ticks land on round numbers.
+    const double step = tick_step();
+    hi = std::ceil(hi / step) * step;
+  }
+  double tick_step() const {
+    const double raw = (hi - lo) / 5;
+    const double mag = std::pow(10, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+      if (raw <= m * mag) return m * mag;
+    return 10 * mag;
+  }
+  double operator()(double v) const {
+    double t = log ? (std::log10(std::max(v, std::pow(10, lo))) - lo) / (hi - lo) : (v - lo) / (hi - lo);
+    return px0 + std::clamp(t, 0.0, 1.0) * (px1 - px0);
+  }
+  std::vector<double> ticks() const {
+    std::vector<double> t;
+    if (log) {
+      for (double e = lo; e <= hi + 1e-9; ++e) t.push_back(std::pow(10, e));
+      return t;
+    }
+    const double step = tick_step();
+    for (double v = lo; v <= hi + step * 1e-6; v += step) t.push_back(v);
+    return t;
+  }
+};
+
+void open_svg(std::ostringstream& o, double height, const std::string& title) {
+  o << "<figure class=\"chart\"><svg role=\"img\" viewBox=\"0 0 " << num(kWidth)
+    << ' ' << num(height) << "\" aria-label=\"" << xml_escape(title) << "\"><title>" << xml_escape(title)
+    << "</title>";
+}
+
+void close_svg(std::ostringstream& o, const std::string& title) {
+  o << "</svg><figcaption>" << xml_escape(title) << "</figcaption></figure>\n";
+}
+
+void x_ticks(std::ostringstream& o, const Axis& x, double top, double bottom, bool percent) {
+  for (double t : x.ticks()) {
+    const double px = x(t);
+    o << "<line class=\"grid\" x1=\"" << num(px) << "\" y1=\"" << num(top) << "\" x2=\"" << num(px) << "\" y2=\""
+      << num(bottom) << "\"/><text class=\"tick\" x=\"" << num(px) << "\" y=\"" << num(bottom + 14)
+      << "\" text-anchor=\"middle\">" << xml_escape(compact(t, percent)) << "</text>";
+  }
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string bar_chart(const std::string& title, const std::vector<Bar>& bars, const std::string& value_label,
+                      bool percent) {
+  const double top = 10, bottom = top + kRowHeight * static_cast<double>(bars.size());
+  double mx = 0, mn = 0;
+  for (const auto& b : bars) {
+    mx = std::max({mx, b.value, b.high.value_or(b.value)});
+    mn = std::min({mn, b.value, b.low.value_or(b.value)});
+  }
+  Axis x;
+  x.px0 = kLabelWidth;
+  x.px1 = kWidth - 70;
+  x.fit(mn, mx, false);
+  if (percent && mn >= 0 && mx <= 1) x.lo = 0, x.hi = 1;  // shares read best on the whole 0–100 % axis
+  std::ostringstream o;
+  open_svg(o, bottom + 40, title);
+  x_ticks(o, x, top, bottom, percent);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const auto& b = bars[i];
+    const double y = top + kRowHeight * static_cast<double>(i);
+    const double x0 = x(std::min(0.0, b.value)), x1 = x(std::max(0.0, b.value));
+    o << "<text class=\"label\" x=\"" << num(kLabelWidth - 6) << "\" y=\"" << num(y + 15)
+      << "\" text-anchor=\"end\">" << xml_escape(truncate_label(b.label)) << "</text>";
+    o << "<rect class=\"bar\" x=\"" << num(x0) << "\" y=\"" << num(y + 4) << "\" width=\"" << num(std::max(x1 - x0, 1.0))
+      << "\" height=\"" << num(kRowHeight - 8) << "\" fill=\"" << (b.highlight ? kAlert : kPalette[0]) << "\"><title>"
+      << xml_escape(b.label) << ": " << xml_escape(compact(b.value, percent)) << "</title></rect>";
+    if (b.low && b.high) {
+      const double ym = y + kRowHeight / 2;
+      o << "<path class=\"whisker\" d=\"M" << num(x(*b.low)) << ' ' << num(ym) << "H" << num(x(*b.high)) << "M"
+        << num(x(*b.low)) << ' ' << num(ym - 5) << "v10M" << num(x(*b.high)) << ' ' << num(ym - 5)
+        << "v10\" stroke=\"#222\" fill=\"none\"/>";
+    }
+    o << "<text class=\"value\" x=\"" << num(x(b.high.value_or(b.value)) + 6) << "\" y=\"" << num(y + 15) << "\">"
+      << xml_escape(compact(b.value, percent)) << "</text>";
+  }
+  o << "<text class=\"axis\" x=\"" << num((x.px0 + x.px1) / 2) << "\" y=\"" << num(bottom + 32)
+    << "\" text-anchor=\"middle\">" << xml_escape(value_label) << "</text>";
+  close_svg(o, title);
+  return o.str();
+}
+
+std::string scatter(const Scatter& s) {
+  const double height = 400, top = 14, bottom = height - 50;
+  Axis x, y;
+  x.px0 = 70;
+  x.px1 = kWidth - 20;
+  y.px0 = bottom;
+  y.px1 = top;
+  double xmn = INFINITY, xmx = -INFINITY, ymn = INFINITY, ymx = -INFINITY;
+  for (const auto& p : s.points) {
+    if (s.log_x && p.x <= 0) continue;
+    xmn = std::min(xmn, p.x), xmx = std::max(xmx, p.x), ymn = std::min(ymn, p.y), ymx = std::max(ymx, p.y);
+  }
+  if (!std::isfinite(xmn)) xmn = 1, xmx = 10, ymn = 0, ymx = 1;
+  x.fit(xmn, xmx, s.log_x);
+  y.fit(ymn, ymx, s.log_y);
+  if (s.y_percent && ymn >= 0 && ymx <= 1) y.lo = 0, y.hi = 1, y.log = false;
+  std::ostringstream o;
+  open_svg(o, height, s.title);
+  x_ticks(o, x, top, bottom, false);
+  for (double t : y.ticks()) {
+    o << "<line class=\"grid\" x1=\"" << num(x.px0) << "\" y1=\"" << num(y(t)) << "\" x2=\"" << num(x.px1)
+      << "\" y2=\"" << num(y(t)) << "\"/><text class=\"tick\" x=\"" << num(x.px0 - 6) << "\" y=\"" << num(y(t) + 4)
+      << "\" text-anchor=\"end\">" << xml_escape(compact(t, s.y_percent)) << "</text>";
+  }
+  if (s.front.size() > 1) {
+    o << "<polyline class=\"front\" fill=\"none\" stroke=\"" << kPalette[2] << "\" stroke-width=\"2\" points=\"";
+    for (size_t i : s.front) o << num(x(s.points[i].x)) << ',' << num(y(s.points[i].y)) << ' ';
+    o << "\"/>";
+  }
+  for (const auto& [a, b] : s.links)
+    o << "<line class=\"link\" x1=\"" << num(x(s.points[a].x)) << "\" y1=\"" << num(y(s.points[a].y)) << "\" x2=\""
+      << num(x(s.points[b].x)) << "\" y2=\"" << num(y(s.points[b].y)) << "\" stroke=\"" << kAlert
+      << "\" stroke-width=\"1.5\" stroke-opacity=\"0.6\"/>";
+  for (const auto& p : s.points) {
+    const double px = x(p.x), py = y(p.y);
+    o << "<circle class=\"point\" cx=\"" << num(px) << "\" cy=\"" << num(py) << "\" r=\"5\" fill=\""
+      << (p.highlight ? kAlert : kPalette[0]) << "\"><title>" << xml_escape(p.label) << " (" << xml_escape(compact(p.x, false))
+      << ", " << xml_escape(compact(p.y, s.y_percent)) << ")</title></circle><text class=\"plabel\" x=\"" << num(px + 7)
+      << "\" y=\"" << num(py - 6) << "\">" << xml_escape(truncate_label(p.label, 24)) << "</text>";
+  }
+  o << "<text class=\"axis\" x=\"" << num((x.px0 + x.px1) / 2) << "\" y=\"" << num(height - 8)
+    << "\" text-anchor=\"middle\">" << xml_escape(s.x_label) << "</text><text class=\"axis\" transform=\"translate(14 "
+    << num((top + bottom) / 2) << ") rotate(-90)\" text-anchor=\"middle\">" << xml_escape(s.y_label) << "</text>";
+  close_svg(o, s.title);
+  return o.str();
+}
+
+std::string stacked_bars(const std::string& title, const std::vector<std::string>& labels,
+                         const std::vector<Stack>& parts, const std::string& value_label) {
+  const double top = 30, bottom = top + kRowHeight * static_cast<double>(labels.size());
+  double mx = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    double sum = 0;
+    for (const auto& p : parts) sum += std::max(0.0, p.values.at(i));
+    mx = std::max(mx, sum);
+  }
+  Axis x;
+  x.px0 = kLabelWidth;
+  x.px1 = kWidth - 70;
+  x.fit(0, mx > 0 ? mx : 1, false);
+  std::ostringstream o;
+  open_svg(o, bottom + 40, title);
+  double lx = kLabelWidth;  // legend along the top
+  for (size_t k = 0; k < parts.size(); ++k) {
+    o << "<rect x=\"" << num(lx) << "\" y=\"6\" width=\"12\" height=\"12\" fill=\"" << kPalette[k % 8]
+      << "\"/><text class=\"legend\" x=\"" << num(lx + 16) << "\" y=\"16\">" << xml_escape(parts[k].name) << "</text>";
+    lx += 24 + 7.0 * static_cast<double>(parts[k].name.size());
+  }
+  x_ticks(o, x, top, bottom, false);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const double y = top + kRowHeight * static_cast<double>(i);
+    o << "<text class=\"label\" x=\"" << num(kLabelWidth - 6) << "\" y=\"" << num(y + 15) << "\" text-anchor=\"end\">"
+      << xml_escape(truncate_label(labels[i])) << "</text>";
+    double acc = 0;
+    for (size_t k = 0; k < parts.size(); ++k) {
+      const double v = std::max(0.0, parts[k].values[i]);
+      if (v <= 0) continue;
+      o << "<rect class=\"seg\" x=\"" << num(x(acc)) << "\" y=\"" << num(y + 4) << "\" width=\""
+        << num(std::max(x(acc + v) - x(acc), 0.5)) << "\" height=\"" << num(kRowHeight - 8) << "\" fill=\""
+        << kPalette[k % 8] << "\"><title>" << xml_escape(labels[i]) << " — " << xml_escape(parts[k].name) << ": "
+        << xml_escape(compact(v, false)) << "</title></rect>";
+      acc += v;
+    }
+    o << "<text class=\"value\" x=\"" << num(x(acc) + 6) << "\" y=\"" << num(y + 15) << "\">"
+      << xml_escape(compact(acc, false)) << "</text>";
+  }
+  o << "<text class=\"axis\" x=\"" << num((x.px0 + x.px1) / 2) << "\" y=\"" << num(bottom + 32)
+    << "\" text-anchor=\"middle\">" << xml_escape(value_label) << "</text>";
+  close_svg(o, title);
+  return o.str();
+}
+
+std::string box_plot(const std::string& title, const std::vector<Box>& boxes, const std::string& value_label,
+                     bool log_x) {
+  const double top = 10, bottom = top + kRowHeight * static_cast<double>(boxes.size());
+  double mn = INFINITY, mx = 0;
+  for (const auto& b : boxes) {
+    if (b.p10 > 0) mn = std::min(mn, b.p10);
+    mx = std::max(mx, b.p90);
+  }
+  if (!std::isfinite(mn)) mn = 1;
+  Axis x;
+  x.px0 = kLabelWidth;
+  x.px1 = kWidth - 70;
+  x.fit(log_x ? mn : 0, mx > 0 ? mx : 1, log_x);
+  std::ostringstream o;
+  open_svg(o, bottom + 40, title);
+  x_ticks(o, x, top, bottom, false);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const auto& b = boxes[i];
+    const double y = top + kRowHeight * static_cast<double>(i), ym = y + kRowHeight / 2;
+    o << "<text class=\"label\" x=\"" << num(kLabelWidth - 6) << "\" y=\"" << num(y + 15) << "\" text-anchor=\"end\">"
+      << xml_escape(truncate_label(b.label)) << "</text>";
+    o << "<g class=\"box\"><title>" << xml_escape(b.label) << ": p10 " << compact(b.p10, false) << ", p25 "
+      << compact(b.p25, false) << ", median " << compact(b.p50, false) << ", p75 " << compact(b.p75, false) << ", p90 "
+      << compact(b.p90, false) << " (n=" << b.n << ")</title><path d=\"M" << num(x(b.p10)) << ' ' << num(ym) << "H"
+      << num(x(b.p90)) << "\" stroke=\"#222\"/><rect x=\"" << num(x(b.p25)) << "\" y=\"" << num(y + 4)
+      << "\" width=\"" << num(std::max(x(b.p75) - x(b.p25), 1.0)) << "\" height=\"" << num(kRowHeight - 8)
+      << "\" fill=\"" << kPalette[1] << "\" stroke=\"#222\"/><path d=\"M" << num(x(b.p50)) << ' ' << num(y + 3) << "V"
+      << num(y + kRowHeight - 3) << "\" stroke=\"#000\" stroke-width=\"2\"/></g>";
+    o << "<text class=\"value\" x=\"" << num(x(b.p90) + 6) << "\" y=\"" << num(y + 15) << "\">"
+      << xml_escape(compact(b.p50, false)) << "</text>";
+  }
+  o << "<text class=\"axis\" x=\"" << num((x.px0 + x.px1) / 2) << "\" y=\"" << num(bottom + 32)
+    << "\" text-anchor=\"middle\">" << xml_escape(value_label) << "</text>";
+  close_svg(o, title);
+  return o.str();
+}
+
+std::vector<size_t> pareto_front(const std::vector<Point>& points) {
+  std::vector<size_t> order(points.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Cheapest first; at equal cost the most accurate first, so it alone can join the front.
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return points[a].x != points[b].x ? points[a].x < points[b].x : points[a].y > points[b].y;
+  });
+  std::vector<size_t> front;
+  double best = -INFINITY;
+  for (size_t i : order)
+    if (points[i].y > best) {
+      front.push_back(i);
+      best = points[i].y;
+    }
+  return front;
+}
+
+}  // namespace reckon::svg

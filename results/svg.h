@@ -1,0 +1,58 @@
+#pragma once
+// Inline SVG charts drawn by reckon for the HTML report: no script, no network, no fonts to fetch.
+// Every label passes through xml_escape — item texts, model names and outputs are untrusted.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reckon::svg {
+
+// Escapes &, <, >, " and ' so any text is safe inside element content and attribute values.
+std::string xml_escape(std::string_view s);
+
+// Horizontal bars, one per row, with an optional interval whisker (e.g. a 95 % CI).
+struct Bar {
+  std::string label;
+  double value = 0;
+  std::optional<double> low, high;
+  bool highlight = false;
+};
+std::string bar_chart(const std::string& title, const std::vector<Bar>& bars, const std::string& value_label,
+                      bool percent);
+
+struct Point {
+  std::string label;
+  double x = 0, y = 0;
+  bool highlight = false;
+};
+struct Scatter {
+  std::string title, x_label, y_label;
+  bool log_x = false, log_y = false, y_percent = false;
+  std::vector<Point> points;
+  std::vector<std::pair<size_t, size_t>> links;  // drawn as red lines (e.g. reversed pairs)
+  std::vector<size_t> front;                     // a polyline in the given order (e.g. a Pareto front)
+};
+std::string scatter(const Scatter& s);
+
+// One horizontal bar per label, split into named parts (e.g. input, cached, output, thinking).
+struct Stack {
+  std::string name;
+  std::vector<double> values;  // one per label
+};
+std::string stacked_bars(const std::string& title, const std::vector<std::string>& labels,
+                         const std::vector<Stack>& parts, const std::string& value_label);
+
+// Distribution per row: whiskers p10–p90, box p25–p75, a tick at the median.
+struct Box {
+  std::string label;
+  double p10 = 0, p25 = 0, p50 = 0, p75 = 0, p90 = 0;
+  int64_t n = 0;
+};
+std::string box_plot(const std::string& title, const std::vector<Box>& boxes, const std::string& value_label,
+                     bool log_x);
+
+// The indices of the points no other point beats on both axes (lower x, higher y), by increasing x.
+std::vector<size_t> pareto_front(const std::vector<Point>& points);
+
+}  // namespace reckon::svg
