@@ -30,4 +30,7 @@ std::string fmt_fixed(double v, int decimals);
 // USD with enough precision for small costs: "$0.000123", "$12.35".
 std::string fmt_usd(double v);
 
+// Escapes &, <, >, " and ' so any text is safe in XML/HTML element content and attribute values.
+std::string xml_escape(std::string_view s);
+
 }  // namespace reckon

@@ -214,20 +214,6 @@ std::string gate_markdown(const GateReport& r) {
 }
 
 namespace {
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
-      default: o += ch;
-    }
-  }
-  return o;
-}
 }  // namespace
 
 std::string gate_junit(const GateReport& r) {

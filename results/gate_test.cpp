@@ -111,6 +111,8 @@ TEST_CASE("the CLI writes JUnit XML and Markdown, and exits 0, 1 or 2", "[gate][
                       "cs=s.findall('testcase'); assert len(cs)==int(s.get('tests'))==3; "
                       "assert len([c for c in cs if c.find('failure') is not None])==int(s.get('failures'))==1\"";
   CHECK(std::system(check.c_str()) == 0);
+  // And valid against the JUnit schema CI systems read (xmllint, libxml2-utils).
+  CHECK(std::system(("xmllint --noout --schema " RECKON_SOURCE_DIR "/tests/junit.xsd " + tmp.file("gate.xml")).c_str()) == 0);
   CHECK(test::read_file(tmp.file("gate.md")).find("❌") != std::string::npos);
   auto pass = test::run_reckon({"gate", "--baseline", base, "--candidate", base, "--max-accuracy-drop", "2", "--json"});
   CHECK(pass.exit_code == 0);

@@ -16,7 +16,6 @@
 namespace reckon {
 namespace {
 
-using svg::xml_escape;
 
 std::string pct(std::optional<double> v) {
   if (!v) return "–";

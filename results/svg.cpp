@@ -106,22 +106,6 @@ void x_ticks(std::ostringstream& o, const Axis& x, double top, double bottom, bo
 
 }  // namespace
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string bar_chart(const std::string& title, const std::vector<Bar>& bars, const std::string& value_label,
                       bool percent) {
   const double top = 10, bottom = top + kRowHeight * static_cast<double>(bars.size());

@@ -6,10 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
+
 namespace reckon::svg {
 
-// Escapes &, <, >, " and ' so any text is safe inside element content and attribute values.
-std::string xml_escape(std::string_view s);
+using reckon::xml_escape;  // common/text.h
 
 // Horizontal bars, one per row, with an optional interval whisker (e.g. a 95 % CI).
 struct Bar {
