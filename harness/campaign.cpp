@@ -123,7 +123,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
-                                           "db", "replay", "allow_unpriced", "description", "judge"};
+                                           "db", "replay", "allow_unpriced", "description", "judge", "retry"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw InputError(where + ": unknown field '" + it.key() + "'");
   Campaign c;
@@ -222,6 +222,22 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     c.requests_per_minute = field<double>(rl, "rpm", where + ": rate_limits", 0);
     c.tokens_per_minute = field<double>(rl, "tpm", where + ": rate_limits", 0);
   }
+  if (j.contains("retry")) {
+    const auto& r = j["retry"];
+    const std::string at = where + ": retry";
+    if (!r.is_object()) throw InputError(where + ": field 'retry' must be {max_attempts, timeout_s, backoff_s, max_backoff_s}");
+    for (auto it = r.begin(); it != r.end(); ++it)
+      if (it.key() != "max_attempts" && it.key() != "timeout_s" && it.key() != "backoff_s" && it.key() != "max_backoff_s")
+        throw InputError(where + ": unknown field 'retry." + it.key() + "'");
+    c.max_attempts = field<int>(r, "max_attempts", at, c.max_attempts);
+    c.timeout_s = field<double>(r, "timeout_s", at, c.timeout_s);
+    c.backoff_s = field<double>(r, "backoff_s", at, c.backoff_s);
+    c.max_backoff_s = field<double>(r, "max_backoff_s", at, c.max_backoff_s);
+    if (c.max_attempts < 1) throw InputError(where + ": field 'retry.max_attempts' must be at least 1");
+    if (!(c.timeout_s > 0)) throw InputError(where + ": field 'retry.timeout_s' must be positive");
+    if (!(c.backoff_s >= 0) || !(c.max_backoff_s >= c.backoff_s))
+      throw InputError(where + ": fields 'retry.backoff_s' and 'retry.max_backoff_s' need 0 <= backoff_s <= max_backoff_s");
+  }
   if (j.contains("max_cost_usd")) c.max_cost_usd = field<double>(j, "max_cost_usd", where, 0);
   c.db = field<std::string>(j, "db", where, "");
   if (j.contains("replay")) {
@@ -265,6 +281,7 @@ std::string campaign_run_id(const Campaign& c) {
   key.erase("max_cost_usd");
   key.erase("concurrency");
   key.erase("rate_limits");
+  key.erase("retry");  // how hard to try is not what is asked
   return "run-" + sha256_hex(key.dump()).substr(0, 12);
 }
 
@@ -491,6 +508,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   co.requests_per_minute = c.requests_per_minute;
   co.tokens_per_minute = c.tokens_per_minute;
   co.per_provider = c.per_provider;
+  co.max_attempts = c.max_attempts;
+  co.timeout_s = c.timeout_s;
+  co.base_backoff_s = c.backoff_s;
+  co.max_backoff_s = c.max_backoff_s;
   ModelClient client(co, clock);
   ReplaySource replay;
   for (const auto& src : c.replay) {

@@ -37,6 +37,10 @@ struct Campaign {
   int concurrency = 16;
   double requests_per_minute = 0, tokens_per_minute = 0;
   std::map<std::string, ProviderLimits> per_provider;  // "concurrency"/"rate_limits" keyed by provider
+  // "retry": {"max_attempts", "timeout_s", "backoff_s", "max_backoff_s"}; the client's defaults otherwise.
+  int max_attempts = ClientOptions{}.max_attempts;
+  double timeout_s = ClientOptions{}.timeout_s, backoff_s = ClientOptions{}.base_backoff_s,
+         max_backoff_s = ClientOptions{}.max_backoff_s;
   std::optional<double> max_cost_usd;
   std::string db;
   std::vector<std::string> replay;  // sources for replay: models

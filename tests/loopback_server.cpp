@@ -77,6 +77,11 @@ void LoopbackServer::set_default(Scripted s) {
   default_ = std::move(s);
 }
 
+void LoopbackServer::clear_queue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_.clear();
+}
+
 std::vector<SeenRequest> LoopbackServer::requests() {
   std::lock_guard<std::mutex> lock(mu_);
   return seen_;

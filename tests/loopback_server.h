@@ -38,6 +38,7 @@ class LoopbackServer {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void enqueue(Scripted s);               // answered in order
   void set_default(Scripted s);           // once the queue is empty
+  void clear_queue();                     // drops what is still scripted
   std::vector<SeenRequest> requests();
   size_t request_count();
 
