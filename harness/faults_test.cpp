@@ -1,8 +1,14 @@
 // A campaign under a mixed fault schedule (METHODS' reliability bar): every cell ends ok or error
 // with its cause and attempt count, none missing or duplicated, money counted once per answer.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "harness/campaign.h"
 #include "results/costs.h"
@@ -165,4 +171,101 @@ TEST_CASE("a campaign under mixed faults ends with every cell ok or error, and c
   CHECK(static_cast<int64_t>(plain.request_count() - plain_before + streamed.request_count() - stream_before) == errors);
   CHECK(scalar(st, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == cells);
   CHECK(scalar(st, "SELECT COUNT(*) FROM requests WHERE step IS NULL") == cells);
+}
+
+namespace {
+
+// A campaign file over `n` numbered items, each with `pad` bytes of question text, on `server`.
+std::string numbers_campaign(const test::TempDir& tmp, const test::LoopbackServer& server, int n, size_t pad) {
+  std::string rows;
+  const std::string filler(pad, 'x');
+  for (int i = 0; i < n; ++i)
+    rows += "{\"q\":\"question " + std::to_string(i) + " " + filler + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  nlohmann::json camp{{"name", "store-faults"},
+                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}}}}}},
+                      {"tasks",
+                       {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", rows)}}}, {"reference_field", "a"},
+                         {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+                      {"concurrency", 4}};
+  return tmp.write("camp.json", camp.dump());
+}
+
+std::string ok_body() {
+  return test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"));
+}
+
+}  // namespace
+
+TEST_CASE("a file size limit (disk full) stops a campaign with a clear message, the store stays consistent, a rerun "
+          "finishes", "[campaign][faults][store]") {
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  server.set_default({200, {}, ok_body()});
+  const int cells = 300;
+  const std::string camp = numbers_campaign(tmp, server, cells, 3000);
+  const std::string db = tmp.file("full.db"), err = tmp.file("err.txt");
+  // `ulimit -f 400`: no file of the store may grow past 400 KiB, far less than the run needs.
+  const std::string cmd = "bash -c 'ulimit -f 400; exec \"" RECKON_BINARY "\" run \"" + camp + "\" --db \"" + db +
+                          "\" --quiet' >/dev/null 2>\"" + err + "\"";
+  const int rc = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(rc));
+  const std::string message = test::read_file(err);
+  INFO(message);
+  CHECK(WEXITSTATUS(rc) == 2);
+  CHECK(message.find("could not write") != std::string::npos);
+  CHECK(message.find(db) != std::string::npos);
+  CHECK(message.find("internal error") == std::string::npos);
+
+  int64_t kept = 0;
+  {
+    Store st(db, Store::Mode::kReadOnly);
+    auto ic = st.db().prepare("PRAGMA integrity_check");
+    REQUIRE(ic.step());
+    CHECK(ic.text(0) == "ok");
+    kept = scalar(st, "SELECT COUNT(*) FROM requests");
+    CHECK(kept < cells);
+    // Whole rows only: every stored request has its score.
+    CHECK(scalar(st, "SELECT COUNT(*) FROM requests r LEFT JOIN scores s ON s.request_id = r.id WHERE s.request_id IS NULL") == 0);
+  }
+  const size_t asked = server.request_count();
+  auto again = test::run_reckon({"run", camp, "--db", db, "--quiet"});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  Store st(db, Store::Mode::kReadOnly);
+  CHECK(scalar(st, "SELECT COUNT(*) FROM requests") == cells);
+  CHECK(static_cast<int64_t>(server.request_count() - asked) == cells - kept);  // only what was not stored
+}
+
+TEST_CASE("a reader polling the store while a campaign writes never fails and sees it grow", "[campaign][faults][store]") {
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  Scripted slowish{200, {}, ok_body()};
+  slowish.delay_ms = 5;
+  server.set_default(slowish);
+  const int cells = 400;
+  const std::string camp = numbers_campaign(tmp, server, cells, 100);
+  const std::string db = tmp.file("live.db");
+  { Store create(db, Store::Mode::kReadWrite); }  // so the reader can open it at once
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(RECKON_BINARY, RECKON_BINARY, "run", camp.c_str(), "--db", db.c_str(), "--quiet", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::vector<int64_t> seen;
+  int status = 0;
+  {
+    Store reader(db, Store::Mode::kReadOnly);
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+      seen.push_back(scalar(reader, "SELECT COUNT(*) FROM requests"));
+      scalar(reader, "SELECT COUNT(*) FROM v_model_task");  // the views dashboards poll
+      scalar(reader, "SELECT COUNT(*) FROM v_costs");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    seen.push_back(scalar(reader, "SELECT COUNT(*) FROM requests"));
+  }
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));  // never went back, never failed
+  CHECK(seen.back() == cells);
+  CHECK(std::any_of(seen.begin(), seen.end(), [&](int64_t n) { return n > 0 && n < cells; }));  // read mid-run
 }

@@ -7,11 +7,19 @@
 namespace reckon {
 namespace {
 
+// Why a write failed, in words a user can act on; the transaction was rolled back either way.
+std::string storage_hint(int extended_code) {
+  if (extended_code == SQLITE_FULL) return " (disk full: the database keeps its last committed state)";
+  if ((extended_code & 0xff) == SQLITE_IOERR)
+    return " (could not write: disk full, a file size limit or an I/O error; the database keeps its last committed "
+           "state)";
+  return "";
+}
+
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  std::string msg = what + ": " + sqlite3_errmsg(db);
-  int code = sqlite3_extended_errcode(db);
-  if (code == SQLITE_FULL) msg += " (disk full: the database is left as it was before this transaction)";
-  throw InputError(msg);
+  const char* file = sqlite3_db_filename(db, "main");
+  std::string msg = (file && *file ? std::string(file) + ": " : std::string()) + what + ": " + sqlite3_errmsg(db);
+  throw InputError(msg + storage_hint(sqlite3_extended_errcode(db)));
 }
 
 }  // namespace
@@ -102,9 +110,7 @@ void Database::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    std::string full = path_ + ": " + msg;
-    if (sqlite3_extended_errcode(db_) == SQLITE_FULL) full += " (disk full)";
-    throw InputError(full);
+    throw InputError(path_ + ": " + msg + storage_hint(sqlite3_extended_errcode(db_)));
   }
 }
 

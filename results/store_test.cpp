@@ -1,6 +1,8 @@
 #include "results/store.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 #include "common/error.h"
 #include "results/schema.h"
@@ -108,4 +110,34 @@ TEST_CASE("a store at an older schema version is migrated forward with its rows 
   q.step();
   CHECK(q.int64(0) == 1);
   CHECK(q.int64(1) == 0);
+}
+
+TEST_CASE("a writer waits out another connection's lock (SQLITE_BUSY) instead of failing", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("busy.db"), Store::Mode::kReadWrite);
+  s.add_run("run1", "test", "unit");
+  Database other(tmp.file("busy.db"), false);
+  other.exec("BEGIN IMMEDIATE");  // holds the write lock
+  other.exec("INSERT INTO runs(id, kind, source) VALUES ('run2', 'test', 'other')");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    other.exec("COMMIT");
+  });
+  RequestRecord r;
+  r.fingerprint = "fp-busy";
+  r.run_id = "run1";
+  r.model = "m";
+  r.task = "t";
+  r.item_id = "1";
+  r.created_at = "2026-11-28T00:00:00Z";
+  const auto start = std::chrono::steady_clock::now();
+  bool inserted = false;
+  CHECK_NOTHROW(inserted = s.insert_request(r));
+  release.join();
+  CHECK(inserted);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));  // it waited for the lock
+  auto n = s.db().prepare("SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM runs)");
+  n.step();
+  CHECK(n.int64(0) == 1);
+  CHECK(n.int64(1) == 2);  // both writers' rows are there
 }
