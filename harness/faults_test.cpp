@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -268,4 +269,41 @@ TEST_CASE("a reader polling the store while a campaign writes never fails and se
   CHECK(std::is_sorted(seen.begin(), seen.end()));  // never went back, never failed
   CHECK(seen.back() == cells);
   CHECK(std::any_of(seen.begin(), seen.end(), [&](int64_t n) { return n > 0 && n < cells; }));  // read mid-run
+}
+
+TEST_CASE("a sentinel API key never reaches the store, exports, the report or any output, even when echoed back",
+          "[campaign][security]") {
+  test::TempDir tmp;
+  const std::string key = std::string("sk-") + "proj-SENTINELkey0123456789abcdef";  // fake, built at run time
+  test::LoopbackServer server;
+  // Providers do echo keys in errors ("Incorrect API key provided: sk-..."); half the cells get one.
+  const std::string echo = R"({"error":{"message":"Request failed for key )" + key + R"(","type":"invalid_request_error"}})";
+  for (int i = 0; i < 10; ++i) server.enqueue({400, {{"x-echo", key}}, echo});
+  server.set_default({200, {}, ok_body()});
+  const std::string camp = numbers_campaign(tmp, server, 20, 10);
+  const std::string db = tmp.file("keys.db");
+  std::vector<test::CommandResult> outputs;
+  outputs.push_back(test::run_reckon({"run", camp, "--db", db}, {"OPENAI_API_KEY=" + key}));
+  REQUIRE(outputs.back().exit_code == 1);  // finished, with the 10 refused cells as errors
+  REQUIRE(server.requests().at(0).headers.find("Authorization")->second == "Bearer " + key);  // it was used
+  for (const char* view : {"v_requests", "v_model_task", "v_costs"})
+    for (const char* format : {"csv", "jsonl"})
+      outputs.push_back(test::run_reckon({"export", "--db", db, "--view", view, "--format", format}, {"OPENAI_API_KEY=" + key}));
+  outputs.push_back(test::run_reckon({"summary", "--db", db}, {"OPENAI_API_KEY=" + key}));
+  outputs.push_back(test::run_reckon({"report", "--db", db, "--html", tmp.file("r.html")}, {"OPENAI_API_KEY=" + key}));
+  outputs.push_back(test::run_reckon({"call", "openai:gpt-5.4", "hi", "--base-url", server.base_url(), "--verbose"},
+                                     {"OPENAI_API_KEY=" + key}));
+  for (const auto& o : outputs) {
+    CHECK(o.out.find("SENTINEL") == std::string::npos);
+    CHECK(o.err.find("SENTINEL") == std::string::npos);
+  }
+  // The error text was kept, redacted.
+  Store st(db, Store::Mode::kReadOnly);
+  CHECK(scalar(st, "SELECT COUNT(*) FROM requests WHERE error LIKE '%Request failed for key%'") > 0);
+  // Every byte of every file reckon wrote.
+  for (const auto& f : std::filesystem::directory_iterator(tmp.path())) {
+    if (f.path().filename() == "camp.json" || f.path().filename() == "items.jsonl") continue;
+    INFO(f.path());
+    CHECK(test::read_file(f.path()).find("SENTINEL") == std::string::npos);
+  }
 }
