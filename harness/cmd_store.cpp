@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "harness/commands.h"
+#include "selectors/stored.h"
 #include "results/export.h"
 #include "results/import.h"
 #include "results/merge.h"
@@ -107,15 +108,32 @@ namespace reckon {
 
 Action define_export(CLI::App& sub) {
   struct Args {
-    std::string db, view, format = "csv", out;
+    std::string db, view, format = "csv", out, responses_task;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("--db", a->db, "Store to read")->required();
-  sub.add_option("--view", a->view, "v_requests | v_model_task | v_costs")->required();
+  auto* view = sub.add_option("--view", a->view, "v_requests | v_model_task | v_costs");
+  auto* responses = sub.add_option("--responses", a->responses_task,
+                                   "Instead of a view: TASK's response matrix (model,<item ids>; mean score per item), "
+                                   "the input of `reckon select eval`");
+  view->excludes(responses);
   sub.add_option("--format", a->format, "csv | jsonl")->capture_default_str();
   sub.add_option("-o,--out", a->out, "Write here instead of standard output");
   return [a]() -> int {
     Store store(a->db, Store::Mode::kReadOnly);
+    if (!a->responses_task.empty()) {
+      size_t dropped = 0;
+      const std::string csv = matrix_csv(matrix_from_store(store, a->responses_task, &dropped));
+      if (dropped) std::cerr << "export: " << dropped << " items left out (not answered by every model)\n";
+      if (a->out.empty()) {
+        std::cout << csv;
+        return kExitOk;
+      }
+      std::ofstream out(a->out);
+      if (!out || !(out << csv)) throw InputError(a->out + ": cannot write");
+      return kExitOk;
+    }
+    if (a->view.empty()) throw InputError("export needs --view NAME or --responses TASK");
     if (a->out.empty()) {
       export_view(store, a->view, a->format, std::cout);
       return kExitOk;

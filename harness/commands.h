@@ -41,5 +41,7 @@ Action define_gate(CLI::App& sub);
 Action define_export(CLI::App& sub);
 Action define_report(CLI::App& sub);
 Action define_serve(CLI::App& sub);
+Action define_select(CLI::App& sub);
+Action define_estimate(CLI::App& sub);
 
 }  // namespace reckon

@@ -1,0 +1,299 @@
+#include "selectors/selector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "common/error.h"
+#include "common/stats.h"
+#include "selectors/cluster.h"
+#include "selectors/matrix.h"
+
+namespace reckon {
+namespace {
+
+std::vector<int> sample_items(int n, int k, std::mt19937_64& rng) {
+  std::vector<int> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(std::min(k, n));
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+void check_budget(const SelectionContext& ctx, int budget) {
+  if (budget < 1) throw InputError("budget must be at least 1 item");
+  if (budget > ctx.items()) throw InputError("budget " + std::to_string(budget) + " exceeds the " + std::to_string(ctx.items()) + " items");
+}
+
+Plan random_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  check_budget(ctx, budget);
+  std::mt19937_64 rng(seed);
+  Plan p;
+  p.method = "random";
+  p.total_items = ctx.items();
+  p.items = sample_items(ctx.items(), budget, rng);
+  p.weights.assign(p.items.size(), 1.0 / static_cast<double>(p.items.size()));
+  return p;
+}
+
+// Proportional allocation by a metadata field (largest remainder, at least one item per stratum
+// while the budget lasts); each stratum's items share its weight.
+Plan stratified_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  check_budget(ctx, budget);
+  if (!ctx.item_meta() || ctx.strata_field.empty())
+    throw InputError("method 'stratified' needs item metadata (--items FILE) and a field to stratify by (--strata FIELD)");
+  std::map<std::string, std::vector<int>> strata;
+  for (int j = 0; j < ctx.items(); ++j) {
+    auto it = ctx.item_meta()->find(ctx.item_ids()[j]);
+    if (it == ctx.item_meta()->end() || !it->second.contains(ctx.strata_field))
+      throw InputError("item '" + ctx.item_ids()[j] + "' has no field '" + ctx.strata_field + "' in the item metadata");
+    const auto& v = it->second[ctx.strata_field];
+    strata[v.is_string() ? v.get<std::string>() : v.dump()].push_back(j);
+  }
+  const double n = ctx.items();
+  std::vector<std::pair<std::string, double>> quota;
+  int given = 0;
+  std::map<std::string, int> take;
+  for (auto& [s, items] : strata) {
+    const double q = budget * static_cast<double>(items.size()) / n;
+    take[s] = static_cast<int>(std::floor(q));
+    given += take[s];
+    quota.emplace_back(s, q - std::floor(q));
+  }
+  std::sort(quota.begin(), quota.end(), [](auto& a, auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  for (size_t i = 0; given < budget && i < quota.size(); ++i, ++given) ++take[quota[i].first];
+  std::mt19937_64 rng(seed);
+  Plan p;
+  p.method = "stratified";
+  p.total_items = ctx.items();
+  for (auto& [s, items] : strata) {
+    if (take[s] == 0) continue;
+    std::vector<int> pick = items;
+    std::shuffle(pick.begin(), pick.end(), rng);
+    pick.resize(std::min<size_t>(pick.size(), static_cast<size_t>(take[s])));
+    for (int j : pick) {
+      p.items.push_back(j);
+      p.weights.push_back(static_cast<double>(items.size()) / n / static_cast<double>(pick.size()));
+    }
+  }
+  // Strata left without an item (budget smaller than their count) leave weight unassigned: renormalize.
+  const double total = std::accumulate(p.weights.begin(), p.weights.end(), 0.0);
+  for (double& w : p.weights) w /= total;
+  return p;
+}
+
+// Anchor points: medoids of the clusters, each weighted by its cluster's share of the items.
+Plan medoid_plan(const Eigen::MatrixXd& distances, int budget, uint64_t seed, const char* method, int total) {
+  Clustering c = k_medoids(distances, budget, seed);
+  Plan p;
+  p.method = method;
+  p.total_items = total;
+  for (size_t q = 0; q < c.medoids.size(); ++q) {
+    p.items.push_back(c.medoids[q]);
+    p.weights.push_back(static_cast<double>(c.sizes[q]) / total);
+  }
+  return p;
+}
+
+// Source models whose subset scores calibrate a plan: a thousand, evenly spread, are plenty.
+std::vector<Eigen::Index> calibration_rows(const Eigen::MatrixXd& y) {
+  const Eigen::Index step = std::max<Eigen::Index>(1, y.rows() / 1000);
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = 0; i < y.rows(); i += step) rows.push_back(i);
+  return rows;
+}
+
+std::vector<double> subset_scores(const Eigen::MatrixXd& y, Eigen::Index row, const Plan& p) {
+  std::vector<double> s;
+  s.reserve(p.items.size());
+  for (int j : p.items) s.push_back(y(row, j));
+  return s;
+}
+
+// Least squares of the source models' true scores on the plan's raw estimates.
+void calibrate(Plan& p, const Eigen::MatrixXd& y) {
+  p.intercept = 0, p.slope = 1;
+  std::vector<double> x, t;
+  for (Eigen::Index i : calibration_rows(y)) {
+    x.push_back(p.estimate(subset_scores(y, i, p)));
+    t.push_back(y.row(i).mean());
+  }
+  if (x.size() < 3) return;
+  const double mx = mean(x), mt = mean(t);
+  double sxx = 0, sxt = 0;
+  for (size_t k = 0; k < x.size(); ++k) sxx += (x[k] - mx) * (x[k] - mx), sxt += (x[k] - mx) * (t[k] - mt);
+  if (sxx <= 1e-12) return;
+  p.slope = sxt / sxx;
+  p.intercept = mt - p.slope * mx;
+}
+
+Plan anchor_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  check_budget(ctx, budget);
+  Plan p = medoid_plan(ctx.correctness_distances(), budget, seed, "anchor", ctx.items());
+  calibrate(p, ctx.source());
+  return p;
+}
+
+Plan irt_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  check_budget(ctx, budget);
+  Plan p = medoid_plan(ctx.irt_distances(), budget, seed, "irt", ctx.items());
+  p.estimator = Plan::Estimator::kPIrt;
+  p.irt = ctx.irt_fit().items;
+  calibrate(p, ctx.source());
+  return p;
+}
+
+// gp-IRT: how far to trust the anchors' weighted mean against p-IRT, from their errors on the
+// source models (λ* = b² / (b² + v): b² p-IRT's squared error, v the weighted mean's).
+Plan gp_irt_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  Plan pirt = irt_plan(ctx, budget, seed);  // calibrated p-IRT
+  Plan weighted = pirt;
+  weighted.estimator = Plan::Estimator::kWeightedMean;
+  calibrate(weighted, ctx.source());
+  const Eigen::MatrixXd& y = ctx.source();
+  double b2 = 0, v = 0;
+  for (Eigen::Index i : calibration_rows(y)) {
+    const auto scores = subset_scores(y, i, pirt);
+    const double truth = y.row(i).mean();
+    b2 += std::pow(pirt.estimate(scores) - truth, 2);
+    v += std::pow(weighted.estimate(scores) - truth, 2);
+  }
+  Plan p = pirt;
+  p.method = "gp-irt";
+  p.estimator = Plan::Estimator::kGpIrt;
+  p.lambda_star = b2 + v > 0 ? b2 / (b2 + v) : 0.5;
+  calibrate(p, y);
+  return p;
+}
+
+}  // namespace
+
+double Plan::estimate(const std::vector<double>& scores) const {
+  return std::clamp(intercept + slope * raw_estimate(scores), 0.0, 1.0);
+}
+
+double Plan::raw_estimate(const std::vector<double>& scores) const {
+  if (scores.size() != items.size()) throw InputError("a plan over " + std::to_string(items.size()) + " items got " + std::to_string(scores.size()) + " scores");
+  double weighted = 0;
+  for (size_t k = 0; k < scores.size(); ++k) weighted += weights[k] * scores[k];
+  if (estimator == Estimator::kWeightedMean) return weighted;
+  // p-IRT: seen items count as observed, the unseen ones as the fitted model predicts them.
+  const Eigen::VectorXd theta = fit_ability(*irt, items, scores);
+  std::vector<bool> seen(static_cast<size_t>(total_items), false);
+  for (int j : items) seen[static_cast<size_t>(j)] = true;
+  std::vector<int> unseen;
+  for (int j = 0; j < total_items; ++j)
+    if (!seen[static_cast<size_t>(j)]) unseen.push_back(j);
+  const double lambda = static_cast<double>(items.size()) / total_items;
+  const double seen_mean = std::accumulate(scores.begin(), scores.end(), 0.0) / static_cast<double>(scores.size());
+  const double pirt = unseen.empty() ? seen_mean : lambda * seen_mean + (1 - lambda) * predicted_mean(*irt, theta, unseen);
+  if (estimator == Estimator::kPIrt) return pirt;
+  return lambda_star * weighted + (1 - lambda_star) * pirt;
+}
+
+nlohmann::json Plan::to_json() const {
+  nlohmann::json j{{"method", method}, {"total_items", total_items}, {"items", items}, {"weights", weights},
+                   {"estimator", estimator == Estimator::kWeightedMean ? "weighted_mean" : estimator == Estimator::kPIrt ? "p-irt" : "gp-irt"},
+                   {"lambda_star", lambda_star}, {"intercept", intercept}, {"slope", slope}};
+  if (irt) {
+    nlohmann::json a = nlohmann::json::array();
+    for (Eigen::Index r = 0; r < irt->a.rows(); ++r) {
+      std::vector<double> row(irt->a.cols());
+      for (Eigen::Index c = 0; c < irt->a.cols(); ++c) row[c] = irt->a(r, c);
+      a.push_back(row);
+    }
+    j["irt"] = {{"a", a}, {"b", std::vector<double>(irt->b.data(), irt->b.data() + irt->b.size())}};
+  }
+  return j;
+}
+
+Plan Plan::from_json(const nlohmann::json& j) {
+  try {
+    Plan p;
+    p.method = j.at("method").get<std::string>();
+    p.total_items = j.at("total_items").get<int>();
+    p.items = j.at("items").get<std::vector<int>>();
+    p.weights = j.at("weights").get<std::vector<double>>();
+    const std::string est = j.at("estimator").get<std::string>();
+    p.estimator = est == "p-irt" ? Estimator::kPIrt : est == "gp-irt" ? Estimator::kGpIrt : Estimator::kWeightedMean;
+    p.lambda_star = j.at("lambda_star").get<double>();
+    p.intercept = j.value("intercept", 0.0);
+    p.slope = j.value("slope", 1.0);
+    if (j.contains("irt")) {
+      const auto& a = j["irt"].at("a");
+      const auto b = j["irt"].at("b").get<std::vector<double>>();
+      IrtItems it;
+      it.a.resize(static_cast<Eigen::Index>(a.size()), a.empty() ? 1 : static_cast<Eigen::Index>(a[0].size()));
+      for (size_t r = 0; r < a.size(); ++r)
+        for (size_t c = 0; c < a[r].size(); ++c) it.a(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = a[r][c].get<double>();
+      it.b = Eigen::Map<const Eigen::VectorXd>(b.data(), static_cast<Eigen::Index>(b.size()));
+      p.irt = it;
+    }
+    if (p.items.size() != p.weights.size() || (p.estimator != Estimator::kWeightedMean && !p.irt))
+      throw InputError("inconsistent selection parameters");
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("bad selection parameters: ") + e.what());
+  }
+}
+
+SelectionContext::SelectionContext(const Eigen::MatrixXd& source, std::vector<std::string> item_ids,
+                                   const std::map<std::string, nlohmann::json>* item_meta, IrtOptions irt)
+    : source_(source), item_ids_(std::move(item_ids)), meta_(item_meta), irt_opts_(irt) {}
+
+const IrtFit& SelectionContext::irt_fit() {
+  // Item parameters from a thousand models, evenly spread over the source, are as good as from
+  // more; the fit's cost stays bounded on leaderboard-sized matrices.
+  constexpr Eigen::Index kMaxIrtModels = 1000;
+  if (!irt_) {
+    if (source_.rows() <= kMaxIrtModels) {
+      irt_ = std::make_unique<IrtFit>(fit_irt(source_, irt_opts_));
+    } else {
+      std::vector<int> rows;
+      for (Eigen::Index i = 0; i < kMaxIrtModels; ++i) rows.push_back(static_cast<int>(i * source_.rows() / kMaxIrtModels));
+      irt_ = std::make_unique<IrtFit>(fit_irt(rows_of(source_, rows), irt_opts_));
+    }
+  }
+  return *irt_;
+}
+
+const Eigen::MatrixXd& SelectionContext::correctness_distances() {
+  if (!corr_dist_) corr_dist_ = std::make_unique<Eigen::MatrixXd>(pairwise_distances(source_.transpose()));
+  return *corr_dist_;
+}
+
+const Eigen::MatrixXd& SelectionContext::irt_distances() {
+  if (!irt_dist_) {
+    const IrtItems& it = irt_fit().items;
+    Eigen::MatrixXd emb(it.a.rows(), it.a.cols() + 1);
+    emb << it.a, it.b;
+    irt_dist_ = std::make_unique<Eigen::MatrixXd>(pairwise_distances(emb));
+  }
+  return *irt_dist_;
+}
+
+const std::vector<SelectorMethod>& selector_table() {
+  static const std::vector<SelectorMethod> table = {
+      {"random", "uniform sample (seeded); estimate = sample mean", 0, random_plan},
+      {"stratified", "proportional sample by an item metadata field (--strata); estimate = stratum-weighted mean", 0,
+       stratified_plan},
+      {"anchor", "k-medoids on items' correctness vectors across source models; weights = cluster shares", 2, anchor_plan},
+      {"irt", "2PL IRT fitted on source models; anchors = k-medoids on item parameters; estimate = p-IRT", 2, irt_plan},
+      {"gp-irt", "tinyBenchmarks' gp-IRT: the anchors' weighted mean and p-IRT, weighted by their errors on source models", 2,
+       gp_irt_plan},
+  };
+  return table;
+}
+
+const SelectorMethod& find_selector(const std::string& name) {
+  std::string known;
+  for (const auto& m : selector_table()) {
+    if (name == m.name) return m;
+    known += (known.empty() ? "" : ", ") + std::string(m.name);
+  }
+  throw InputError("unknown selection method '" + name + "' (one of " + known + ")");
+}
+
+}  // namespace reckon

@@ -1,0 +1,290 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+
+#include "common/error.h"
+#include "results/import.h"
+#include "selectors/cluster.h"
+#include "selectors/evaluate.h"
+#include "selectors/irt.h"
+#include "selectors/matrix.h"
+#include "selectors/selector.h"
+#include "selectors/stored.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+// Responses drawn from a known 1-D 2PL model.
+ResponseMatrix simulated(int models, int items, uint64_t seed, Eigen::VectorXd* theta_out = nullptr) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n01(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::VectorXd theta(models), a(items), b(items);
+  for (int i = 0; i < models; ++i) theta(i) = n01(rng);
+  for (int j = 0; j < items; ++j) a(j) = 0.5 + 1.5 * u(rng), b(j) = 1.5 * n01(rng);
+  ResponseMatrix m;
+  m.y.resize(models, items);
+  for (int i = 0; i < models; ++i) {
+    m.models.push_back("m" + std::to_string(i));
+    for (int j = 0; j < items; ++j) m.y(i, j) = u(rng) < 1 / (1 + std::exp(-(a(j) * theta(i) - b(j)))) ? 1 : 0;
+  }
+  for (int j = 0; j < items; ++j) m.items.push_back("i" + std::to_string(j));
+  if (theta_out) *theta_out = theta;
+  return m;
+}
+
+double corr(const Eigen::VectorXd& x, const Eigen::VectorXd& y) {
+  const Eigen::ArrayXd a = x.array() - x.mean(), b = y.array() - y.mean();
+  return (a * b).sum() / std::sqrt((a * a).sum() * (b * b).sum());
+}
+
+}  // namespace
+
+TEST_CASE("response matrices are read strictly, naming file, line and item", "[select]") {
+  test::TempDir tmp;
+  auto m = read_response_matrix(tmp.write("ok.csv", "model,q1,q2,q3\na,1,0,1\nb,0,0.5,1\n"));
+  CHECK(m.models == std::vector<std::string>{"a", "b"});
+  CHECK(m.items.size() == 3);
+  CHECK(m.y(1, 1) == 0.5);
+  CHECK_FALSE(m.binary);
+  auto fails_with = [&](const std::string& body, const std::string& needle, MatrixReadOptions o = {}) {
+    const std::string path = tmp.write("bad.csv", body);
+    try {
+      read_response_matrix(path, o);
+      FAIL("no error for " << body);
+    } catch (const InputError& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find(needle) != std::string::npos);
+    }
+  };
+  fails_with("model,q1,q2\na,1,0\nb,1\n", "bad.csv:3: 2 fields where the header has 3 (ragged row)");
+  fails_with("model,q1,q2\na,1,yes\n", "bad.csv:2: item 'q2': 'yes' is not a score in [0, 1]");
+  fails_with("model,q1,q2\na,1,1.5\n", "'1.5' is not a score");
+  fails_with("name,q1\na,1\n", "no 'model' column");
+  fails_with("model,q1\na,1\na,0\n", "model 'a' appears twice");
+  fails_with("model,q1,q1\na,1,0\n", "item 'q1' appears twice");
+  fails_with("model,q1\n", "no model rows");
+  // Metadata columns can be skipped by prefix, and another column can name the models.
+  auto p = read_response_matrix(tmp.write("pre.csv", "row,file,g.1,g.2\n0,x.npy,1,0\n1,y.npy,0,0\n"), {"row", "g."});
+  CHECK(p.items == std::vector<std::string>{"g.1", "g.2"});
+  CHECK(p.models == std::vector<std::string>{"0", "1"});
+}
+
+TEST_CASE("k-medoids finds obvious clusters and anchors are weighted by cluster share", "[select]") {
+  // Items on a line: three groups of sizes 3, 2 and 1.
+  Eigen::MatrixXd pts(6, 1);
+  pts << 0, 0.1, 0.2, 10, 10.1, 20;
+  for (uint64_t seed : {1, 2, 3}) {
+    Clustering c = k_medoids(pairwise_distances(pts), 3, seed);
+    std::vector<std::pair<int, int>> got;  // (medoid, size)
+    for (size_t q = 0; q < c.medoids.size(); ++q) got.emplace_back(c.medoids[q], c.sizes[q]);
+    std::sort(got.begin(), got.end());
+    CHECK(got[0] == std::pair{1, 3});  // 0.1 is the medoid of {0, 0.1, 0.2}
+    CHECK((got[1] == std::pair{3, 2} || got[1] == std::pair{4, 2}));
+    CHECK(got[2] == std::pair{5, 1});
+  }
+  // The anchor method on correctness vectors of 4 source models: the same structure, exact weights.
+  Eigen::MatrixXd source(4, 6);
+  source << 1, 1, 1, 0, 0, 1,
+            1, 1, 1, 0, 0, 0,
+            0, 0, 0, 1, 1, 0,
+            0, 0, 0, 1, 1, 1;
+  SelectionContext ctx(source, {"a", "b", "c", "d", "e", "f"}, nullptr);
+  Plan p = find_selector("anchor").select(ctx, 3, 1);
+  std::vector<double> w = p.weights;
+  std::sort(w.begin(), w.end());
+  CHECK(w[0] == Approx(1.0 / 6));
+  CHECK(w[1] == Approx(2.0 / 6));
+  CHECK(w[2] == Approx(3.0 / 6));
+  // Raw estimate = Σ weight × score on the anchors.
+  std::vector<double> scores;
+  for (int j : p.items) scores.push_back(j < 3 ? 1.0 : 0.0);
+  CHECK(p.raw_estimate(scores) == Approx(0.5));
+}
+
+TEST_CASE("stratified selection allocates proportionally and weights each stratum by its share", "[select]") {
+  std::map<std::string, nlohmann::json> meta;
+  std::vector<std::string> ids;
+  for (int j = 0; j < 10; ++j) {
+    ids.push_back("q" + std::to_string(j));
+    meta[ids.back()] = {{"item_id", ids.back()}, {"subject", j < 6 ? "algebra" : j < 9 ? "biology" : "chemistry"}};
+  }
+  Eigen::MatrixXd none(0, 10);
+  SelectionContext ctx(none, ids, &meta);
+  ctx.strata_field = "subject";
+  Plan p = find_selector("stratified").select(ctx, 5, 3);
+  REQUIRE(p.items.size() == 5);
+  // Quotas 3, 1.5, 0.5: algebra 3, then the largest remainders (a tie, broken by name): biology 2.
+  int alg = 0, bio = 0;
+  double w_alg = 0, w_bio = 0;
+  for (size_t k = 0; k < p.items.size(); ++k) {
+    if (p.items[k] < 6) ++alg, w_alg += p.weights[k];
+    else if (p.items[k] < 9) ++bio, w_bio += p.weights[k];
+  }
+  CHECK(alg == 3);
+  CHECK(bio == 2);
+  CHECK(w_alg / (w_alg + w_bio) == Approx(6.0 / 9));
+  ctx.strata_field = "difficulty";
+  CHECK_THROWS_WITH(find_selector("stratified").select(ctx, 5, 3), Catch::Contains("has no field 'difficulty'"));
+}
+
+TEST_CASE("the IRT likelihood gradient matches finite differences", "[select][irt]") {
+  ResponseMatrix m = simulated(7, 5, 3);
+  m.y(0, 0) = 0.4;  // a graded score too
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> n(0, 0.7);
+  Eigen::MatrixXd theta(7, 2);
+  IrtItems it;
+  it.a.resize(5, 2);
+  it.b.resize(5);
+  for (int i = 0; i < theta.size(); ++i) theta.data()[i] = n(rng);
+  for (int i = 0; i < it.a.size(); ++i) it.a.data()[i] = 1 + n(rng);
+  for (int i = 0; i < it.b.size(); ++i) it.b.data()[i] = n(rng);
+  Eigen::MatrixXd gt, ga;
+  Eigen::VectorXd gb;
+  irt_objective(m.y, theta, it, &gt, &ga, &gb);
+  const double h = 1e-6;
+  auto f = [&] { return irt_objective(m.y, theta, it, nullptr, nullptr, nullptr); };
+  for (int i = 0; i < theta.size(); ++i) {
+    const double keep = theta.data()[i];
+    theta.data()[i] = keep + h;
+    const double up = f();
+    theta.data()[i] = keep - h;
+    const double down = f();
+    theta.data()[i] = keep;
+    CHECK(gt.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5));
+  }
+  for (int i = 0; i < it.a.size(); ++i) {
+    const double keep = it.a.data()[i];
+    it.a.data()[i] = keep + h;
+    const double up = f();
+    it.a.data()[i] = keep - h;
+    const double down = f();
+    it.a.data()[i] = keep;
+    CHECK(ga.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-5));
+  }
+  for (int i = 0; i < it.b.size(); ++i) {
+    const double keep = it.b(i);
+    it.b(i) = keep + h;
+    const double up = f();
+    it.b(i) = keep - h;
+    const double down = f();
+    it.b(i) = keep;
+    CHECK(gb(i) == Approx((up - down) / (2 * h)).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("a 2PL fit recovers the abilities that generated the data, and abilities stay finite", "[select][irt]") {
+  Eigen::VectorXd truth;
+  ResponseMatrix m = simulated(400, 60, 5, &truth);
+  IrtOptions o;
+  o.dims = 1;
+  IrtFit fit = fit_irt(m.y, o);
+  CHECK(std::fabs(corr(fit.theta.col(0), truth)) > 0.9);
+  // All correct or all wrong: a finite ability, predicted score near the edge.
+  std::vector<int> seen = {0, 1, 2, 3, 4};
+  auto hi = fit_ability(fit.items, seen, {1, 1, 1, 1, 1});
+  auto lo = fit_ability(fit.items, seen, {0, 0, 0, 0, 0});
+  CHECK(std::isfinite(hi(0)));
+  CHECK(predicted_mean(fit.items, hi, {}) > predicted_mean(fit.items, lo, {}));
+}
+
+TEST_CASE("select eval: model-based methods beat random on IRT data; bad matrices fail clearly", "[select]") {
+  ResponseMatrix m = simulated(300, 200, 11);
+  SelectEvalOptions o;
+  o.methods = {"random", "anchor", "irt", "gp-irt"};
+  o.budgets = {20};
+  o.seeds = 2;
+  o.irt.dims = 1;
+  auto rows = evaluate_selection(m, nullptr, o);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[2].mae_pct < rows[0].mae_pct);  // irt < random
+  CHECK(rows[3].mae_pct < rows[0].mae_pct);  // gp-irt < random
+  for (const auto& r : rows) {
+    CHECK(r.kendall_tau > 0.5);
+    CHECK(r.to_json().contains("mae_pct_sd"));
+  }
+  ResponseMatrix tiny = simulated(3, 10, 1);
+  o.methods = {"irt"};
+  CHECK_THROWS_WITH(evaluate_selection(tiny, nullptr, o), Catch::Contains("needs at least 2 source and 2 target models"));
+  o.methods = {"random"};
+  o.budgets = {500};
+  CHECK_THROWS_WITH(evaluate_selection(m, nullptr, o), Catch::Contains("budget 500 is not between 1"));
+  CHECK_THROWS_WITH(find_selector("magic"), Catch::Contains("one of random, stratified, anchor, irt, gp-irt"));
+}
+
+TEST_CASE("a plan survives JSON and gives the same estimates", "[select]") {
+  ResponseMatrix m = simulated(120, 80, 2);
+  SelectionContext ctx(m.y, m.items, nullptr);
+  for (const char* method : {"anchor", "irt", "gp-irt"}) {
+    Plan p = find_selector(method).select(ctx, 15, 4);
+    Plan q = Plan::from_json(nlohmann::json::parse(p.to_json().dump()));
+    std::vector<double> s;
+    for (int j : p.items) s.push_back(m.y(7, j));
+    CHECK(q.estimate(s) == Approx(p.estimate(s)).epsilon(1e-12));
+    CHECK(p.estimate(s) >= 0);
+    CHECK(p.estimate(s) <= 1);
+  }
+}
+
+TEST_CASE("select stores a subset from a store's results; estimate gives full-score estimates with intervals",
+          "[select][cli]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("s.db");
+  ResponseMatrix m = simulated(8, 40, 21);
+  std::string rows = "model,task,item_id,input_tokens,output_tokens,score\n";
+  for (size_t i = 0; i < m.models.size(); ++i)
+    for (size_t j = 0; j < m.items.size(); ++j)
+      rows += m.models[i] + ",quiz," + m.items[j] + ",10,10," + (m.y(i, j) > 0 ? "1" : "0") + "\n";
+  auto imp = test::run_reckon({"import", "--db", db, "--allow-unpriced", tmp.write("r.csv", rows)});
+  REQUIRE(imp.exit_code == 0);
+  // The matrix back out of the store.
+  auto exp = test::run_reckon({"export", "--db", db, "--responses", "quiz"});
+  REQUIRE(exp.exit_code == 0);
+  auto back = read_response_matrix(tmp.write("back.csv", exp.out));
+  CHECK(back.models.size() == 8);
+  CHECK(back.items.size() == 40);
+
+  auto sel = test::run_reckon({"select", "--db", db, "--task", "quiz", "--method", "anchor", "--budget", "10", "--name", "quiz10"});
+  INFO(sel.err);
+  REQUIRE(sel.exit_code == 0);
+  {
+    Store st(db, Store::Mode::kReadOnly);
+    auto n = st.db().prepare("SELECT COUNT(*), TOTAL(weight) FROM selection_items WHERE selection_id = 'quiz10'");
+    n.step();
+    CHECK(n.int64(0) == 10);
+    CHECK(n.real(1) == Approx(1.0));
+    StoredSelection s = load_selection(st, "quiz10");
+    CHECK(s.task == "quiz");
+    CHECK(s.plan.items.size() == 10);
+  }
+  auto run_id = [&] {
+    Store st(db, Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT id FROM runs LIMIT 1");
+    q.step();
+    return q.text(0);
+  }();
+  auto est = test::run_reckon({"estimate", "--db", db, "--run", run_id, "--selection", "quiz10", "--json"});
+  INFO(est.err);
+  REQUIRE(est.exit_code == 0);
+  auto j = nlohmann::json::parse(est.out);
+  REQUIRE(j.size() == 8);
+  for (const auto& r : j) {
+    CHECK(r["ci_low"].get<double>() <= r["estimate"].get<double>());
+    CHECK(r["estimate"].get<double>() <= r["ci_high"].get<double>());
+  }
+  CHECK(test::run_reckon({"estimate", "--db", db, "--run", run_id, "--selection", "nope"}).exit_code == 2);
+  CHECK(test::run_reckon({"select", "--db", db, "--task", "quiz", "--method", "irt", "--budget", "100", "--name", "x"}).exit_code == 2);
+}
+
+TEST_CASE("on the metabench MMLU matrix, IRT and anchors at 50 items beat random by the issue's margin", "[select][slow]") {
+  auto m = read_response_matrix(test::shared_data("subset/olb_metabench/responses_mmlu.csv"));
+  SelectEvalOptions o;
+  o.methods = {"random", "anchor", "irt", "gp-irt"};
+  o.budgets = {50};
+  o.seeds = 3;
+  auto rows = evaluate_selection(m, nullptr, o);
+  for (size_t k = 1; k < rows.size(); ++k) CHECK(rows[k].mae_pct <= 0.6 * rows[0].mae_pct);
+}

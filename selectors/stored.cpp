@@ -1,0 +1,93 @@
+#include "selectors/stored.h"
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/csv.h"
+#include "common/error.h"
+#include "common/text.h"
+
+namespace reckon {
+
+ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* dropped_items) {
+  auto q = store.db().prepare(
+      "SELECT r.model, r.item_id, AVG(s.value) FROM requests r JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 "
+      "WHERE r.task = ?1 AND r.status = 'ok' AND r.step IS NULL GROUP BY r.model, r.item_id");
+  q.bind(1, task);
+  std::map<std::string, std::map<std::string, double>> by_model;
+  std::map<std::string, int> answered;
+  while (q.step()) {
+    by_model[q.text(0)][q.text(1)] = std::clamp(q.real(2), 0.0, 1.0);
+    ++answered[q.text(1)];
+  }
+  if (by_model.empty()) throw InputError(store.path() + ": no scored results for task '" + task + "'");
+  ResponseMatrix m;
+  for (const auto& [item, n] : answered)
+    if (n == static_cast<int>(by_model.size())) m.items.push_back(item);
+  if (dropped_items) *dropped_items = answered.size() - m.items.size();
+  if (m.items.empty()) throw InputError(store.path() + ": no item of task '" + task + "' was answered by every model");
+  m.y.resize(static_cast<Eigen::Index>(by_model.size()), static_cast<Eigen::Index>(m.items.size()));
+  Eigen::Index r = 0;
+  for (const auto& [model, scores] : by_model) {
+    m.models.push_back(model);
+    for (size_t c = 0; c < m.items.size(); ++c) {
+      const double v = scores.at(m.items[c]);
+      if (v != 0 && v != 1) m.binary = false;
+      m.y(r, static_cast<Eigen::Index>(c)) = v;
+    }
+    ++r;
+  }
+  return m;
+}
+
+std::string matrix_csv(const ResponseMatrix& m) {
+  std::ostringstream o;
+  o << "model";
+  for (const auto& i : m.items) o << ',' << csv_escape(i);
+  o << '\n';
+  for (size_t r = 0; r < m.models.size(); ++r) {
+    o << csv_escape(m.models[r]);
+    for (Eigen::Index c = 0; c < m.y.cols(); ++c) o << ',' << m.y(static_cast<Eigen::Index>(r), c);
+    o << '\n';
+  }
+  return o.str();
+}
+
+void save_selection(Store& store, const std::string& name, const std::string& task, const Plan& plan,
+                    const std::vector<std::string>& item_ids) {
+  nlohmann::json params = plan.to_json();
+  params["item_ids"] = item_ids;
+  Transaction tx(store.db());
+  auto del = store.db().prepare("DELETE FROM selections WHERE id = ?1");
+  del.bind(1, name);
+  del.run();
+  auto ins = store.db().prepare("INSERT INTO selections(id, task, method, params, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  ins.bind(1, name).bind(2, task).bind(3, plan.method).bind(4, params.dump()).bind(5, now_utc_iso());
+  ins.run();
+  auto item = store.db().prepare("INSERT INTO selection_items(selection_id, item_id, weight) VALUES (?1, ?2, ?3)");
+  for (size_t k = 0; k < plan.items.size(); ++k) {
+    item.reset();
+    item.bind(1, name).bind(2, item_ids.at(static_cast<size_t>(plan.items[k]))).bind(3, plan.weights[k]);
+    item.run();
+  }
+  tx.commit();
+}
+
+StoredSelection load_selection(Store& store, const std::string& name) {
+  auto q = store.db().prepare("SELECT task, params FROM selections WHERE id = ?1");
+  q.bind(1, name);
+  if (!q.step()) throw InputError(store.path() + ": no stored selection '" + name + "'");
+  StoredSelection s;
+  s.task = q.text(0);
+  auto j = nlohmann::json::parse(q.is_null(1) ? "" : q.text(1), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("item_ids"))
+    throw InputError(store.path() + ": selection '" + name + "' was not made by `reckon select` (no estimator stored)");
+  s.plan = Plan::from_json(j);
+  s.item_ids = j["item_ids"].get<std::vector<std::string>>();
+  for (int i : s.plan.items)
+    if (i < 0 || i >= static_cast<int>(s.item_ids.size())) throw InputError(store.path() + ": selection '" + name + "' is damaged");
+  return s;
+}
+
+}  // namespace reckon
