@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make build >/dev/null
-cmake --build build --target transport_bench select_bench -j "$(nproc)" >/dev/null
+cmake --build build --target transport_bench select_bench route_bench -j "$(nproc)" >/dev/null
 echo "== transport: reckon's client vs raw libcurl multi"
 ./build/bench/transport_bench "${1:-3000}"
 echo
@@ -11,3 +11,8 @@ echo "== subset selection"
 ./build/bench/select_bench
 echo
 bash bench/select_targets.sh
+echo
+echo "== routers"
+./build/bench/route_bench
+echo
+bash bench/route_targets.sh

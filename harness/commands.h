@@ -43,5 +43,6 @@ Action define_report(CLI::App& sub);
 Action define_serve(CLI::App& sub);
 Action define_select(CLI::App& sub);
 Action define_estimate(CLI::App& sub);
+Action define_route(CLI::App& sub);
 
 }  // namespace reckon

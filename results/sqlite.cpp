@@ -44,6 +44,16 @@ Statement& Statement::bind(int i, double v) {
   sqlite3_bind_double(stmt_, i, v);
   return *this;
 }
+Statement& Statement::bind_blob(int i, const std::string& bytes) {
+  sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string Statement::blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+}
+
 Statement& Statement::bind_null(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;

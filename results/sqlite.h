@@ -23,6 +23,7 @@ class Statement {
   Statement& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
   Statement& bind(int i, double v);
   Statement& bind_null(int i);
+  Statement& bind_blob(int i, const std::string& bytes);
   template <class T>
   Statement& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
@@ -37,6 +38,7 @@ class Statement {
   int64_t int64(int col) const;
   double real(int col) const;
   std::string text(int col) const;
+  std::string blob(int col) const;
   std::optional<int64_t> opt_int64(int col) const;
   std::optional<double> opt_real(int col) const;
   int columns() const;

@@ -1,0 +1,154 @@
+// `reckon route train | eval`: routers learned from results, saved in a store, judged on held-out
+// queries only.
+#include <fstream>
+#include <iostream>
+
+#include "common/error.h"
+#include "common/text.h"
+#include "harness/commands.h"
+#include "routers/evaluate.h"
+#include "routers/router.h"
+
+namespace reckon {
+namespace {
+
+// Where a router's queries came from, saved with it so `route eval` rebuilds the same split.
+struct Source {
+  std::string outcomes, db, task, text_column = "prompt", id_column = "prompt_id", skip_column;
+  std::vector<std::string> candidates;
+  std::vector<double> costs;
+  double train_fraction = 0.7;
+  uint64_t seed = 1;
+
+  nlohmann::json to_json() const {
+    return {{"outcomes", outcomes}, {"db", db}, {"task", task}, {"text_column", text_column}, {"id_column", id_column},
+            {"skip_column", skip_column}, {"candidates", candidates}, {"costs", costs}, {"train_fraction", train_fraction},
+            {"seed", seed}};
+  }
+  static Source from_json(const nlohmann::json& j) {
+    Source s;
+    s.outcomes = j.at("outcomes");
+    s.db = j.at("db");
+    s.task = j.at("task");
+    s.text_column = j.at("text_column");
+    s.id_column = j.at("id_column");
+    s.skip_column = j.at("skip_column");
+    s.candidates = j.at("candidates").get<std::vector<std::string>>();
+    s.costs = j.at("costs").get<std::vector<double>>();
+    s.train_fraction = j.at("train_fraction");
+    s.seed = j.at("seed");
+    return s;
+  }
+  RoutingSet load() const {
+    if (!outcomes.empty()) return load_outcomes(outcomes, {candidates, costs, text_column, id_column, skip_column});
+    if (db.empty() || task.empty()) throw InputError("route: give --outcomes FILE, or --db DB with --task TASK");
+    Store store(db, Store::Mode::kReadOnly);
+    return load_from_store(store, task, candidates);
+  }
+};
+
+std::vector<double> parse_costs(const std::string& text) {
+  std::vector<double> out;
+  if (text.empty()) return out;
+  for (const auto& p : split(text, ',')) {
+    auto v = parse_double(trim(p));
+    if (!v || *v < 0) throw InputError("--costs: '" + p + "' is not a non-negative number");
+    out.push_back(*v);
+  }
+  return out;
+}
+
+}  // namespace
+
+Action define_route(CLI::App& sub) {
+  struct Args {
+    Source src;
+    std::string candidates, costs, router = "dpo", name, save_db, curve;
+    int epochs = 4;
+    double beta = 0.1, threshold = 0.6;
+    bool unsolved_class = false, json = false;
+  };
+  auto a = std::make_shared<Args>();
+  sub.require_subcommand(1);
+  CLI::App* train = sub.add_subcommand("train", "Train a router on results and save it in a store");
+  train->add_option("--outcomes", a->src.outcomes, "Outcomes CSV: <candidate>_correct columns and the query text");
+  train->add_option("--db", a->src.db, "Store whose results to train on (with --task)");
+  train->add_option("--task", a->src.task, "Task of the store's results");
+  train->add_option("--candidates", a->candidates, "Candidates, cheapest first for outcomes files (models in a store)")->required();
+  train->add_option("--costs", a->costs, "Cost per query of each candidate (outcomes files without <candidate>_cost)");
+  train->add_option("--text-column", a->src.text_column, "Outcomes: column with the query text")->capture_default_str();
+  train->add_option("--id-column", a->src.id_column, "Outcomes: column with the query id")->capture_default_str();
+  train->add_option("--skip-column", a->src.skip_column, "Outcomes: leave out rows where this column is 1 (e.g. contaminated)");
+  train->add_option("--router", a->router, "rule | softmax | dpo | cascade")->capture_default_str();
+  train->add_option("--train-fraction", a->src.train_fraction, "Share of queries to train on")->capture_default_str();
+  train->add_option("--seed", a->src.seed, "Seed of the split and the training order")->capture_default_str();
+  train->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
+  train->add_option("--beta", a->beta, "DPO β")->capture_default_str();
+  train->add_option("--threshold", a->threshold, "Cascade: escalate below this P(enough)")->capture_default_str();
+  train->add_flag("--unsolved-class", a->unsolved_class, "Label queries nobody solved as their own class (else: the most capable)");
+  train->add_option("--name", a->name, "Name to save the router under")->required();
+  train->add_option("--save-db", a->save_db, "Store to save into (default: --db)");
+  CLI::App* eval = sub.add_subcommand("eval", "Judge a saved router on its held-out queries");
+  eval->add_option("--db", a->save_db, "Store holding the router")->required();
+  eval->add_option("--name", a->name, "Router name")->required();
+  eval->add_option("--curve", a->curve, "Write the cost–accuracy curve (two candidates) as CSV");
+  eval->add_flag("--json", a->json, "{accuracy, mean_tokens, cost_per_query, tep, apgr, cpt50, calls, ...}");
+
+  return [a, train]() -> int {
+    if (train->parsed()) {
+      Source& src = a->src;
+      src.candidates.clear();
+      for (const auto& c : split(a->candidates, ',')) src.candidates.push_back(trim(c));
+      src.costs = parse_costs(a->costs);
+      const std::string save = a->save_db.empty() ? src.db : a->save_db;
+      if (save.empty()) throw InputError("route train: where to save? give --save-db DB (or --db)");
+      const RoutingSet s = src.load();
+      std::vector<size_t> tr, te;
+      split_rows(s.size(), src.train_fraction, src.seed, tr, te);
+      const auto& kind = find_router(a->router);
+      auto router = kind.make(s.candidates, s.cost);
+      RouterOptions ro;
+      ro.train.epochs = a->epochs;
+      ro.train.beta = a->beta;
+      ro.train.seed = src.seed;
+      ro.cascade_threshold = a->threshold;
+      ro.unsolved_class = a->unsolved_class;
+      router->train(s, tr, ro);
+      Store store(save, Store::Mode::kReadWrite);
+      nlohmann::json params = router->params();
+      params["source"] = src.to_json();
+      params["source"]["candidates"] = s.candidates;  // cheapest first, as trained
+      auto q = store.db().prepare("INSERT OR REPLACE INTO routers(name, kind, params, model, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+      q.bind(1, a->name).bind(2, a->router).bind(3, params.dump()).bind_blob(4, router->model_blob()).bind(5, now_utc_iso());
+      q.run();
+      std::cout << "router '" << a->name << "' (" << a->router << "): trained on " << tr.size() << " queries, " << te.size()
+                << " held out; candidates (cheapest first)";
+      for (const auto& c : s.candidates) std::cout << ' ' << c;
+      std::cout << "\n";
+      return kExitOk;
+    }
+    Store store(a->save_db, Store::Mode::kReadOnly);
+    auto q = store.db().prepare("SELECT kind, params, model FROM routers WHERE name = ?1");
+    q.bind(1, a->name);
+    if (!q.step()) throw InputError(a->save_db + ": no router named '" + a->name + "'");
+    const auto params = nlohmann::json::parse(q.text(1), nullptr, false);
+    if (params.is_discarded() || !params.contains("source")) throw InputError(a->save_db + ": router '" + a->name + "' is damaged");
+    const auto router = find_router(q.text(0)).load(params, q.blob(2));
+    const Source src = Source::from_json(params["source"]);
+    const RoutingSet s = src.load();
+    std::vector<size_t> tr, te;
+    split_rows(s.size(), src.train_fraction, src.seed, tr, te);
+    const RouteEval e = evaluate_router(*router, s, te);
+    if (!a->curve.empty()) {
+      std::ofstream out(a->curve);
+      if (!out) throw InputError(a->curve + ": cannot write");
+      out << "costly_share,accuracy,cost_per_query\n";
+      for (const auto& p : e.curve) out << p.costly_share << ',' << p.accuracy << ',' << p.cost_per_query << '\n';
+    }
+    if (a->json) std::cout << e.to_json().dump(2) << "\n";
+    else std::cout << render_route_eval(e, s.candidates);
+    return kExitOk;
+  };
+}
+
+}  // namespace reckon

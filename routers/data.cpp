@@ -1,0 +1,191 @@
+#include "routers/data.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "common/csv.h"
+#include "common/error.h"
+#include "common/text.h"
+
+namespace reckon {
+namespace {
+
+void check_candidates(const std::vector<std::string>& c) {
+  if (c.size() < 2) throw InputError("routing needs at least two candidates (got " + std::to_string(c.size()) + ")");
+  std::set<std::string> seen(c.begin(), c.end());
+  if (seen.size() != c.size()) throw InputError("a candidate is named twice");
+}
+
+}  // namespace
+
+RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt) {
+  check_candidates(opt.candidates);
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open outcomes file");
+  CsvReader csv(in);
+  auto header = csv.next();
+  if (!header) throw InputError(path + ": empty file");
+  std::map<std::string, size_t> col;
+  for (size_t c = 0; c < header->fields.size(); ++c) col[header->fields[c]] = c;
+  auto need = [&](const std::string& name) {
+    auto it = col.find(name);
+    if (it == col.end()) throw InputError(path + ":1: no column '" + name + "'");
+    return it->second;
+  };
+  const size_t text_col = need(opt.text_column);
+  const std::optional<size_t> id_col = col.count(opt.id_column) ? std::optional<size_t>(col[opt.id_column]) : std::nullopt;
+  const std::optional<size_t> skip_col =
+      opt.skip_column.empty() ? std::nullopt : std::optional<size_t>(need(opt.skip_column));
+  std::vector<size_t> correct_cols, cost_cols;
+  for (const auto& c : opt.candidates) {
+    correct_cols.push_back(need(c + "_correct"));
+    if (col.count(c + "_cost")) cost_cols.push_back(col[c + "_cost"]);
+  }
+  if (!opt.costs.empty() && opt.costs.size() != opt.candidates.size())
+    throw InputError("--costs needs one value per candidate (" + std::to_string(opt.candidates.size()) + ")");
+  RoutingSet s;
+  s.candidates = opt.candidates;
+  std::vector<double> cost_sum(opt.candidates.size(), 0);
+  std::set<std::string> ids;
+  while (auto rec = csv.next()) {
+    const std::string where = path + ":" + std::to_string(rec->line);
+    if (rec->fields.size() != header->fields.size()) throw InputError(where + ": wrong number of fields");
+    if (skip_col && trim(rec->fields[*skip_col]) == "1") continue;
+    const std::string& text = rec->fields[text_col];
+    if (trim(text).empty()) throw InputError(where + ": empty query text in column '" + opt.text_column + "'");
+    std::string id = id_col ? rec->fields[*id_col] : std::to_string(rec->line);
+    if (!ids.insert(id).second) continue;  // the same query twice: keep the first
+    std::vector<double> ok;
+    for (size_t k = 0; k < correct_cols.size(); ++k) {
+      auto v = parse_double(rec->fields[correct_cols[k]]);
+      if (!v || *v < 0 || *v > 1)
+        throw InputError(where + ": column '" + opt.candidates[k] + "_correct' must be a score in [0, 1]");
+      ok.push_back(*v);
+      if (cost_cols.size() == correct_cols.size()) {
+        auto c = parse_double(rec->fields[cost_cols[k]]);
+        if (!c || *c < 0) throw InputError(where + ": column '" + opt.candidates[k] + "_cost' must be a non-negative number");
+        cost_sum[k] += *c;
+      }
+    }
+    s.ids.push_back(id);
+    s.texts.push_back(text);
+    s.correct.push_back(std::move(ok));
+  }
+  if (s.size() < 10) throw InputError(path + ": fewer than 10 usable queries");
+  for (size_t k = 0; k < opt.candidates.size(); ++k)
+    s.cost.push_back(!opt.costs.empty() ? opt.costs[k]
+                     : cost_cols.size() == correct_cols.size() ? cost_sum[k] / static_cast<double>(s.size())
+                                                               : static_cast<double>(k + 1));
+  s.tokens.assign(opt.candidates.size(), std::nullopt);
+  return s;
+}
+
+RoutingSet load_from_store(Store& store, const std::string& task, const std::vector<std::string>& candidates) {
+  check_candidates(candidates);
+  RoutingSet s;
+  std::map<std::string, std::vector<std::optional<double>>> score;  // item -> per candidate
+  std::vector<double> cost(candidates.size(), 0), tokens(candidates.size(), 0);
+  std::vector<int> rows(candidates.size(), 0);
+  auto q = store.db().prepare(
+      "SELECT r.item_id, AVG(sc.value), AVG(r.cost_usd), AVG(r.input_tokens + r.output_tokens) FROM requests r "
+      "JOIN scores sc ON sc.request_id = r.id AND sc.is_primary = 1 "
+      "WHERE r.task = ?1 AND r.model = ?2 AND r.status = 'ok' AND r.step IS NULL GROUP BY r.item_id");
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    q.reset();
+    q.bind(1, task).bind(2, candidates[k]);
+    int n = 0;
+    while (q.step()) {
+      auto& v = score[q.text(0)];
+      v.resize(candidates.size());
+      v[k] = q.real(1);
+      cost[k] += q.is_null(2) ? 0 : q.real(2);
+      tokens[k] += q.is_null(3) ? 0 : q.real(3);
+      ++n;
+    }
+    if (n == 0) throw InputError(store.path() + ": candidate '" + candidates[k] + "' has no scored results on task '" + task + "'");
+    rows[k] = n;
+  }
+  auto text = store.db().prepare("SELECT prompt FROM items WHERE task = ?1 AND item_id = ?2");
+  for (const auto& [item, v] : score) {
+    if (std::any_of(v.begin(), v.end(), [](const auto& x) { return !x; }) || v.size() != candidates.size()) continue;
+    text.reset();
+    text.bind(1, task).bind(2, item);
+    std::string t = text.step() && !text.is_null(0) ? text.text(0) : "";
+    if (trim(t).empty()) throw InputError(store.path() + ": item '" + item + "' of task '" + task + "' has no prompt text to route on");
+    s.ids.push_back(item);
+    s.texts.push_back(t);
+    std::vector<double> ok;
+    for (const auto& x : v) ok.push_back(*x);
+    s.correct.push_back(ok);
+  }
+  if (s.ids.empty()) throw InputError(store.path() + ": no item of task '" + task + "' was answered by every candidate");
+  s.candidates = candidates;
+  // Unpriced results (cost unknown) fall back to tokens per query as the cost of a call.
+  const bool priced = std::all_of(cost.begin(), cost.end(), [](double c) { return c > 0; });
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    s.cost.push_back(priced ? cost[k] / rows[k] : tokens[k] / rows[k]);
+    s.tokens.push_back(tokens[k] / rows[k]);
+  }
+  // Cheapest first, as labels and TEP assume.
+  std::vector<size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return s.cost[a] != s.cost[b] ? s.cost[a] < s.cost[b] : *s.tokens[a] < *s.tokens[b];
+  });
+  RoutingSet sorted = s;
+  for (size_t k = 0; k < order.size(); ++k) {
+    sorted.candidates[k] = s.candidates[order[k]];
+    sorted.cost[k] = s.cost[order[k]];
+    sorted.tokens[k] = s.tokens[order[k]];
+    for (size_t i = 0; i < s.size(); ++i) sorted.correct[i][k] = s.correct[i][order[k]];
+  }
+  return sorted;
+}
+
+std::vector<int> cheapest_correct_labels(const RoutingSet& s, const std::vector<size_t>& rows, bool unsolved_class) {
+  std::vector<int> labels;
+  const int k = static_cast<int>(s.candidates.size());
+  for (size_t r : rows) {
+    int label = unsolved_class ? k : k - 1;
+    for (int c = 0; c < k; ++c)
+      if (s.correct[r][c] >= 0.5) {
+        label = c;
+        break;
+      }
+    labels.push_back(label);
+  }
+  return labels;
+}
+
+std::vector<PreferencePair> preference_pairs(const RoutingSet& s, const std::vector<size_t>& rows) {
+  std::vector<PreferencePair> out;
+  const int k = static_cast<int>(s.candidates.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& ok = s.correct[rows[i]];
+    for (int a = 0; a < k; ++a)
+      for (int b = 0; b < k; ++b) {
+        if (a == b) continue;
+        const bool ca = ok[a] >= 0.5, cb = ok[b] >= 0.5;
+        if ((ca && !cb) || (ca && cb && s.cost[a] < s.cost[b])) out.push_back({static_cast<int>(i), a, b});
+      }
+  }
+  return out;
+}
+
+void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test) {
+  if (!(train_fraction > 0 && train_fraction < 1)) throw InputError("--train-fraction must be between 0 and 1");
+  std::vector<size_t> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(all.begin(), all.end(), rng);
+  const size_t cut = static_cast<size_t>(train_fraction * static_cast<double>(n));
+  train.assign(all.begin(), all.begin() + static_cast<long>(cut));
+  test.assign(all.begin() + static_cast<long>(cut), all.end());
+  if (train.empty() || test.empty()) throw InputError("the split leaves no training or no held-out queries");
+}
+
+}  // namespace reckon

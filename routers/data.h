@@ -1,0 +1,43 @@
+#pragma once
+// Labelled queries for routing: per query its text and, per candidate (ordered cheapest first),
+// whether it was correct and what it cost — from an outcomes CSV (RouteLLM's format and the like)
+// or from a reckon store's results.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "results/store.h"
+#include "routers/policy.h"
+
+namespace reckon {
+
+struct RoutingSet {
+  std::vector<std::string> candidates;       // cheapest first
+  std::vector<std::string> ids, texts;
+  std::vector<std::vector<double>> correct;  // [query][candidate], 0/1 or a score in [0,1]
+  std::vector<double> cost;                  // per candidate: mean cost per query (any unit)
+  std::vector<std::optional<double>> tokens; // per candidate: mean tokens per query, when known
+  size_t size() const { return ids.size(); }
+};
+
+struct OutcomesOptions {
+  std::vector<std::string> candidates;  // read `<name>_correct` columns
+  std::vector<double> costs;            // per candidate; else `<name>_cost` columns; else 1, 2, 3, ...
+  std::string text_column = "prompt", id_column = "prompt_id";
+  std::string skip_column;              // rows where this column is 1 are left out (e.g. contaminated)
+};
+RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt);
+
+// Candidates are models of `task` in the store; items every candidate answered; text = the item's prompt.
+RoutingSet load_from_store(Store& store, const std::string& task, const std::vector<std::string>& candidates);
+
+// EllieSQL labels: the cheapest correct candidate; unsolved → the most capable (last) one, or its
+// own class (index = candidates.size()) when `unsolved_class`.
+std::vector<int> cheapest_correct_labels(const RoutingSet& s, const std::vector<size_t>& rows, bool unsolved_class);
+// Preference pairs: a cheaper correct candidate ≻ a costlier one; a correct one ≻ an incorrect one.
+std::vector<PreferencePair> preference_pairs(const RoutingSet& s, const std::vector<size_t>& rows);
+
+// A seeded split into training and held-out rows.
+void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test);
+
+}  // namespace reckon

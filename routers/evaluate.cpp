@@ -1,0 +1,106 @@
+#include "routers/evaluate.h"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "common/table.h"
+#include "common/text.h"
+
+namespace reckon {
+
+nlohmann::json RouteEval::to_json() const {
+  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"queries", queries}, {"accuracy", accuracy}, {"mean_tokens", opt(mean_tokens)}, {"cost_per_query", cost_per_query},
+          {"tep", opt(tep)}, {"tep_basis", tep_basis}, {"apgr", opt(apgr)}, {"cpt50", opt(cpt50)}, {"calls", calls},
+          {"candidate_accuracy", candidate_accuracy}, {"random_accuracy", random_accuracy},
+          {"oracle_accuracy", oracle_accuracy}, {"oracle_cost_per_query", oracle_cost_per_query}};
+}
+
+void gap_recovered(const std::vector<CurvePoint>& curve, double weak, double strong, std::optional<double>& apgr,
+                   std::optional<double>& cpt50) {
+  apgr.reset();
+  cpt50.reset();
+  if (curve.size() < 2 || strong <= weak) return;  // no gap to recover
+  auto pgr = [&](const CurvePoint& p) { return (p.accuracy - weak) / (strong - weak); };
+  double area = 0;
+  for (size_t i = 1; i < curve.size(); ++i)
+    area += (curve[i].costly_share - curve[i - 1].costly_share) * (pgr(curve[i]) + pgr(curve[i - 1])) / 2;
+  apgr = area;
+  for (const auto& p : curve)
+    if (pgr(p) >= 0.5) {
+      cpt50 = p.costly_share;
+      break;
+    }
+}
+
+RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vector<size_t>& test) {
+  const size_t k = s.candidates.size();
+  const double n = static_cast<double>(test.size());
+  RouteEval e;
+  e.queries = test.size();
+  e.calls.assign(k, 0);
+  e.candidate_accuracy.assign(k, 0);
+  double tokens = 0;
+  bool tokens_known = std::all_of(s.tokens.begin(), s.tokens.end(), [](const auto& t) { return t.has_value(); });
+  for (size_t q : test) {
+    const int c = r.choose(s.texts[q]);
+    e.calls[c] += 1 / n;
+    e.accuracy += s.correct[q][c] / n;
+    e.cost_per_query += s.cost[c] / n;
+    if (tokens_known) tokens += *s.tokens[c] / n;
+    double best_cost = -1;
+    for (size_t j = 0; j < k; ++j) {
+      e.candidate_accuracy[j] += s.correct[q][j] / n;
+      if (best_cost < 0 && s.correct[q][j] >= 0.5) best_cost = s.cost[j];
+    }
+    const double oracle = *std::max_element(s.correct[q].begin(), s.correct[q].end());
+    e.oracle_accuracy += oracle / n;
+    e.oracle_cost_per_query += (best_cost >= 0 ? best_cost : s.cost[0]) / n;
+  }
+  for (size_t j = 0; j < k; ++j) e.random_accuracy += e.calls[j] * e.candidate_accuracy[j];
+  if (tokens_known) e.mean_tokens = tokens;
+  // TEP against the cheapest candidate: relative accuracy gain per relative token (or cost) increase.
+  const double base_ex = e.candidate_accuracy[0];
+  const double base_t = tokens_known ? *s.tokens[0] : s.cost[0];
+  const double t = tokens_known ? tokens : e.cost_per_query;
+  e.tep_basis = tokens_known ? "tokens" : "cost";
+  if (base_ex > 0 && base_t > 0 && std::fabs(t - base_t) > 1e-12 * base_t)
+    e.tep = ((e.accuracy - base_ex) / base_ex) / ((t - base_t) / base_t);
+  if (k == 2) {
+    std::vector<std::pair<double, size_t>> order;
+    for (size_t q : test) order.emplace_back(-r.escalation(s.texts[q]), q);
+    std::stable_sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    double acc = e.candidate_accuracy[0];
+    e.curve.push_back({0, acc, s.cost[0]});
+    for (size_t m = 0; m < order.size(); ++m) {
+      const size_t q = order[m].second;
+      acc += (s.correct[q][1] - s.correct[q][0]) / n;
+      const double share = static_cast<double>(m + 1) / n;
+      e.curve.push_back({share, acc, s.cost[0] + share * (s.cost[1] - s.cost[0])});
+    }
+    gap_recovered(e.curve, e.candidate_accuracy[0], e.candidate_accuracy[1], e.apgr, e.cpt50);
+  }
+  return e;
+}
+
+std::string render_route_eval(const RouteEval& e, const std::vector<std::string>& cands) {
+  std::ostringstream o;
+  o << "Held-out queries: " << e.queries << "\n";
+  TextTable t({"routing", "accuracy", "cost/query", "calls"});
+  std::string calls;
+  for (size_t j = 0; j < cands.size(); ++j) calls += (j ? ", " : "") + cands[j] + " " + fmt_fixed(100 * e.calls[j], 1) + "%";
+  t.add({"router", fmt_fixed(100 * e.accuracy, 2) + "%", fmt_fixed(e.cost_per_query, 4), calls});
+  t.add({"random, same mix", fmt_fixed(100 * e.random_accuracy, 2) + "%", fmt_fixed(e.cost_per_query, 4), ""});
+  t.add({"oracle", fmt_fixed(100 * e.oracle_accuracy, 2) + "%", fmt_fixed(e.oracle_cost_per_query, 4), "cheapest correct"});
+  for (size_t j = 0; j < cands.size(); ++j)
+    t.add({"only " + cands[j], fmt_fixed(100 * e.candidate_accuracy[j], 2) + "%", "", ""});
+  o << t.render();
+  if (e.tep) o << "TEP vs " << cands[0] << " (" << e.tep_basis << "): " << fmt_fixed(*e.tep, 3) << "\n";
+  if (e.apgr) o << "APGR " << fmt_fixed(*e.apgr, 3) << " (random 0.500)";
+  if (e.cpt50) o << ", CPT(50%) " << fmt_fixed(100 * *e.cpt50, 1) << "% calls to " << cands[1] << " (random 50.0%)";
+  if (e.apgr) o << "\n";
+  return o.str();
+}
+
+}  // namespace reckon

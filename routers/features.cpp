@@ -1,0 +1,125 @@
+#include "routers/features.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+
+#include "common/error.h"
+
+namespace reckon {
+namespace {
+
+uint32_t fnv1a(const char* p, size_t n, uint32_t h = 2166136261u) {
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 16777619u;
+  return h;
+}
+
+// Mixes two word hashes into a bigram's (order matters).
+uint32_t pair_hash(uint32_t a, uint32_t b) { return (a * 0x9e3779b1u) ^ (b + 0x7f4a7c15u + (a << 6) + (a >> 2)); }
+
+}  // namespace
+
+std::vector<uint32_t> TextFeaturizer::buckets(const std::string& text) const {
+  // Words are runs of letters and digits, lower-cased; any other non-space character is a word of
+  // its own. Hashed on the fly: no string is built per word.
+  const uint32_t mask = (1u << bits_) - 1;
+  std::vector<uint32_t> out;
+  out.reserve(text.size() * 2);
+  bool have_prev = false, in_word = false;
+  uint32_t prev = 0, cur = 2166136261u;
+  auto emit = [&](uint32_t h) {
+    out.push_back(h & mask);
+    if (have_prev) out.push_back(pair_hash(prev, h) & mask);
+    prev = h, have_prev = true;
+  };
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c)) {
+      cur = (cur ^ static_cast<unsigned char>(std::tolower(c))) * 16777619u;
+      in_word = true;
+      continue;
+    }
+    if (in_word) emit(cur), cur = 2166136261u, in_word = false;
+    if (!std::isspace(c)) emit(fnv1a(&ch, 1, 0x811c9dc5u ^ 0x5bd1e995u));
+  }
+  if (in_word) emit(cur);
+  for (size_t i = 0; i + 3 <= text.size(); ++i) out.push_back(fnv1a(text.data() + i, 3, 0x9e3779b9u) & mask);
+  return out;
+}
+
+void TextFeaturizer::fit(const std::vector<std::string>& texts) {
+  std::vector<uint32_t> df(1u << bits_, 0);
+  for (const auto& t : texts) {
+    auto b = buckets(t);
+    std::sort(b.begin(), b.end());
+    b.erase(std::unique(b.begin(), b.end()), b.end());
+    for (uint32_t k : b) ++df[k];
+  }
+  idf_.resize(df.size());
+  const double n = static_cast<double>(texts.size());
+  for (size_t k = 0; k < df.size(); ++k) idf_[k] = static_cast<float>(std::log((1 + n) / (1 + df[k])) + 1);
+}
+
+SparseVec TextFeaturizer::transform(const std::string& text) const {
+  auto b = buckets(text);
+  std::sort(b.begin(), b.end());
+  SparseVec v;
+  for (size_t i = 0; i < b.size();) {
+    size_t j = i;
+    while (j < b.size() && b[j] == b[i]) ++j;
+    static const float kLogTf[] = {0, 0, 0.6931472f, 1.0986123f, 1.3862944f, 1.6094379f, 1.7917595f, 1.9459101f};
+    const size_t count = j - i;
+    const float tf = 1 + (count < 8 ? kLogTf[count] : std::log(static_cast<float>(count)));
+    v.idx.push_back(b[i]);
+    v.val.push_back(tf * (idf_.empty() ? 1.0f : idf_[b[i]]));
+    i = j;
+  }
+  double norm = 0;
+  for (float x : v.val) norm += static_cast<double>(x) * x;
+  if (norm > 0)
+    for (float& x : v.val) x = static_cast<float>(x / std::sqrt(norm));
+  // Length and structure, scaled to be comparable with the unit-norm n-gram part.
+  const double chars = static_cast<double>(text.size());
+  double digits = 0, lines = 1, questions = 0;
+  for (char c : text) {
+    digits += std::isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
+    lines += c == '\n' ? 1 : 0;
+    questions += c == '?' ? 1 : 0;
+  }
+  const uint32_t base = 1u << bits_;
+  const float stats[kStats] = {static_cast<float>(std::log1p(chars) / 10), static_cast<float>(chars > 0 ? digits / chars : 0),
+                               static_cast<float>(std::log1p(lines) / 5), static_cast<float>(std::min(questions, 5.0) / 5)};
+  for (uint32_t k = 0; k < kStats; ++k) v.idx.push_back(base + k), v.val.push_back(stats[k]);
+  return v;
+}
+
+nlohmann::json TextFeaturizer::to_json() const {
+  // IDF stored sparsely: buckets seen in training (others take the unseen value).
+  nlohmann::json seen = nlohmann::json::object();
+  float unseen = idf_.empty() ? 1.0f : *std::max_element(idf_.begin(), idf_.end());
+  std::vector<std::pair<uint32_t, float>> pairs;
+  for (size_t k = 0; k < idf_.size(); ++k)
+    if (idf_[k] != unseen) pairs.emplace_back(static_cast<uint32_t>(k), idf_[k]);
+  return {{"hash_bits", bits_}, {"fitted", !idf_.empty()}, {"unseen_idf", unseen}, {"idf", pairs}};
+}
+
+TextFeaturizer TextFeaturizer::from_json(const nlohmann::json& j) {
+  try {
+    TextFeaturizer f(j.at("hash_bits").get<int>());
+    if (f.bits_ < 8 || f.bits_ > 24) throw InputError("router features: hash_bits out of range");
+    if (j.at("fitted").get<bool>()) {
+      f.idf_.assign(1u << f.bits_, j.at("unseen_idf").get<float>());
+      for (const auto& p : j.at("idf")) {
+        const auto k = p.at(0).get<uint32_t>();
+        if (k >= f.idf_.size()) throw InputError("router features: bucket out of range");
+        f.idf_[k] = p.at(1).get<float>();
+      }
+    }
+    return f;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("router features: ") + e.what());
+  }
+}
+
+}  // namespace reckon

@@ -1,0 +1,224 @@
+#include "routers/router.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "common/error.h"
+
+namespace reckon {
+namespace {
+
+std::vector<SparseVec> featurize(const TextFeaturizer& f, const RoutingSet& s, const std::vector<size_t>& rows) {
+  std::vector<SparseVec> x;
+  x.reserve(rows.size());
+  for (size_t r : rows) x.push_back(f.transform(s.texts[r]));
+  return x;
+}
+
+// `softmax` (SFT on cheapest-correct labels) and `dpo` (then DPO on preference pairs, the SFT policy
+// as reference): the policy's most probable class is the choice; for a pair, P(costlier) escalates.
+class PolicyRouter : public Router {
+ public:
+  PolicyRouter(std::string kind, std::vector<std::string> candidates, std::vector<double> costs)
+      : kind_(std::move(kind)), candidates_(std::move(candidates)), costs_(std::move(costs)) {}
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
+    unsolved_class_ = opt.unsolved_class;
+    std::vector<std::string> texts;
+    for (size_t r : rows) texts.push_back(s.texts[r]);
+    features_.fit(texts);
+    const auto x = featurize(features_, s, rows);
+    const auto labels = cheapest_correct_labels(s, rows, opt.unsolved_class);
+    policy_ = LinearPolicy(static_cast<int>(candidates_.size()) + (opt.unsolved_class ? 1 : 0), features_.dim());
+    train_sft(policy_, x, labels, opt.train);
+    if (kind_ == "dpo") {
+      const LinearPolicy reference = policy_;
+      train_dpo(policy_, reference, x, preference_pairs(s, rows), opt.train);
+    }
+  }
+  int choose(const std::string& text) const override {
+    auto p = policy_.probs(features_.transform(text));
+    if (unsolved_class_) p.pop_back();  // "unsolved" is not a candidate: pick among the real ones
+    return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+  }
+  double escalation(const std::string& text) const override {
+    auto p = policy_.probs(features_.transform(text));
+    return 1 - p[0];  // anything but the cheapest
+  }
+  nlohmann::json params() const override {
+    return {{"kind", kind_}, {"candidates", candidates_}, {"costs", costs_}, {"unsolved_class", unsolved_class_},
+            {"features", features_.to_json()}};
+  }
+  std::string model_blob() const override { return policy_.serialize(); }
+  void restore(const nlohmann::json& j, const std::string& blob) {
+    unsolved_class_ = j.at("unsolved_class").get<bool>();
+    features_ = TextFeaturizer::from_json(j.at("features"));
+    policy_ = LinearPolicy::deserialize(blob);
+  }
+
+ private:
+  std::string kind_;
+  std::vector<std::string> candidates_;
+  std::vector<double> costs_;
+  bool unsolved_class_ = false;
+  TextFeaturizer features_;
+  LinearPolicy policy_;
+};
+
+// `cascade`: one "is this candidate enough?" classifier per candidate but the last; a query goes to
+// the first candidate whose classifier says yes with probability ≥ the threshold.
+class CascadeRouter : public Router {
+ public:
+  CascadeRouter(std::vector<std::string> candidates, std::vector<double> costs)
+      : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
+    threshold_ = opt.cascade_threshold;
+    std::vector<std::string> texts;
+    for (size_t r : rows) texts.push_back(s.texts[r]);
+    features_.fit(texts);
+    const auto x = featurize(features_, s, rows);
+    steps_.clear();
+    for (size_t k = 0; k + 1 < candidates_.size(); ++k) {
+      std::vector<int> enough;
+      for (size_t r : rows) enough.push_back(s.correct[r][k] >= 0.5 ? 1 : 0);
+      LinearPolicy p(2, features_.dim());
+      train_sft(p, x, enough, opt.train);
+      steps_.push_back(std::move(p));
+    }
+  }
+  int choose(const std::string& text) const override {
+    const auto x = features_.transform(text);
+    for (size_t k = 0; k < steps_.size(); ++k)
+      if (steps_[k].probs(x)[1] >= threshold_) return static_cast<int>(k);
+    return static_cast<int>(candidates_.size()) - 1;
+  }
+  double escalation(const std::string& text) const override { return 1 - steps_.at(0).probs(features_.transform(text))[1]; }
+  nlohmann::json params() const override {
+    return {{"kind", "cascade"}, {"candidates", candidates_}, {"costs", costs_}, {"threshold", threshold_},
+            {"features", features_.to_json()}};
+  }
+  std::string model_blob() const override {
+    std::string out;
+    for (const auto& p : steps_) {
+      const std::string b = p.serialize();
+      const uint64_t n = b.size();
+      out.append(reinterpret_cast<const char*>(&n), sizeof n).append(b);
+    }
+    return out;
+  }
+  void restore(const nlohmann::json& j, const std::string& blob) {
+    threshold_ = j.at("threshold").get<double>();
+    features_ = TextFeaturizer::from_json(j.at("features"));
+    for (size_t pos = 0; pos < blob.size();) {
+      uint64_t n = 0;
+      if (pos + sizeof n > blob.size()) throw InputError("router model: truncated");
+      std::memcpy(&n, blob.data() + pos, sizeof n);
+      pos += sizeof n;
+      if (pos + n > blob.size()) throw InputError("router model: truncated");
+      steps_.push_back(LinearPolicy::deserialize(blob.substr(pos, n)));
+      pos += n;
+    }
+    if (steps_.size() + 1 != candidates_.size()) throw InputError("router model: wrong number of cascade steps");
+  }
+
+ private:
+  std::vector<std::string> candidates_;
+  std::vector<double> costs_;
+  double threshold_ = 0.6;
+  TextFeaturizer features_;
+  std::vector<LinearPolicy> steps_;
+};
+
+// `rule`: a threshold on one query statistic (EllieSQL's is the linked-table count; for free text,
+// the query's length): longer than the threshold → the costlier candidate. The threshold maximizes
+// training accuracy.
+class RuleRouter : public Router {
+ public:
+  RuleRouter(std::vector<std::string> candidates, std::vector<double> costs)
+      : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
+  static double feature(const std::string& text) { return static_cast<double>(text.size()); }
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions&) override {
+    if (candidates_.size() != 2) throw InputError("the rule router routes between exactly two candidates");
+    std::vector<std::pair<double, size_t>> by(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) by[i] = {feature(s.texts[rows[i]]), rows[i]};
+    std::sort(by.begin(), by.end());
+    // Everything to the costly one, then move the shortest queries to the cheap one, one by one.
+    double correct = 0;
+    for (size_t r : rows) correct += s.correct[r][1];
+    double best = correct;
+    threshold_ = by.front().first - 1;
+    for (size_t i = 0; i < by.size(); ++i) {
+      correct += s.correct[by[i].second][0] - s.correct[by[i].second][1];
+      // At equal accuracy the higher threshold wins: more queries go to the cheap candidate.
+      if (correct >= best && (i + 1 == by.size() || by[i + 1].first != by[i].first)) best = correct, threshold_ = by[i].first;
+    }
+  }
+  int choose(const std::string& text) const override { return feature(text) > threshold_ ? 1 : 0; }
+  double escalation(const std::string& text) const override { return feature(text); }
+  nlohmann::json params() const override {
+    return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", "length"}, {"threshold", threshold_}};
+  }
+  std::string model_blob() const override { return ""; }
+  void restore(const nlohmann::json& j) { threshold_ = j.at("threshold").get<double>(); }
+
+ private:
+  std::vector<std::string> candidates_;
+  std::vector<double> costs_;
+  double threshold_ = 0;
+};
+
+std::vector<std::string> cands(const nlohmann::json& j) { return j.at("candidates").get<std::vector<std::string>>(); }
+std::vector<double> costs(const nlohmann::json& j) { return j.at("costs").get<std::vector<double>>(); }
+
+template <typename R>
+std::unique_ptr<Router> load_with_blob(const nlohmann::json& j, const std::string& blob, const std::string& kind) {
+  std::unique_ptr<R> r;
+  if constexpr (std::is_same_v<R, PolicyRouter>) r = std::make_unique<R>(kind, cands(j), costs(j));
+  else r = std::make_unique<R>(cands(j), costs(j));
+  r->restore(j, blob);
+  return r;
+}
+
+}  // namespace
+
+const std::vector<RouterKind>& router_table() {
+  static const std::vector<RouterKind> table = {
+      {"rule", "a threshold on query length (two candidates)",
+       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
+         return std::make_unique<RuleRouter>(c, k);
+       },
+       [](const nlohmann::json& j, const std::string&) -> std::unique_ptr<Router> {
+         auto r = std::make_unique<RuleRouter>(cands(j), costs(j));
+         r->restore(j);
+         return r;
+       }},
+      {"softmax", "multinomial logistic regression on hashed n-gram TF-IDF, SFT on cheapest-correct labels",
+       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
+         return std::make_unique<PolicyRouter>("softmax", c, k);
+       },
+       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<PolicyRouter>(j, b, "softmax"); }},
+      {"dpo", "softmax after SFT, then DPO on preference pairs with the SFT policy as reference",
+       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
+         return std::make_unique<PolicyRouter>("dpo", c, k);
+       },
+       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<PolicyRouter>(j, b, "dpo"); }},
+      {"cascade", "per-step 'is this candidate enough?' classifiers, escalating below the threshold",
+       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
+         return std::make_unique<CascadeRouter>(c, k);
+       },
+       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<CascadeRouter>(j, b, "cascade"); }},
+  };
+  return table;
+}
+
+const RouterKind& find_router(const std::string& name) {
+  std::string known;
+  for (const auto& k : router_table()) {
+    if (name == k.name) return k;
+    known += (known.empty() ? "" : ", ") + std::string(k.name);
+  }
+  throw InputError("unknown router '" + name + "' (one of " + known + ")");
+}
+
+}  // namespace reckon

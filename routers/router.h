@@ -1,0 +1,47 @@
+#pragma once
+// Routers (METHODS.md §3): learn from results which queries a cheaper candidate can take.
+// One registry; every router maps a query to a probability-like score per candidate and, for a
+// pair, to an escalation score (higher → the costlier candidate) that threshold sweeps rank by.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "routers/data.h"
+#include "routers/features.h"
+#include "routers/policy.h"
+
+namespace reckon {
+
+struct RouterOptions {
+  TrainOptions train;
+  bool unsolved_class = false;
+  double cascade_threshold = 0.6;  // EllieSQL's cascade: "is this tier enough?" at 0.6
+};
+
+class Router {
+ public:
+  virtual ~Router() = default;
+  // Trains on `rows` of `s`.
+  virtual void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) = 0;
+  // The chosen candidate at the router's own operating point.
+  virtual int choose(const std::string& text) const = 0;
+  // For two candidates: higher means the query needs the costlier one.
+  virtual double escalation(const std::string& text) const = 0;
+  virtual nlohmann::json params() const = 0;
+  virtual std::string model_blob() const = 0;
+};
+
+struct RouterKind {
+  const char* name;
+  const char* help;
+  std::unique_ptr<Router> (*make)(const std::vector<std::string>& candidates, const std::vector<double>& costs);
+  // Restores a trained router from what params() and model_blob() saved.
+  std::unique_ptr<Router> (*load)(const nlohmann::json& params, const std::string& blob);
+};
+
+const std::vector<RouterKind>& router_table();
+const RouterKind& find_router(const std::string& name);
+
+}  // namespace reckon

@@ -1,0 +1,172 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+
+#include "common/error.h"
+#include "routers/evaluate.h"
+#include "routers/router.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+// Two candidates; the cheap one fails exactly on queries mentioning "proof".
+RoutingSet toy(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const char* easy[] = {"what is the capital of", "add these numbers", "translate this word", "name a colour"};
+  const char* hard[] = {"write a proof that", "give a rigorous proof of", "prove by induction the proof"};
+  RoutingSet s;
+  s.candidates = {"cheap", "costly"};
+  s.cost = {1, 10};
+  s.tokens = {100.0, 400.0};
+  for (int i = 0; i < n; ++i) {
+    const bool is_hard = rng() % 3 == 0;
+    s.ids.push_back(std::to_string(i));
+    s.texts.push_back(std::string(is_hard ? hard[rng() % 3] : easy[rng() % 4]) + " item " + std::to_string(rng() % 50));
+    s.correct.push_back({is_hard ? 0.0 : 1.0, 1.0});
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the DPO gradient matches finite differences of the DPO loss", "[route][dpo]") {
+  const std::vector<double> ref = {0.3, -1.2, 0.5};
+  std::vector<double> z = {1.0, 0.2, -0.7};
+  for (double beta : {0.1, 0.5, 2.0}) {
+    std::vector<double> g;
+    dpo_loss(z, ref, 0, 2, beta, &g);
+    for (size_t i = 0; i < z.size(); ++i) {
+      auto up = z, down = z;
+      up[i] += 1e-6;
+      down[i] -= 1e-6;
+      const double fd = (dpo_loss(up, ref, 0, 2, beta, nullptr) - dpo_loss(down, ref, 0, 2, beta, nullptr)) / 2e-6;
+      CHECK(g[i] == Approx(fd).margin(1e-7));
+    }
+  }
+  // At the reference the loss is log 2, whatever β.
+  CHECK(dpo_loss(ref, ref, 0, 1, 0.3, nullptr) == Approx(std::log(2.0)));
+}
+
+TEST_CASE("labels are the cheapest correct candidate; pairs prefer cheaper-correct and correct", "[route]") {
+  RoutingSet s;
+  s.candidates = {"a", "b", "c"};
+  s.cost = {1, 2, 3};
+  s.texts = {"q0", "q1", "q2"};
+  s.ids = {"0", "1", "2"};
+  s.correct = {{0, 1, 1}, {0, 0, 0}, {1, 1, 0}};
+  CHECK(cheapest_correct_labels(s, {0, 1, 2}, false) == std::vector<int>{1, 2, 0});
+  CHECK(cheapest_correct_labels(s, {0, 1, 2}, true) == std::vector<int>{1, 3, 0});
+  auto pairs = preference_pairs(s, {0, 1, 2});
+  // q0: b≻a, c≻a, b≻c (cheaper correct); q1: none; q2: a≻b (cheaper), a≻c, b≻c.
+  CHECK(pairs.size() == 6);
+  int q0 = 0;
+  for (const auto& p : pairs) q0 += p.query == 0;
+  CHECK(q0 == 3);
+}
+
+TEST_CASE("APGR and CPT(50%) on an exact curve", "[route]") {
+  // weak 0.5, strong 0.9: gap 0.4. Curve over shares 0, .5, 1 at accuracies .5, .8, .9.
+  std::vector<CurvePoint> c = {{0, 0.5, 0}, {0.5, 0.8, 0}, {1, 0.9, 0}};
+  std::optional<double> apgr, cpt;
+  gap_recovered(c, 0.5, 0.9, apgr, cpt);
+  // PGR = 0, 0.75, 1 → area = 0.5·(0+0.75)/2 + 0.5·(0.75+1)/2 = 0.625.
+  CHECK(*apgr == Approx(0.625));
+  CHECK(*cpt == Approx(0.5));
+  gap_recovered(c, 0.9, 0.9, apgr, cpt);
+  CHECK_FALSE(apgr);  // no gap: undefined, not zero
+}
+
+TEST_CASE("every router learns the toy rule and beats random at the same call mix", "[route]") {
+  const RoutingSet s = toy(600, 3);
+  std::vector<size_t> tr, te;
+  split_rows(s.size(), 0.7, 5, tr, te);
+  for (const char* kind : {"softmax", "dpo", "cascade"}) {
+    INFO(kind);
+    auto r = find_router(kind).make(s.candidates, s.cost);
+    r->train(s, tr, {});
+    const RouteEval e = evaluate_router(*r, s, te);
+    CHECK(e.accuracy > 0.97);
+    CHECK(e.calls[0] > 0.5);  // most queries are easy: the cheap candidate takes them
+    CHECK(e.accuracy > e.random_accuracy + 0.1);
+    // A third of the queries are hard: perfect routing recovers the gap by a third of costly calls,
+    // so APGR ≤ 1 − (1/3)/2 ≈ 0.83 and CPT(50%) ≈ 1/6.
+    CHECK(*e.apgr > 0.8);
+    CHECK(*e.cpt50 < 0.22);
+    CHECK(e.tep_basis == "tokens");
+    // Saved and restored, it decides the same.
+    auto back = find_router(kind).load(r->params(), r->model_blob());
+    for (size_t q : te) CHECK(back->choose(s.texts[q]) == r->choose(s.texts[q]));
+  }
+}
+
+TEST_CASE("the rule router picks the threshold with the best training accuracy", "[route]") {
+  RoutingSet s;
+  s.candidates = {"cheap", "costly"};
+  s.cost = {1, 5};
+  s.tokens = {std::nullopt, std::nullopt};
+  for (int len = 1; len <= 10; ++len) {
+    s.ids.push_back(std::to_string(len));
+    s.texts.push_back(std::string(static_cast<size_t>(len), 'x'));
+    s.correct.push_back({len <= 6 ? 1.0 : 0.0, 1.0});  // the cheap one manages up to 6 characters
+  }
+  std::vector<size_t> all = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  auto r = find_router("rule").make(s.candidates, s.cost);
+  r->train(s, all, {});
+  CHECK(r->params()["threshold"] == 6);
+  CHECK(r->choose("xxxxxx") == 0);
+  CHECK(r->choose("xxxxxxx") == 1);
+  const RouteEval e = evaluate_router(*r, s, all);
+  CHECK(e.accuracy == Approx(1.0));
+  CHECK(e.tep_basis == "cost");
+}
+
+TEST_CASE("bad routing inputs fail clearly", "[route]") {
+  test::TempDir tmp;
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("a.csv", "prompt,a_correct\nx,1\n"), {{"a"}}),
+                    Catch::Contains("at least two candidates"));
+  std::string rows = "prompt_id,prompt,weak_correct,strong_correct\n";
+  for (int i = 0; i < 12; ++i) rows += std::to_string(i) + ",q" + std::to_string(i) + ",1,0\n";
+  CHECK_NOTHROW(load_outcomes(tmp.write("ok.csv", rows), {{"weak", "strong"}}));
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("empty.csv", rows + "99,  ,1,1\n"), {{"weak", "strong"}}),
+                    Catch::Contains("empty.csv:14: empty query text"));
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("bad.csv", rows + "98,q,2,1\n"), {{"weak", "strong"}}),
+                    Catch::Contains("'weak_correct' must be a score in [0, 1]"));
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("nocol.csv", rows), {{"weak", "mid"}}), Catch::Contains("no column 'mid_correct'"));
+  CHECK_THROWS_WITH(find_router("oracle"), Catch::Contains("one of rule, softmax, dpo, cascade"));
+  // A store where the candidates share no item.
+  const std::string db = tmp.file("s.db");
+  auto imp = test::run_reckon({"import", "--db", db, "--allow-unpriced",
+                               tmp.write("r.csv", "model,task,item_id,score,prompt\nm1,t,1,1,hello\nm2,t,2,0,world\n")});
+  REQUIRE(imp.exit_code == 0);
+  Store st(db, Store::Mode::kReadOnly);
+  CHECK_THROWS_WITH(load_from_store(st, "t", {"m1", "m2"}), Catch::Contains("no item of task 't' was answered by every candidate"));
+  CHECK_THROWS_WITH(load_from_store(st, "t", {"m1", "m3"}), Catch::Contains("'m3' has no scored results"));
+}
+
+TEST_CASE("route train and eval from a store's results, saved and judged on held-out items", "[route][cli]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("s.db");
+  const RoutingSet s = toy(200, 9);
+  std::string rows = "model,task,item_id,input_tokens,output_tokens,score,prompt\n";
+  for (size_t i = 0; i < s.size(); ++i) {
+    rows += "small,qa," + s.ids[i] + ",10,20," + (s.correct[i][0] > 0 ? "1" : "0") + ",\"" + s.texts[i] + "\"\n";
+    rows += "large,qa," + s.ids[i] + ",10,200,1,\"" + s.texts[i] + "\"\n";
+  }
+  REQUIRE(test::run_reckon({"import", "--db", db, "--allow-unpriced", tmp.write("r.csv", rows)}).exit_code == 0);
+  auto tr = test::run_reckon({"route", "train", "--db", db, "--task", "qa", "--candidates", "large,small", "--router", "dpo",
+                              "--name", "r1"});
+  INFO(tr.err);
+  REQUIRE(tr.exit_code == 0);
+  auto ev = test::run_reckon({"route", "eval", "--db", db, "--name", "r1", "--json", "--curve", tmp.file("curve.csv")});
+  INFO(ev.err);
+  REQUIRE(ev.exit_code == 0);
+  auto j = nlohmann::json::parse(ev.out);
+  CHECK(j["queries"] == 60);  // 30 % of 200 held out
+  CHECK(j["accuracy"].get<double>() > 0.95);
+  for (const char* key : {"accuracy", "mean_tokens", "cost_per_query", "tep", "apgr", "cpt50", "calls"}) CHECK(j.contains(key));
+  CHECK(j["mean_tokens"].get<double>() < 210);  // mostly the small model's 30 tokens
+  CHECK(test::read_file(tmp.file("curve.csv")).find("costly_share,accuracy") == 0);
+  CHECK(test::run_reckon({"route", "eval", "--db", db, "--name", "nope"}).exit_code == 2);
+}
