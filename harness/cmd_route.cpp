@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/error.h"
+#include "common/jsonl.h"
 #include "common/text.h"
 #include "harness/commands.h"
 #include "routers/evaluate.h"
@@ -79,7 +80,7 @@ Action define_route(CLI::App& sub) {
   train->add_option("--text-column", a->src.text_column, "Outcomes: column with the query text")->capture_default_str();
   train->add_option("--id-column", a->src.id_column, "Outcomes: column with the query id")->capture_default_str();
   train->add_option("--skip-column", a->src.skip_column, "Outcomes: leave out rows where this column is 1 (e.g. contaminated)");
-  train->add_option("--router", a->router, "rule | softmax | dpo | cascade")->capture_default_str();
+  train->add_option("--router", a->router, "rule | knn | softmax | dpo | cascade")->capture_default_str();
   train->add_option("--train-fraction", a->src.train_fraction, "Share of queries to train on")->capture_default_str();
   train->add_option("--seed", a->src.seed, "Seed of the split and the training order")->capture_default_str();
   train->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
@@ -88,13 +89,44 @@ Action define_route(CLI::App& sub) {
   train->add_flag("--unsolved-class", a->unsolved_class, "Label queries nobody solved as their own class (else: the most capable)");
   train->add_option("--name", a->name, "Name to save the router under")->required();
   train->add_option("--save-db", a->save_db, "Store to save into (default: --db)");
+  struct ApplyArgs {
+    std::string db, name, input, text_field = "prompt";
+  };
+  auto ap = std::make_shared<ApplyArgs>();
+  CLI::App* apply = sub.add_subcommand("apply", "Route new queries with a saved router: one decision per JSON line");
+  apply->add_option("--db", ap->db, "Store holding the router")->required();
+  apply->add_option("--name", ap->name, "Router name")->required();
+  apply->add_option("--input", ap->input, "JSON Lines of queries")->required();
+  apply->add_option("--text-field", ap->text_field, "Field holding the query text")->capture_default_str();
   CLI::App* eval = sub.add_subcommand("eval", "Judge a saved router on its held-out queries");
   eval->add_option("--db", a->save_db, "Store holding the router")->required();
   eval->add_option("--name", a->name, "Router name")->required();
   eval->add_option("--curve", a->curve, "Write the cost–accuracy curve (two candidates) as CSV");
   eval->add_flag("--json", a->json, "{accuracy, mean_tokens, cost_per_query, tep, apgr, cpt50, calls, ...}");
 
-  return [a, train]() -> int {
+  return [a, train, apply, ap]() -> int {
+    if (apply->parsed()) {
+      Store store(ap->db, Store::Mode::kReadOnly);
+      auto q = store.db().prepare("SELECT kind, params, model FROM routers WHERE name = ?1");
+      q.bind(1, ap->name);
+      if (!q.step()) throw InputError(ap->db + ": no router named '" + ap->name + "'");
+      const auto params = nlohmann::json::parse(q.text(1), nullptr, false);
+      if (params.is_discarded() || !params.contains("candidates")) throw InputError(ap->db + ": router '" + ap->name + "' is damaged");
+      const auto router = find_router(q.text(0)).load(params, q.blob(2));
+      const auto candidates = params["candidates"].get<std::vector<std::string>>();
+      size_t line = 0;
+      for (auto& j : read_jsonl(ap->input)) {
+        ++line;
+        if (!j.contains(ap->text_field) || !j[ap->text_field].is_string() || trim(j[ap->text_field].get<std::string>()).empty())
+          throw InputError(ap->input + ": record " + std::to_string(line) + ": no text in field '" + ap->text_field + "'");
+        const std::string text = j[ap->text_field];
+        const int c = router->choose(text);
+        j["route"] = candidates.at(static_cast<size_t>(c));
+        if (candidates.size() == 2) j["escalation"] = router->escalation(text);
+        std::cout << j.dump() << "\n";
+      }
+      return kExitOk;
+    }
     if (train->parsed()) {
       Source& src = a->src;
       src.candidates.clear();

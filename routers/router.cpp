@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <type_traits>
+#include <unordered_map>
 
 #include "common/error.h"
 
@@ -168,6 +170,109 @@ class RuleRouter : public Router {
   double threshold_ = 0;
 };
 
+
+// `knn`: the k most similar training queries (cosine over the TF-IDF vectors) vote: P(candidate is
+// correct) = its share of correct answers among them; the cheapest candidate with P ≥ 0.5 is chosen.
+class KnnRouter : public Router {
+ public:
+  KnnRouter(std::vector<std::string> candidates, std::vector<double> costs)
+      : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions&) override {
+    std::vector<std::string> texts;
+    for (size_t r : rows) texts.push_back(s.texts[r]);
+    features_.fit(texts);
+    train_x_ = featurize(features_, s, rows);
+    correct_.clear();
+    for (size_t r : rows) correct_.push_back(s.correct[r]);
+    index();
+  }
+  int choose(const std::string& text) const override {
+    const auto p = vote(text);
+    for (size_t c = 0; c + 1 < p.size(); ++c)
+      if (p[c] >= 0.5) return static_cast<int>(c);
+    return static_cast<int>(p.size()) - 1;
+  }
+  double escalation(const std::string& text) const override { return 1 - vote(text)[0]; }
+  nlohmann::json params() const override {
+    return {{"kind", "knn"}, {"candidates", candidates_}, {"costs", costs_}, {"k", kK}, {"features", features_.to_json()}};
+  }
+  std::string model_blob() const override {
+    // Per training query: nnz, indices, values, then one score per candidate.
+    std::string out;
+    auto put = [&](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); };
+    const uint64_t n = train_x_.size();
+    put(&n, sizeof n);
+    for (size_t i = 0; i < train_x_.size(); ++i) {
+      const uint32_t nnz = static_cast<uint32_t>(train_x_[i].idx.size());
+      put(&nnz, sizeof nnz);
+      put(train_x_[i].idx.data(), nnz * sizeof(uint32_t));
+      put(train_x_[i].val.data(), nnz * sizeof(float));
+      put(correct_[i].data(), correct_[i].size() * sizeof(double));
+    }
+    return out;
+  }
+  void restore(const nlohmann::json& j, const std::string& blob) {
+    features_ = TextFeaturizer::from_json(j.at("features"));
+    size_t pos = 0;
+    auto get = [&](void* p, size_t n) {
+      if (pos + n > blob.size()) throw InputError("router model: truncated");
+      std::memcpy(p, blob.data() + pos, n);
+      pos += n;
+    };
+    uint64_t n = 0;
+    get(&n, sizeof n);
+    if (n > blob.size()) throw InputError("router model: bad size");
+    for (uint64_t i = 0; i < n; ++i) {
+      uint32_t nnz = 0;
+      get(&nnz, sizeof nnz);
+      if (nnz > blob.size()) throw InputError("router model: bad size");
+      SparseVec v;
+      v.idx.resize(nnz);
+      v.val.resize(nnz);
+      get(v.idx.data(), nnz * sizeof(uint32_t));
+      get(v.val.data(), nnz * sizeof(float));
+      std::vector<double> c(candidates_.size());
+      get(c.data(), c.size() * sizeof(double));
+      train_x_.push_back(std::move(v));
+      correct_.push_back(std::move(c));
+    }
+    index();
+  }
+
+ private:
+  static constexpr int kK = 5;  // EllieSQL's k
+  void index() {
+    postings_.clear();
+    for (size_t i = 0; i < train_x_.size(); ++i)
+      for (size_t k = 0; k < train_x_[i].idx.size(); ++k)
+        postings_[train_x_[i].idx[k]].emplace_back(static_cast<uint32_t>(i), train_x_[i].val[k]);
+  }
+  std::vector<double> vote(const std::string& text) const {
+    const SparseVec q = features_.transform(text);
+    std::vector<float> sim(train_x_.size(), 0.f);
+    for (size_t k = 0; k < q.idx.size(); ++k) {
+      auto it = postings_.find(q.idx[k]);
+      if (it == postings_.end()) continue;
+      for (const auto& [doc, v] : it->second) sim[doc] += v * q.val[k];
+    }
+    std::vector<uint32_t> order(sim.size());
+    std::iota(order.begin(), order.end(), 0u);
+    const size_t k = std::min<size_t>(kK, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<long>(k), order.end(),
+                      [&](uint32_t a, uint32_t b) { return sim[a] != sim[b] ? sim[a] > sim[b] : a < b; });
+    std::vector<double> p(candidates_.size(), 0);
+    for (size_t i = 0; i < k; ++i)
+      for (size_t c = 0; c < p.size(); ++c) p[c] += correct_[order[i]][c] / static_cast<double>(k);
+    return p;
+  }
+  std::vector<std::string> candidates_;
+  std::vector<double> costs_;
+  TextFeaturizer features_;
+  std::vector<SparseVec> train_x_;
+  std::vector<std::vector<double>> correct_;
+  std::unordered_map<uint32_t, std::vector<std::pair<uint32_t, float>>> postings_;
+};
+
 std::vector<std::string> cands(const nlohmann::json& j) { return j.at("candidates").get<std::vector<std::string>>(); }
 std::vector<double> costs(const nlohmann::json& j) { return j.at("costs").get<std::vector<double>>(); }
 
@@ -193,6 +298,11 @@ const std::vector<RouterKind>& router_table() {
          r->restore(j);
          return r;
        }},
+      {"knn", "the 5 most similar training queries vote on which candidates answer correctly",
+       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
+         return std::make_unique<KnnRouter>(c, k);
+       },
+       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<KnnRouter>(j, b, "knn"); }},
       {"softmax", "multinomial logistic regression on hashed n-gram TF-IDF, SFT on cheapest-correct labels",
        [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
          return std::make_unique<PolicyRouter>("softmax", c, k);

@@ -82,7 +82,7 @@ TEST_CASE("every router learns the toy rule and beats random at the same call mi
   const RoutingSet s = toy(600, 3);
   std::vector<size_t> tr, te;
   split_rows(s.size(), 0.7, 5, tr, te);
-  for (const char* kind : {"softmax", "dpo", "cascade"}) {
+  for (const char* kind : {"knn", "softmax", "dpo", "cascade"}) {
     INFO(kind);
     auto r = find_router(kind).make(s.candidates, s.cost);
     r->train(s, tr, {});
@@ -134,7 +134,7 @@ TEST_CASE("bad routing inputs fail clearly", "[route]") {
   CHECK_THROWS_WITH(load_outcomes(tmp.write("bad.csv", rows + "98,q,2,1\n"), {{"weak", "strong"}}),
                     Catch::Contains("'weak_correct' must be a score in [0, 1]"));
   CHECK_THROWS_WITH(load_outcomes(tmp.write("nocol.csv", rows), {{"weak", "mid"}}), Catch::Contains("no column 'mid_correct'"));
-  CHECK_THROWS_WITH(find_router("oracle"), Catch::Contains("one of rule, softmax, dpo, cascade"));
+  CHECK_THROWS_WITH(find_router("oracle"), Catch::Contains("one of rule, knn, softmax, dpo, cascade"));
   // A store where the candidates share no item.
   const std::string db = tmp.file("s.db");
   auto imp = test::run_reckon({"import", "--db", db, "--allow-unpriced",
@@ -169,4 +169,13 @@ TEST_CASE("route train and eval from a store's results, saved and judged on held
   CHECK(j["mean_tokens"].get<double>() < 210);  // mostly the small model's 30 tokens
   CHECK(test::read_file(tmp.file("curve.csv")).find("costly_share,accuracy") == 0);
   CHECK(test::run_reckon({"route", "eval", "--db", db, "--name", "nope"}).exit_code == 2);
+  // Applied to new queries: a decision per line, the costly candidate for the hard one.
+  auto ap = test::run_reckon({"route", "apply", "--db", db, "--name", "r1", "--input",
+                              tmp.write("q.jsonl", "{\"prompt\": \"what is the capital of item 7\"}\n"
+                                                   "{\"prompt\": \"give a rigorous proof of item 3\"}\n")});
+  INFO(ap.err);
+  REQUIRE(ap.exit_code == 0);
+  CHECK(ap.out.find("\"route\":\"small\"") != std::string::npos);
+  CHECK(ap.out.find("\"route\":\"large\"") != std::string::npos);
+  CHECK(test::run_reckon({"route", "apply", "--db", db, "--name", "r1", "--input", tmp.write("bad.jsonl", "{\"q\": 1}\n")}).exit_code == 2);
 }

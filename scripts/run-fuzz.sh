@@ -9,7 +9,7 @@ work="$build/fuzz-work"
 mkdir -p "$work" "$build/crashes"
 fixtures="$root/../shared/data/fixtures"
 status=0
-for target in csv sse import_jsonl catalog campaign extract; do
+for target in csv sse import_jsonl catalog campaign extract matrix; do
   corpus="$work/$target"
   mkdir -p "$corpus"
   cp "$root/tests/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null || true
@@ -18,6 +18,7 @@ for target in csv sse import_jsonl catalog campaign extract; do
       sse) cp "$fixtures"/vercel-ai/*.chunks.txt "$fixtures"/vercel-ai/*.json "$fixtures"/openai/*.json "$corpus/" ;;
       catalog) cp "$root/../shared/data/price_reversal/model_info.json" "$corpus/" ;;
       import_jsonl) head -c 4000 "$root/../shared/data/price_reversal/per_query_aime_gpqa.csv" > "$corpus/per_query_head.csv" ;;
+      matrix) head -c 3000 "$root/../shared/data/routing/routellm_mmlu_outcomes.csv" > "$corpus/routellm_head.csv" ;;
     esac
   fi
   echo "fuzz $target for ${seconds}s"

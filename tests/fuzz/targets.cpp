@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -16,6 +17,9 @@
 #include "providers/gemini.h"
 #include "providers/openai.h"
 #include "results/import.h"
+#include "routers/data.h"
+#include "selectors/matrix.h"
+#include "selectors/selector.h"
 #include "tasks/extract.h"
 #include "tasks/sql_exec.h"
 #include "tasks/task.h"
@@ -151,9 +155,34 @@ int extract(const uint8_t* d, size_t n) {
   return 0;
 }
 
+int matrix(const uint8_t* d, size_t n) {
+  const std::string path = temp_file(".csv", text(d, n));
+  try {
+    const ResponseMatrix m = read_response_matrix(path);
+    if (m.y.size() <= 400) {  // keep each input fast: exercise selection on small matrices
+      SelectionContext ctx(m.y, m.items, nullptr, IrtOptions{1, 20, 0.1, 1});
+      const int budget = std::min(3, static_cast<int>(m.items.size()));
+      for (const char* method : {"random", "anchor", "irt"}) {
+        const Plan p = find_selector(method).select(ctx, budget, 1);
+        std::vector<double> scores;
+        for (int j : p.items) scores.push_back(m.y(0, j));
+        (void)p.estimate(scores);
+      }
+    }
+  } catch (const InputError&) {
+  }
+  try {
+    (void)load_outcomes(path, {{"weak", "strong"}});
+  } catch (const InputError&) {
+  }
+  std::remove(path.c_str());
+  return 0;
+}
+
 const std::vector<Target>& targets() {
   static const std::vector<Target> t = {{"csv", csv},           {"sse", sse},           {"import_jsonl", import_jsonl},
-                                        {"catalog", catalog},   {"campaign", campaign}, {"extract", extract}};
+                                        {"catalog", catalog},   {"campaign", campaign}, {"extract", extract},
+                                        {"matrix", matrix}};
   return t;
 }
 

@@ -14,6 +14,7 @@ int import_jsonl(const uint8_t* data, size_t size);  // `reckon import` of JSONL
 int catalog(const uint8_t* data, size_t size);       // reckon and LiteLLM price catalogs, then pricing
 int campaign(const uint8_t* data, size_t size);      // campaign files and task specs
 int extract(const uint8_t* data, size_t size);       // answer extractors and scorers on model output
+int matrix(const uint8_t* data, size_t size);        // response matrices (select eval) and routing outcomes files
 
 struct Target {
   const char* name;
