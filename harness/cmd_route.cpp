@@ -150,11 +150,22 @@ Action define_route(CLI::App& sub) {
       nlohmann::json params = router->params();
       params["source"] = src.to_json();
       params["source"]["candidates"] = s.candidates;  // cheapest first, as trained
+      // The held-out judgement and its curve travel with the router, for the report and dashboards.
+      const RouteEval held_out = evaluate_router(*router, s, te);
+      params["eval"] = held_out.to_json();
+      nlohmann::json curve = nlohmann::json::array();
+      const size_t stride = std::max<size_t>(1, held_out.curve.size() / 100);
+      for (size_t i = 0; i < held_out.curve.size(); i += stride)
+        curve.push_back({held_out.curve[i].costly_share, held_out.curve[i].accuracy});
+      if (!held_out.curve.empty() && (held_out.curve.size() - 1) % stride != 0)
+        curve.push_back({held_out.curve.back().costly_share, held_out.curve.back().accuracy});
+      params["curve"] = curve;
       auto q = store.db().prepare("INSERT OR REPLACE INTO routers(name, kind, params, model, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
       q.bind(1, a->name).bind(2, a->router).bind(3, params.dump()).bind_blob(4, router->model_blob()).bind(5, now_utc_iso());
       q.run();
       std::cout << "router '" << a->name << "' (" << a->router << "): trained on " << tr.size() << " queries, " << te.size()
-                << " held out; candidates (cheapest first)";
+                << " held out (APGR " << (held_out.apgr ? fmt_fixed(*held_out.apgr, 3) : std::string("–"))
+                << ", held-out accuracy " << fmt_fixed(100 * held_out.accuracy, 2) << "%); candidates (cheapest first)";
       for (const auto& c : s.candidates) std::cout << ' ' << c;
       std::cout << "\n";
       return kExitOk;

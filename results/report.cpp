@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "common/stats.h"
 #include "common/text.h"
 #include "results/costs.h"
@@ -154,6 +156,7 @@ void reversal_section(Html& h, const ReversalReport& rev) {
 }
 
 void leaderboard_section(Html& h, const std::vector<ModelTaskSummary>& rows) {
+  if (rows.empty()) return;
   std::map<std::string, std::vector<const ModelTaskSummary*>> by_task;
   for (const auto& r : rows) by_task[r.task].push_back(&r);
   h.o << "<section id=\"leaderboard\"><h2>Leaderboard</h2><p class=\"muted\">Accuracy with its Wilson 95 % interval "
@@ -281,6 +284,51 @@ void selections_section(Html& h, Store& store) {
   }
 }
 
+// Routers saved by `reckon route train`: their held-out judgement and cost–accuracy curves, the
+// routers of one candidate pair in one chart with random routing as the dashed diagonal.
+void routers_section(Html& h, Store& store) {
+  auto q = store.db().prepare("SELECT name, kind, params FROM routers ORDER BY name");
+  std::map<std::string, std::vector<svg::Series>> charts;
+  std::map<std::string, std::pair<double, double>> ends;  // pair -> (weak, strong) accuracy
+  bool any = false;
+  while (q.step()) {
+    const auto p = nlohmann::json::parse(q.text(2), nullptr, false);
+    if (p.is_discarded() || !p.contains("eval") || !p.contains("candidates")) continue;
+    if (!any) {
+      h.o << "<section id=\"routers\"><h2>Routers</h2><p class=\"muted\">Judged on held-out queries. APGR: area under "
+             "the share of the accuracy gap recovered as calls move to the costlier candidate (random 0.5).</p>\n";
+      h.table_head({"router", "kind", "candidates", "held-out accuracy", "APGR", "CPT(50%)", "costly calls"});
+      any = true;
+    }
+    const auto& e = p["eval"];
+    const auto cands = p["candidates"].get<std::vector<std::string>>();
+    std::string joined;
+    for (const auto& c : cands) joined += (joined.empty() ? "" : " → ") + c;
+    auto num_or_dash = [](const nlohmann::json& v, double scale, const char* f) {
+      return v.is_number() ? fixed(v.get<double>() * scale, f) : std::string("–");
+    };
+    const auto calls = e.value("calls", std::vector<double>{});
+    h.row("", q.text(0), q.text(1), joined, num_or_dash(e["accuracy"], 100, "%.2f") + "%", num_or_dash(e["apgr"], 1, "%.3f"),
+          e["cpt50"].is_number() ? num_or_dash(e["cpt50"], 100, "%.1f") + "%" : std::string("–"),
+          calls.empty() ? std::string("–") : fixed(100 * calls.back(), "%.1f") + "%");
+    if (p.contains("curve") && cands.size() == 2 && !p["curve"].empty()) {
+      svg::Series s{q.text(0) + " (" + q.text(1) + ")", {}, false};
+      for (const auto& pt : p["curve"]) s.points.emplace_back(pt.at(0).get<double>(), pt.at(1).get<double>());
+      charts[joined].push_back(s);
+      const auto acc = e.value("candidate_accuracy", std::vector<double>{});
+      if (acc.size() == 2) ends[joined] = {acc[0], acc[1]};
+    }
+  }
+  if (!any) return;
+  h.table_end();
+  for (auto& [pair, series] : charts) {
+    if (ends.count(pair)) series.push_back({"random", {{0, ends[pair].first}, {1, ends[pair].second}}, true});
+    h.o << svg::line_chart(pair + ": accuracy as calls move to the costlier candidate", series, "share of calls to the costlier candidate",
+                           "accuracy", true, true);
+  }
+  h.o << "</section>\n";
+}
+
 }  // namespace
 
 std::string render_html_report(Store& store, const ReportOptions& opt) {
@@ -305,6 +353,7 @@ std::string render_html_report(Store& store, const ReportOptions& opt) {
   breakdown_section(h, store, opt);
   thinking_section(h, store, opt);
   selections_section(h, store);
+  routers_section(h, store);
   if (rows.empty()) h.o << "<p>This store has no requests yet.</p>\n";
   h.o << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.o.str();

@@ -1,6 +1,7 @@
 #include "results/report.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "results/import.h"
@@ -104,4 +105,22 @@ TEST_CASE("an empty store gives a report that says so", "[report]") {
   const std::string html = render_html_report(s, {});
   CHECK(html.find("no requests yet") != std::string::npos);
   CHECK(html.find("<svg") == std::string::npos);
+}
+
+TEST_CASE("routers saved in the store appear with their held-out numbers and curves", "[report]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  nlohmann::json params = {{"candidates", {"weak<b>", "strong"}},
+                           {"eval", {{"accuracy", 0.75}, {"apgr", 0.61}, {"cpt50", 0.35}, {"calls", {0.7, 0.3}},
+                                     {"candidate_accuracy", {0.68, 0.81}}}},
+                           {"curve", {{0, 0.68}, {0.5, 0.78}, {1, 0.81}}}};
+  auto q = s.db().prepare("INSERT INTO routers(name, kind, params) VALUES ('r1', 'dpo', ?1)");
+  q.bind(1, params.dump());
+  q.run();
+  const std::string html = render_html_report(s, {});
+  CHECK(html.find("id=\"routers\"") != std::string::npos);
+  CHECK(html.find("0.610") != std::string::npos);
+  CHECK(html.find("weak&lt;b&gt; → strong") != std::string::npos);
+  CHECK(count(html, "<polyline class=\"series\"") == 2);  // the router and random
+  CHECK(html.find("id=\"leaderboard\"") == std::string::npos);  // no requests: no empty leaderboard
 }

@@ -275,6 +275,46 @@ std::string box_plot(const std::string& title, const std::vector<Box>& boxes, co
   return o.str();
 }
 
+std::string line_chart(const std::string& title, const std::vector<Series>& series, const std::string& x_label,
+                       const std::string& y_label, bool x_percent, bool y_percent) {
+  const double height = 380, top = 34, bottom = height - 50;
+  double xmn = INFINITY, xmx = -INFINITY, ymn = INFINITY, ymx = -INFINITY;
+  for (const auto& s : series)
+    for (const auto& [x, y] : s.points) xmn = std::min(xmn, x), xmx = std::max(xmx, x), ymn = std::min(ymn, y), ymx = std::max(ymx, y);
+  if (!std::isfinite(xmn)) xmn = 0, xmx = 1, ymn = 0, ymx = 1;
+  Axis x, y;
+  x.px0 = 70, x.px1 = kWidth - 20, y.px0 = bottom, y.px1 = top;
+  x.fit(xmn, xmx, false);
+  if (x_percent && xmn >= 0 && xmx <= 1) x.lo = 0, x.hi = 1;
+  // Accuracy curves read best on their own range, not 0–100 %.
+  y.lo = ymn, y.hi = ymx > ymn ? ymx : ymn + 1;
+  const double step = y.tick_step();
+  y.lo = std::floor(y.lo / step) * step, y.hi = std::ceil(y.hi / step) * step;
+  std::ostringstream o;
+  open_svg(o, height, title);
+  x_ticks(o, x, top, bottom, x_percent);
+  for (double t : y.ticks())
+    o << "<line class=\"grid\" x1=\"" << num(x.px0) << "\" y1=\"" << num(y(t)) << "\" x2=\"" << num(x.px1) << "\" y2=\""
+      << num(y(t)) << "\"/><text class=\"tick\" x=\"" << num(x.px0 - 6) << "\" y=\"" << num(y(t) + 4)
+      << "\" text-anchor=\"end\">" << xml_escape(compact(t, y_percent)) << "</text>";
+  double lx = x.px0;
+  for (size_t k = 0; k < series.size(); ++k) {
+    const auto& s = series[k];
+    o << "<polyline class=\"series\" fill=\"none\" stroke=\"" << kPalette[k % 8] << "\" stroke-width=\"2\""
+      << (s.dashed ? " stroke-dasharray=\"5 4\"" : "") << " points=\"";
+    for (const auto& [px, py] : s.points) o << num(x(px)) << ',' << num(y(py)) << ' ';
+    o << "\"><title>" << xml_escape(s.name) << "</title></polyline>";
+    o << "<rect x=\"" << num(lx) << "\" y=\"8\" width=\"12\" height=\"12\" fill=\"" << kPalette[k % 8]
+      << "\"/><text class=\"legend\" x=\"" << num(lx + 16) << "\" y=\"18\">" << xml_escape(truncate_label(s.name, 26)) << "</text>";
+    lx += 30 + 7.0 * static_cast<double>(std::min<size_t>(s.name.size(), 26));
+  }
+  o << "<text class=\"axis\" x=\"" << num((x.px0 + x.px1) / 2) << "\" y=\"" << num(height - 8)
+    << "\" text-anchor=\"middle\">" << xml_escape(x_label) << "</text><text class=\"axis\" transform=\"translate(14 "
+    << num((top + bottom) / 2) << ") rotate(-90)\" text-anchor=\"middle\">" << xml_escape(y_label) << "</text>";
+  close_svg(o, title);
+  return o.str();
+}
+
 std::vector<size_t> pareto_front(const std::vector<Point>& points) {
   std::vector<size_t> order(points.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -53,6 +53,15 @@ struct Box {
 std::string box_plot(const std::string& title, const std::vector<Box>& boxes, const std::string& value_label,
                      bool log_x);
 
+// Lines over a shared x axis (e.g. cost–accuracy curves), with a legend.
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;
+  bool dashed = false;
+};
+std::string line_chart(const std::string& title, const std::vector<Series>& series, const std::string& x_label,
+                       const std::string& y_label, bool x_percent, bool y_percent);
+
 // The indices of the points no other point beats on both axes (lower x, higher y), by increasing x.
 std::vector<size_t> pareto_front(const std::vector<Point>& points);
 
