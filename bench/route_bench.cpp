@@ -35,7 +35,7 @@ int main() {
   std::vector<size_t> all(n);
   for (int i = 0; i < n; ++i) all[i] = static_cast<size_t>(i);
   std::printf("%-10s %14s %18s\n", "router", "train (s)", "decisions/s");
-  for (const char* kind : {"rule", "softmax", "dpo", "cascade"}) {
+  for (const char* kind : {"rule", "knn", "softmax", "dpo", "mlp", "cascade"}) {
     auto r = find_router(kind).make(s.candidates, s.cost);
     const auto t0 = Clock::now();
     r->train(s, all, {});

@@ -10,7 +10,7 @@ make build >/dev/null 2>&1 || { echo "build failed: run make build" >&2; exit 1;
 DB="$(mktemp -d)/routers.db"
 echo "| router | APGR (mean ± sd, $SEEDS seeds) | CPT(50%) | accuracy at its own threshold | strong calls | random, same mix |"
 echo "|---|---|---|---|---|---|"
-for router in rule knn softmax dpo cascade; do
+for router in rule knn softmax dpo mlp cascade; do
   out=""
   for seed in $(seq 1 "$SEEDS"); do
     ./build/reckon route train --outcomes "$DATA" --candidates weak,strong --skip-column contaminated \

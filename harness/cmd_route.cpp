@@ -80,7 +80,7 @@ Action define_route(CLI::App& sub) {
   train->add_option("--text-column", a->src.text_column, "Outcomes: column with the query text")->capture_default_str();
   train->add_option("--id-column", a->src.id_column, "Outcomes: column with the query id")->capture_default_str();
   train->add_option("--skip-column", a->src.skip_column, "Outcomes: leave out rows where this column is 1 (e.g. contaminated)");
-  train->add_option("--router", a->router, "rule | knn | softmax | dpo | cascade")->capture_default_str();
+  train->add_option("--router", a->router, "rule | knn | softmax | dpo | mlp | cascade")->capture_default_str();
   train->add_option("--train-fraction", a->src.train_fraction, "Share of queries to train on")->capture_default_str();
   train->add_option("--seed", a->src.seed, "Seed of the split and the training order")->capture_default_str();
   train->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();

@@ -25,7 +25,7 @@ const std::vector<Command>& command_table() {
       {"select", "Small trustworthy evals: choose a subset (random, stratified, anchor, irt, gp-irt); `select eval` measures methods",
        define_select},
       {"estimate", "A run's full-benchmark score estimated from a stored selection, with a 95 % interval", define_estimate},
-      {"route", "Routers learned from results (rule, knn, softmax, dpo, cascade): train, eval (APGR, CPT, TEP), apply",
+      {"route", "Routers learned from results (rule, knn, softmax, dpo, mlp, cascade): train, eval (APGR, CPT, TEP), apply",
        define_route},
       {"report", "One self-contained HTML report: reversals, leaderboards with CIs, Pareto front, spend, thinking",
        define_report},

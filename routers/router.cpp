@@ -1,6 +1,8 @@
 #include "routers/router.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
+#include <random>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -273,6 +275,106 @@ class KnnRouter : public Router {
   std::unordered_map<uint32_t, std::vector<std::pair<uint32_t, float>>> postings_;
 };
 
+// `mlp`: one hidden layer (ReLU) over the same features, trained by SFT on cheapest-correct labels.
+// Features are hashed into 2^16 buckets here: the hidden layer's weights are a dense column per bucket.
+class MlpRouter : public Router {
+ public:
+  static constexpr int kHidden = 32;
+  MlpRouter(std::vector<std::string> candidates, std::vector<double> costs)
+      : candidates_(std::move(candidates)), costs_(std::move(costs)), features_(16) {}
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
+    std::vector<std::string> texts;
+    for (size_t r : rows) texts.push_back(s.texts[r]);
+    features_.fit(texts);
+    const auto x = featurize(features_, s, rows);
+    const auto labels = cheapest_correct_labels(s, rows, false);
+    const int k = static_cast<int>(candidates_.size());
+    std::mt19937_64 rng(opt.train.seed);
+    std::normal_distribution<float> init(0, 0.1f);
+    w1_ = Eigen::MatrixXf(kHidden, features_.dim());
+    for (Eigen::Index i = 0; i < w1_.size(); ++i) w1_.data()[i] = init(rng);
+    b1_ = Eigen::VectorXf::Zero(kHidden);
+    w2_ = Eigen::MatrixXf(k, kHidden);
+    for (Eigen::Index i = 0; i < w2_.size(); ++i) w2_.data()[i] = init(rng);
+    b2_ = Eigen::VectorXf::Zero(k);
+    std::vector<size_t> order(x.size());
+    std::iota(order.begin(), order.end(), 0);
+    for (int e = 0; e < opt.train.epochs; ++e) {
+      std::shuffle(order.begin(), order.end(), rng);
+      const float lr = static_cast<float>(0.2 / (1 + e));
+      for (size_t i : order) {
+        Eigen::VectorXf a = hidden(x[i]);
+        const Eigen::VectorXf r = a.cwiseMax(0);
+        Eigen::VectorXf z = w2_ * r + b2_;
+        z.array() -= z.maxCoeff();
+        Eigen::VectorXf g = z.array().exp();
+        g /= g.sum();
+        g(labels[i]) -= 1;  // ∂ cross-entropy / ∂ z
+        const Eigen::VectorXf ga = ((w2_.transpose() * g).array() * (a.array() > 0).cast<float>()).matrix();
+        w2_.noalias() -= lr * g * r.transpose();
+        b2_ -= lr * g;
+        for (size_t j = 0; j < x[i].idx.size(); ++j) w1_.col(x[i].idx[j]) -= lr * x[i].val[j] * ga;
+        b1_ -= lr * ga;
+      }
+    }
+  }
+  int choose(const std::string& text) const override {
+    const Eigen::VectorXf z = logits(text);
+    Eigen::Index best = 0;
+    z.maxCoeff(&best);
+    return static_cast<int>(best);
+  }
+  double escalation(const std::string& text) const override {
+    Eigen::VectorXf z = logits(text);
+    z.array() -= z.maxCoeff();
+    const Eigen::ArrayXf e = z.array().exp();
+    return 1 - e(0) / e.sum();
+  }
+  nlohmann::json params() const override {
+    return {{"kind", "mlp"}, {"candidates", candidates_}, {"costs", costs_}, {"hidden", kHidden}, {"features", features_.to_json()}};
+  }
+  std::string model_blob() const override {
+    std::string out;
+    for (const auto* m : {&w1_, &w2_}) out.append(reinterpret_cast<const char*>(m->data()), static_cast<size_t>(m->size()) * sizeof(float));
+    for (const auto* v : {&b1_, &b2_}) out.append(reinterpret_cast<const char*>(v->data()), static_cast<size_t>(v->size()) * sizeof(float));
+    return out;
+  }
+  void restore(const nlohmann::json& j, const std::string& blob) {
+    features_ = TextFeaturizer::from_json(j.at("features"));
+    const Eigen::Index k = static_cast<Eigen::Index>(candidates_.size()), d = features_.dim();
+    w1_.resize(kHidden, d);
+    w2_.resize(k, kHidden);
+    b1_.resize(kHidden);
+    b2_.resize(k);
+    const size_t need = static_cast<size_t>(w1_.size() + w2_.size() + b1_.size() + b2_.size()) * sizeof(float);
+    if (blob.size() != need) throw InputError("router model: size does not match the mlp's shape");
+    size_t pos = 0;
+    auto read = [&](float* p, Eigen::Index n) {
+      std::memcpy(p, blob.data() + pos, static_cast<size_t>(n) * sizeof(float));
+      pos += static_cast<size_t>(n) * sizeof(float);
+    };
+    read(w1_.data(), w1_.size());
+    read(w2_.data(), w2_.size());
+    read(b1_.data(), b1_.size());
+    read(b2_.data(), b2_.size());
+  }
+
+ private:
+  Eigen::VectorXf hidden(const SparseVec& x) const {
+    Eigen::VectorXf a = b1_;
+    for (size_t j = 0; j < x.idx.size(); ++j) a += x.val[j] * w1_.col(x.idx[j]);
+    return a;
+  }
+  Eigen::VectorXf logits(const std::string& text) const {
+    return w2_ * hidden(features_.transform(text)).cwiseMax(0) + b2_;
+  }
+  std::vector<std::string> candidates_;
+  std::vector<double> costs_;
+  TextFeaturizer features_;
+  Eigen::MatrixXf w1_, w2_;
+  Eigen::VectorXf b1_, b2_;
+};
+
 std::vector<std::string> cands(const nlohmann::json& j) { return j.at("candidates").get<std::vector<std::string>>(); }
 std::vector<double> costs(const nlohmann::json& j) { return j.at("costs").get<std::vector<double>>(); }
 
@@ -313,6 +415,11 @@ const std::vector<RouterKind>& router_table() {
          return std::make_unique<PolicyRouter>("dpo", c, k);
        },
        [](const nlohmann::json& j, const std::string& b) { return load_with_blob<PolicyRouter>(j, b, "dpo"); }},
+      {"mlp", "one hidden layer (32 ReLU units, Eigen) over hashed n-gram features, SFT on cheapest-correct labels",
+       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
+         return std::make_unique<MlpRouter>(c, k);
+       },
+       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<MlpRouter>(j, b, "mlp"); }},
       {"cascade", "per-step 'is this candidate enough?' classifiers, escalating below the threshold",
        [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
          return std::make_unique<CascadeRouter>(c, k);

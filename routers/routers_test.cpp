@@ -82,7 +82,7 @@ TEST_CASE("every router learns the toy rule and beats random at the same call mi
   const RoutingSet s = toy(600, 3);
   std::vector<size_t> tr, te;
   split_rows(s.size(), 0.7, 5, tr, te);
-  for (const char* kind : {"knn", "softmax", "dpo", "cascade"}) {
+  for (const char* kind : {"knn", "softmax", "dpo", "mlp", "cascade"}) {
     INFO(kind);
     auto r = find_router(kind).make(s.candidates, s.cost);
     r->train(s, tr, {});
@@ -134,7 +134,7 @@ TEST_CASE("bad routing inputs fail clearly", "[route]") {
   CHECK_THROWS_WITH(load_outcomes(tmp.write("bad.csv", rows + "98,q,2,1\n"), {{"weak", "strong"}}),
                     Catch::Contains("'weak_correct' must be a score in [0, 1]"));
   CHECK_THROWS_WITH(load_outcomes(tmp.write("nocol.csv", rows), {{"weak", "mid"}}), Catch::Contains("no column 'mid_correct'"));
-  CHECK_THROWS_WITH(find_router("oracle"), Catch::Contains("one of rule, knn, softmax, dpo, cascade"));
+  CHECK_THROWS_WITH(find_router("oracle"), Catch::Contains("one of rule, knn, softmax, dpo, mlp, cascade"));
   // A store where the candidates share no item.
   const std::string db = tmp.file("s.db");
   auto imp = test::run_reckon({"import", "--db", db, "--allow-unpriced",
