@@ -248,6 +248,10 @@ class KnnRouter : public Router {
     for (size_t i = 0; i < train_x_.size(); ++i)
       for (size_t k = 0; k < train_x_[i].idx.size(); ++k)
         postings_[train_x_[i].idx[k]].emplace_back(static_cast<uint32_t>(i), train_x_[i].val[k]);
+    // N-grams in more than 5 % of the training queries carry little IDF weight but most of the
+    // work of a look-up: leave them out of the similarity (an approximate cosine).
+    const size_t common = std::max<size_t>(50, train_x_.size() / 20);
+    for (auto it = postings_.begin(); it != postings_.end();) it = it->second.size() > common ? postings_.erase(it) : std::next(it);
   }
   std::vector<double> vote(const std::string& text) const {
     const SparseVec q = features_.transform(text);
