@@ -11,59 +11,10 @@
 #include "routers/router.h"
 
 namespace reckon {
-namespace {
-
-// Where a router's queries came from, saved with it so `route eval` rebuilds the same split.
-struct Source {
-  std::string outcomes, db, task, text_column = "prompt", id_column = "prompt_id", skip_column;
-  std::vector<std::string> candidates;
-  std::vector<double> costs;
-  double train_fraction = 0.7;
-  uint64_t seed = 1;
-
-  nlohmann::json to_json() const {
-    return {{"outcomes", outcomes}, {"db", db}, {"task", task}, {"text_column", text_column}, {"id_column", id_column},
-            {"skip_column", skip_column}, {"candidates", candidates}, {"costs", costs}, {"train_fraction", train_fraction},
-            {"seed", seed}};
-  }
-  static Source from_json(const nlohmann::json& j) {
-    Source s;
-    s.outcomes = j.at("outcomes");
-    s.db = j.at("db");
-    s.task = j.at("task");
-    s.text_column = j.at("text_column");
-    s.id_column = j.at("id_column");
-    s.skip_column = j.at("skip_column");
-    s.candidates = j.at("candidates").get<std::vector<std::string>>();
-    s.costs = j.at("costs").get<std::vector<double>>();
-    s.train_fraction = j.at("train_fraction");
-    s.seed = j.at("seed");
-    return s;
-  }
-  RoutingSet load() const {
-    if (!outcomes.empty()) return load_outcomes(outcomes, {candidates, costs, text_column, id_column, skip_column});
-    if (db.empty() || task.empty()) throw InputError("route: give --outcomes FILE, or --db DB with --task TASK");
-    Store store(db, Store::Mode::kReadOnly);
-    return load_from_store(store, task, candidates);
-  }
-};
-
-std::vector<double> parse_costs(const std::string& text) {
-  std::vector<double> out;
-  if (text.empty()) return out;
-  for (const auto& p : split(text, ',')) {
-    auto v = parse_double(trim(p));
-    if (!v || *v < 0) throw InputError("--costs: '" + p + "' is not a non-negative number");
-    out.push_back(*v);
-  }
-  return out;
-}
-
-}  // namespace
 
 Action define_route(CLI::App& sub) {
   struct Args {
-    Source src;
+    RoutingSource src;
     std::string candidates, costs, router = "dpo", name, save_db, curve;
     int epochs = 4;
     double beta = 0.1, threshold = 0.6;
@@ -128,9 +79,8 @@ Action define_route(CLI::App& sub) {
       return kExitOk;
     }
     if (train->parsed()) {
-      Source& src = a->src;
-      src.candidates.clear();
-      for (const auto& c : split(a->candidates, ',')) src.candidates.push_back(trim(c));
+      RoutingSource& src = a->src;
+      src.candidates = parse_candidates(a->candidates);
       src.costs = parse_costs(a->costs);
       const std::string save = a->save_db.empty() ? src.db : a->save_db;
       if (save.empty()) throw InputError("route train: where to save? give --save-db DB (or --db)");
@@ -177,7 +127,7 @@ Action define_route(CLI::App& sub) {
     const auto params = nlohmann::json::parse(q.text(1), nullptr, false);
     if (params.is_discarded() || !params.contains("source")) throw InputError(a->save_db + ": router '" + a->name + "' is damaged");
     const auto router = find_router(q.text(0)).load(params, q.blob(2));
-    const Source src = Source::from_json(params["source"]);
+    const RoutingSource src = RoutingSource::from_json(params["source"]);
     const RoutingSet s = src.load();
     std::vector<size_t> tr, te;
     split_rows(s.size(), src.train_fraction, src.seed, tr, te);

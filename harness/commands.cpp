@@ -27,6 +27,7 @@ const std::vector<Command>& command_table() {
       {"estimate", "A run's full-benchmark score estimated from a stored selection, with a 95 % interval", define_estimate},
       {"route", "Routers learned from results (rule, knn, softmax, dpo, mlp, cascade): train, eval (APGR, CPT, TEP), apply",
        define_route},
+      {"sweep", "Budget sweeps: SFT vs preference data over budgets x shares x seeds (plan, run, report)", define_sweep},
       {"report", "One self-contained HTML report: reversals, leaderboards with CIs, Pareto front, spend, thinking",
        define_report},
       {"serve", "Local read-only dashboard: the report, live, plus JSON endpoints (/api/model-task, /api/costs, ...)",

@@ -44,5 +44,6 @@ Action define_serve(CLI::App& sub);
 Action define_select(CLI::App& sub);
 Action define_estimate(CLI::App& sub);
 Action define_route(CLI::App& sub);
+Action define_sweep(CLI::App& sub);
 
 }  // namespace reckon

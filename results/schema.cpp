@@ -94,6 +94,15 @@ ALTER TABLE requests ADD COLUMN request_key TEXT;
 ALTER TABLE requests ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX requests_by_key ON requests(request_key) WHERE request_key IS NOT NULL;
 )sql",
+      // 2 -> 3: budget sweeps' points (one row per budget × SFT share × cost ratio × seed).
+      R"sql(
+CREATE TABLE sweep_points(
+  sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  budget REAL NOT NULL, sft_fraction REAL NOT NULL, cost_ratio REAL NOT NULL, seed INTEGER NOT NULL,
+  sft_examples INTEGER, preference_pairs INTEGER, status TEXT NOT NULL, score REAL, accuracy REAL,
+  error TEXT, seconds REAL, finished_at TEXT,
+  PRIMARY KEY(sweep_id, budget, sft_fraction, cost_ratio, seed));
+)sql",
   };
   return m;
 }

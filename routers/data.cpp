@@ -188,4 +188,53 @@ void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size
   if (train.empty() || test.empty()) throw InputError("the split leaves no training or no held-out queries");
 }
 
+nlohmann::json RoutingSource::to_json() const {
+  return {{"outcomes", outcomes}, {"db", db}, {"task", task}, {"text_column", text_column}, {"id_column", id_column},
+          {"skip_column", skip_column}, {"candidates", candidates}, {"costs", costs}, {"train_fraction", train_fraction},
+          {"seed", seed}};
+}
+
+RoutingSource RoutingSource::from_json(const nlohmann::json& j) {
+  try {
+    RoutingSource s;
+    s.outcomes = j.at("outcomes");
+    s.db = j.at("db");
+    s.task = j.at("task");
+    s.text_column = j.at("text_column");
+    s.id_column = j.at("id_column");
+    s.skip_column = j.at("skip_column");
+    s.candidates = j.at("candidates").get<std::vector<std::string>>();
+    s.costs = j.at("costs").get<std::vector<double>>();
+    s.train_fraction = j.at("train_fraction");
+    s.seed = j.at("seed");
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("saved routing source: ") + e.what());
+  }
+}
+
+RoutingSet RoutingSource::load() const {
+  if (!outcomes.empty()) return load_outcomes(outcomes, {candidates, costs, text_column, id_column, skip_column});
+  if (db.empty() || task.empty()) throw InputError("give --outcomes FILE, or --db DB with --task TASK");
+  Store store(db, Store::Mode::kReadOnly);
+  return load_from_store(store, task, candidates);
+}
+
+std::vector<std::string> parse_candidates(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& c : split(text, ',')) out.push_back(trim(c));
+  return out;
+}
+
+std::vector<double> parse_costs(const std::string& text) {
+  std::vector<double> out;
+  if (text.empty()) return out;
+  for (const auto& p : split(text, ',')) {
+    auto v = parse_double(trim(p));
+    if (!v || *v < 0) throw InputError("--costs: '" + p + "' is not a non-negative number");
+    out.push_back(*v);
+  }
+  return out;
+}
+
 }  // namespace reckon

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "results/store.h"
 #include "routers/policy.h"
 
@@ -36,6 +38,23 @@ RoutingSet load_from_store(Store& store, const std::string& task, const std::vec
 std::vector<int> cheapest_correct_labels(const RoutingSet& s, const std::vector<size_t>& rows, bool unsolved_class);
 // Preference pairs: a cheaper correct candidate ≻ a costlier one; a correct one ≻ an incorrect one.
 std::vector<PreferencePair> preference_pairs(const RoutingSet& s, const std::vector<size_t>& rows);
+
+// Where a router's (or a sweep's) queries come from, saved with it so later commands rebuild the
+// same data and the same split.
+struct RoutingSource {
+  std::string outcomes, db, task, text_column = "prompt", id_column = "prompt_id", skip_column;
+  std::vector<std::string> candidates;
+  std::vector<double> costs;
+  double train_fraction = 0.7;
+  uint64_t seed = 1;
+  nlohmann::json to_json() const;
+  static RoutingSource from_json(const nlohmann::json& j);
+  RoutingSet load() const;  // InputError when neither an outcomes file nor a store and task is named
+};
+
+// "a,b,c" → {a, b, c} (trimmed); and the same for non-negative costs.
+std::vector<std::string> parse_candidates(const std::string& text);
+std::vector<double> parse_costs(const std::string& text);
 
 // A seeded split into training and held-out rows.
 void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test);

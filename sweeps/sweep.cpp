@@ -1,0 +1,317 @@
+#include "sweeps/sweep.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/stats.h"
+#include "common/table.h"
+#include "common/text.h"
+#include "routers/evaluate.h"
+#include "routers/features.h"
+#include "routers/policy.h"
+
+namespace reckon {
+
+nlohmann::json SweepGrid::to_json() const {
+  return {{"budgets", budgets}, {"sft_fractions", sft_fractions}, {"cost_ratios", cost_ratios}, {"seeds", seeds},
+          {"train_fraction", train_fraction}, {"epochs", epochs}, {"beta", beta}, {"backend", backend}};
+}
+
+SweepGrid SweepGrid::from_json(const nlohmann::json& j) {
+  SweepGrid g;
+  try {
+    g.budgets = j.at("budgets").get<std::vector<double>>();
+    g.sft_fractions = j.at("sft_fractions").get<std::vector<double>>();
+    g.cost_ratios = j.at("cost_ratios").get<std::vector<double>>();
+    g.seeds = j.at("seeds").get<int>();
+    g.train_fraction = j.at("train_fraction").get<double>();
+    g.epochs = j.at("epochs").get<int>();
+    g.beta = j.at("beta").get<double>();
+    g.backend = j.at("backend").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("sweep grid: ") + e.what());
+  }
+  g.check();
+  return g;
+}
+
+void SweepGrid::check() const {
+  if (budgets.empty()) throw InputError("sweep grid: field 'budgets' needs at least one budget");
+  for (double b : budgets)
+    if (!(b >= 1)) throw InputError("sweep grid: field 'budgets': " + fmt_fixed(b, 2) + " buys nothing (at least 1 unit)");
+  if (sft_fractions.empty()) throw InputError("sweep grid: field 'sft_fractions' is empty");
+  for (double f : sft_fractions)
+    if (!(f >= 0 && f <= 1)) throw InputError("sweep grid: field 'sft_fractions': " + fmt_fixed(f, 3) + " is not in [0, 1]");
+  if (cost_ratios.empty()) throw InputError("sweep grid: field 'cost_ratios' is empty");
+  for (double r : cost_ratios)
+    if (!(r > 0)) throw InputError("sweep grid: field 'cost_ratios': a preference pair must cost more than 0");
+  if (seeds < 1) throw InputError("sweep grid: field 'seeds' must be at least 1");
+  if (!(train_fraction > 0 && train_fraction < 1)) throw InputError("sweep grid: field 'train_fraction' must be in (0, 1)");
+  if (epochs < 1) throw InputError("sweep grid: field 'epochs' must be at least 1");
+  if (!(beta > 0)) throw InputError("sweep grid: field 'beta' must be positive");
+  bool known = false;
+  for (const auto& b : sweep_backends()) known |= backend == b.name;
+  if (!known) throw InputError("sweep grid: unknown backend '" + backend + "'");
+}
+
+std::vector<SweepPoint> plan_sweep(const SweepGrid& g) {
+  g.check();
+  std::vector<SweepPoint> out;
+  for (double b : g.budgets)
+    for (double r : g.cost_ratios)
+      for (double f : g.sft_fractions)
+        for (int s = 1; s <= g.seeds; ++s) {
+          SweepPoint p{b, f, r, s, 0, 0};
+          p.sft_examples = static_cast<int64_t>(std::floor(b * f + 1e-9));
+          p.preference_pairs = static_cast<int64_t>(std::floor((b - static_cast<double>(p.sft_examples)) / r + 1e-9));
+          out.push_back(p);
+        }
+  return out;
+}
+
+namespace {
+
+// The builtin backend: the routers' linear policy over query features, SFT on cheapest-correct
+// labels, then DPO on preference pairs with the SFT policy (or, with no SFT, the base) as reference.
+std::function<PointResult(const SweepPoint&)> builtin_prepare(const RoutingSet& s, const std::vector<size_t>& pool,
+                                                              const std::vector<size_t>& held_out, const SweepGrid& g) {
+  struct State {
+    TextFeaturizer features;
+    std::vector<SparseVec> x_pool, x_test;
+    std::vector<int> labels;
+    std::vector<PreferencePair> pairs;
+  };
+  auto st = std::make_shared<State>();
+  std::vector<std::string> texts;
+  for (size_t r : pool) texts.push_back(s.texts[r]);
+  st->features.fit(texts);  // unlabelled text costs nothing: IDF from the whole pool
+  for (size_t r : pool) st->x_pool.push_back(st->features.transform(s.texts[r]));
+  for (size_t r : held_out) st->x_test.push_back(st->features.transform(s.texts[r]));
+  st->labels = cheapest_correct_labels(s, pool, false);
+  st->pairs = preference_pairs(s, pool);
+  const int k = static_cast<int>(s.candidates.size());
+  return [st, &s, held_out, g, k](const SweepPoint& p) {
+    std::mt19937_64 rng(static_cast<uint64_t>(p.seed) * 1000003u + static_cast<uint64_t>(p.budget));
+    std::vector<size_t> order(st->x_pool.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    const size_t n_sft = std::min<size_t>(static_cast<size_t>(p.sft_examples), order.size());
+    std::vector<SparseVec> x;
+    std::vector<int> y;
+    for (size_t i = 0; i < n_sft; ++i) x.push_back(st->x_pool[order[i]]), y.push_back(st->labels[order[i]]);
+    std::vector<PreferencePair> pairs = st->pairs;
+    std::shuffle(pairs.begin(), pairs.end(), rng);
+    pairs.resize(std::min<size_t>(pairs.size(), static_cast<size_t>(p.preference_pairs)));
+    TrainOptions to;
+    to.epochs = g.epochs;
+    to.beta = g.beta;
+    to.seed = static_cast<uint64_t>(p.seed);
+    LinearPolicy policy(k, st->features.dim());
+    if (!x.empty()) train_sft(policy, x, y, to);
+    const LinearPolicy reference = policy;  // the SFT result, or the base when there is no SFT
+    if (!pairs.empty()) train_dpo(policy, reference, st->x_pool, pairs, to);
+    PointResult r;
+    std::vector<CurvePoint> curve;
+    std::vector<std::pair<double, size_t>> esc;
+    double weak = 0, strong = 0;
+    const double n = static_cast<double>(held_out.size());
+    for (size_t i = 0; i < held_out.size(); ++i) {
+      const auto probs = policy.probs(st->x_test[i]);
+      const auto choice = static_cast<size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+      const auto& ok = s.correct[held_out[i]];
+      r.accuracy += ok[choice] / n;
+      esc.emplace_back(-(1 - probs[0]), i);
+      weak += ok.front() / n;
+      strong += ok.back() / n;
+    }
+    if (k == 2) {
+      std::stable_sort(esc.begin(), esc.end(), [](auto& a, auto& b) { return a.first < b.first; });
+      double acc = weak;
+      curve.push_back({0, acc, 0});
+      for (size_t m = 0; m < esc.size(); ++m) {
+        const auto& ok = s.correct[held_out[esc[m].second]];
+        acc += (ok[1] - ok[0]) / n;
+        curve.push_back({static_cast<double>(m + 1) / n, acc, 0});
+      }
+      std::optional<double> apgr, cpt;
+      gap_recovered(curve, weak, strong, apgr, cpt);
+      if (!apgr) throw InputError("the held-out split has no accuracy gap between the candidates: APGR is undefined");
+      r.score = *apgr;
+    } else {
+      r.score = r.accuracy;
+    }
+    return r;
+  };
+}
+
+}  // namespace
+
+const std::vector<SweepBackend>& sweep_backends() {
+  static const std::vector<SweepBackend> table = {
+      {"builtin", "the routers' linear policy over query features, SFT then DPO on CPU", builtin_prepare},
+  };
+  return table;
+}
+
+size_t run_sweep(Store& store, const std::string& name, const RoutingSet& s, const SweepGrid& g, const nlohmann::json& source,
+                 const std::function<void(size_t, size_t)>& progress) {
+  const auto points = plan_sweep(g);
+  const nlohmann::json spec = {{"grid", g.to_json()}, {"source", source}};
+  {
+    auto q = store.db().prepare("SELECT spec FROM sweeps WHERE id = ?1");
+    q.bind(1, name);
+    if (q.step()) {
+      if (nlohmann::json::parse(q.text(0), nullptr, false) != spec)
+        throw InputError("sweep '" + name + "' exists with a different grid or data; choose another --name");
+    } else {
+      auto ins = store.db().prepare("INSERT INTO sweeps(id, spec, created_at) VALUES (?1, ?2, ?3)");
+      ins.bind(1, name).bind(2, spec.dump()).bind(3, now_utc_iso());
+      ins.run();
+    }
+  }
+  std::set<std::tuple<double, double, double, int>> done;
+  {
+    auto q = store.db().prepare("SELECT budget, sft_fraction, cost_ratio, seed FROM sweep_points WHERE sweep_id = ?1 AND status = 'ok'");
+    q.bind(1, name);
+    while (q.step()) done.insert({q.real(0), q.real(1), q.real(2), static_cast<int>(q.int64(3))});
+  }
+  std::vector<size_t> pool, held_out;
+  split_rows(s.size(), g.train_fraction, 12345, pool, held_out);  // one held-out split for every point
+  const SweepBackend* backend = nullptr;
+  for (const auto& b : sweep_backends())
+    if (g.backend == b.name) backend = &b;
+  auto train_and_judge = backend->prepare(s, pool, held_out, g);
+  auto put = store.db().prepare(
+      "INSERT OR REPLACE INTO sweep_points(sweep_id, budget, sft_fraction, cost_ratio, seed, sft_examples, preference_pairs, "
+      "status, score, accuracy, error, seconds, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  size_t ran = 0, seen = 0;
+  for (const auto& p : points) {
+    ++seen;
+    if (done.count({p.budget, p.sft_fraction, p.cost_ratio, p.seed})) continue;
+    const auto t0 = std::chrono::steady_clock::now();
+    PointResult r;
+    try {
+      r = train_and_judge(p);
+    } catch (const std::exception& e) {
+      r.ok = false;
+      r.error = e.what();
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    put.reset();
+    put.bind(1, name).bind(2, p.budget).bind(3, p.sft_fraction).bind(4, p.cost_ratio).bind(5, static_cast<int64_t>(p.seed));
+    put.bind(6, p.sft_examples).bind(7, p.preference_pairs).bind(8, r.ok ? "ok" : "error");
+    if (r.ok) put.bind(9, r.score).bind(10, r.accuracy).bind_null(11);
+    else put.bind_null(9).bind_null(10).bind(11, r.error);
+    put.bind(12, secs).bind(13, now_utc_iso());
+    put.run();
+    ++ran;
+    if (progress) progress(seen, points.size());
+  }
+  return ran;
+}
+
+SweepReport sweep_report(Store& store, const std::string& name) {
+  SweepReport rep;
+  rep.name = name;
+  auto exists = store.db().prepare("SELECT 1 FROM sweeps WHERE id = ?1");
+  exists.bind(1, name);
+  if (!exists.step()) throw InputError(store.path() + ": no sweep named '" + name + "'");
+  auto q = store.db().prepare(
+      "SELECT budget, cost_ratio, sft_fraction, status, score, error FROM sweep_points WHERE sweep_id = ?1 "
+      "ORDER BY budget, cost_ratio, sft_fraction DESC, seed");
+  q.bind(1, name);
+  std::map<std::tuple<double, double, double>, std::vector<double>> scores;
+  std::map<std::tuple<double, double, double>, int> errors;
+  std::vector<std::tuple<double, double, double>> keys;
+  while (q.step()) {
+    const auto key = std::make_tuple(q.real(0), q.real(1), q.real(2));
+    if (!scores.count(key) && !errors.count(key)) keys.push_back(key);
+    if (q.text(3) == "ok") scores[key].push_back(q.real(4));
+    else {
+      ++errors[key];
+      rep.flags.push_back("budget " + fmt_fixed(std::get<0>(key), 0) + ", SFT share " + fmt_fixed(std::get<2>(key), 2) +
+                          ": a point failed: " + q.text(5));
+    }
+  }
+  for (const auto& key : keys) {
+    SweepCell c;
+    std::tie(c.budget, c.cost_ratio, c.sft_fraction) = key;
+    const auto& v = scores[key];
+    c.points = static_cast<int>(v.size());
+    c.errors = errors[key];
+    if (!v.empty()) {
+      c.mean = mean(v);
+      double var = 0;
+      for (double x : v) var += (x - *c.mean) * (x - *c.mean);
+      c.sd = v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0;
+    }
+    rep.cells.push_back(c);
+  }
+  // Per budget (and cost ratio): the best share, and whether DPO alone fell far below every SFT share.
+  std::map<std::pair<double, double>, std::vector<const SweepCell*>> by_budget;
+  for (const auto& c : rep.cells) by_budget[{c.budget, c.cost_ratio}].push_back(&c);
+  for (const auto& [bk, cells] : by_budget) {
+    const SweepCell* best = nullptr;
+    const SweepCell* dpo_only = nullptr;
+    double min_sft = INFINITY;
+    for (const auto* c : cells) {
+      if (!c->mean) continue;
+      if (!best || *c->mean > *best->mean) best = c;
+      if (c->sft_fraction == 0) dpo_only = c;
+      else min_sft = std::min(min_sft, *c->mean);
+    }
+    if (best && bk.second == rep.cells.front().cost_ratio) rep.best_fraction.emplace_back(bk.first, best->sft_fraction);
+    if (dpo_only && std::isfinite(min_sft) && *dpo_only->mean < min_sft - std::max(0.02, 2 * dpo_only->sd.value_or(0)))
+      rep.flags.push_back("budget " + fmt_fixed(bk.first, 0) + " (pair cost " + fmt_fixed(bk.second, 2) +
+                          "): cold-start failure — DPO alone scores " + fmt_fixed(*dpo_only->mean, 3) +
+                          ", below every share with some SFT (lowest " + fmt_fixed(min_sft, 3) + ")");
+  }
+  return rep;
+}
+
+std::string render_sweep_report(const SweepReport& r) {
+  std::ostringstream o;
+  std::vector<double> fractions;
+  for (const auto& c : r.cells)
+    if (std::find(fractions.begin(), fractions.end(), c.sft_fraction) == fractions.end()) fractions.push_back(c.sft_fraction);
+  std::sort(fractions.rbegin(), fractions.rend());
+  std::vector<std::string> header = {"budget", "pair cost"};
+  for (double f : fractions) header.push_back("SFT " + fmt_fixed(100 * f, 0) + "%");
+  TextTable t(header);
+  std::map<std::pair<double, double>, std::map<double, const SweepCell*>> grid;
+  for (const auto& c : r.cells) grid[{c.budget, c.cost_ratio}][c.sft_fraction] = &c;
+  for (const auto& [bk, row] : grid) {
+    std::vector<std::string> cells = {fmt_fixed(bk.first, 0), fmt_fixed(bk.second, 2)};
+    for (double f : fractions) {
+      auto it = row.find(f);
+      if (it == row.end() || !it->second->mean) cells.push_back(it == row.end() ? "" : "error");
+      else cells.push_back(fmt_fixed(*it->second->mean, 3) + " ± " + fmt_fixed(*it->second->sd, 3));
+    }
+    t.add(cells);
+  }
+  o << "Sweep " << r.name << ": held-out score (APGR for two candidates, else accuracy), mean ± sd over seeds\n" << t.render();
+  for (const auto& [b, f] : r.best_fraction) o << "best SFT share at budget " << fmt_fixed(b, 0) << ": " << fmt_fixed(100 * f, 0) << "%\n";
+  for (const auto& f : r.flags) o << "! " << f << "\n";
+  return o.str();
+}
+
+nlohmann::json sweep_report_json(const SweepReport& r) {
+  nlohmann::json cells = nlohmann::json::array();
+  for (const auto& c : r.cells)
+    cells.push_back({{"budget", c.budget}, {"sft_fraction", c.sft_fraction}, {"cost_ratio", c.cost_ratio}, {"points", c.points},
+                     {"errors", c.errors}, {"mean", c.mean ? nlohmann::json(*c.mean) : nlohmann::json(nullptr)},
+                     {"sd", c.sd ? nlohmann::json(*c.sd) : nlohmann::json(nullptr)}});
+  nlohmann::json best = nlohmann::json::array();
+  for (const auto& [b, f] : r.best_fraction) best.push_back({{"budget", b}, {"sft_fraction", f}});
+  return {{"sweep", r.name}, {"cells", cells}, {"best", best}, {"flags", r.flags}};
+}
+
+}  // namespace reckon
