@@ -16,3 +16,6 @@ echo "== routers"
 ./build/bench/route_bench
 echo
 bash bench/route_targets.sh
+echo
+echo "== budget sweeps"
+bash bench/sweep_targets.sh

@@ -329,6 +329,48 @@ void routers_section(Html& h, Store& store) {
   h.o << "</section>\n";
 }
 
+// Budget sweeps: the score per budget × SFT share as a heatmap, and one curve per budget.
+void sweeps_section(Html& h, Store& store) {
+  auto ids = store.db().prepare("SELECT DISTINCT sweep_id FROM sweep_points ORDER BY sweep_id");
+  bool any = false;
+  while (ids.step()) {
+    const std::string id = ids.text(0);
+    auto q = store.db().prepare(
+        "SELECT budget, sft_fraction, AVG(score), COUNT(score) FROM sweep_points WHERE sweep_id = ?1 AND status = 'ok' "
+        "AND cost_ratio = (SELECT MIN(cost_ratio) FROM sweep_points WHERE sweep_id = ?1) GROUP BY budget, sft_fraction");
+    q.bind(1, id);
+    std::map<double, std::map<double, double>> grid;  // budget -> share -> mean score
+    std::set<double> shares;
+    while (q.step()) grid[q.real(0)][q.real(1)] = q.real(2), shares.insert(q.real(1));
+    if (grid.empty()) continue;
+    if (!any) h.o << "<section id=\"sweeps\"><h2>Budget sweeps</h2><p class=\"muted\">Held-out score (APGR for two "
+                     "candidates) by total budget and the share of it spent on SFT; the rest buys preference pairs.</p>\n";
+    any = true;
+    std::vector<std::string> rows, cols;
+    for (auto it = shares.rbegin(); it != shares.rend(); ++it) cols.push_back("SFT " + fixed(100 * *it, "%.0f") + "%");
+    std::vector<std::vector<std::optional<double>>> values;
+    std::vector<svg::Series> curves;
+    for (const auto& [budget, by_share] : grid) {
+      rows.push_back(fixed(budget, "%.0f"));
+      std::vector<std::optional<double>> row;
+      svg::Series line{"budget " + fixed(budget, "%.0f"), {}, false};
+      for (auto it = shares.rbegin(); it != shares.rend(); ++it) {
+        auto v = by_share.find(*it);
+        row.push_back(v == by_share.end() ? std::nullopt : std::optional<double>(v->second));
+        if (v != by_share.end()) line.points.emplace_back(*it, v->second);
+      }
+      values.push_back(row);
+      std::sort(line.points.begin(), line.points.end());
+      curves.push_back(line);
+    }
+    h.o << "<h3>" << xml_escape(id) << "</h3>\n"
+        << svg::heatmap(id + ": score by budget and SFT share", rows, cols, values, "budget", "share of the budget spent on SFT")
+        << svg::line_chart(id + ": score against the SFT share, one line per budget", curves, "share of the budget spent on SFT",
+                           "score", true, false);
+  }
+  if (any) h.o << "</section>\n";
+}
+
 }  // namespace
 
 std::string render_html_report(Store& store, const ReportOptions& opt) {
@@ -354,6 +396,7 @@ std::string render_html_report(Store& store, const ReportOptions& opt) {
   thinking_section(h, store, opt);
   selections_section(h, store);
   routers_section(h, store);
+  sweeps_section(h, store);
   if (rows.empty()) h.o << "<p>This store has no requests yet.</p>\n";
   h.o << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.o.str();

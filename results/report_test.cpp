@@ -124,3 +124,18 @@ TEST_CASE("routers saved in the store appear with their held-out numbers and cur
   CHECK(count(html, "<polyline class=\"series\"") == 2);  // the router and random
   CHECK(html.find("id=\"leaderboard\"") == std::string::npos);  // no requests: no empty leaderboard
 }
+
+TEST_CASE("budget sweeps appear as a heatmap and per-budget curves", "[report]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  s.db().exec("INSERT INTO sweeps(id, spec) VALUES ('sw<1>', '{}')");
+  s.db().exec(
+      "INSERT INTO sweep_points(sweep_id, budget, sft_fraction, cost_ratio, seed, status, score) VALUES "
+      "('sw<1>', 100, 1, 1, 1, 'ok', 0.6), ('sw<1>', 100, 0, 1, 1, 'ok', 0.5), ('sw<1>', 1000, 1, 1, 1, 'ok', 0.58), "
+      "('sw<1>', 1000, 0, 1, 1, 'ok', 0.62), ('sw<1>', 1000, 0.5, 1, 1, 'error', NULL)");
+  const std::string html = render_html_report(s, {});
+  CHECK(html.find("id=\"sweeps\"") != std::string::npos);
+  CHECK(html.find("sw&lt;1&gt;") != std::string::npos);
+  CHECK(count(html, "<rect class=\"cell\"") == 4);  // the failed point leaves its cell blank
+  CHECK(count(html, "<polyline class=\"series\"") == 2);  // one curve per budget
+}

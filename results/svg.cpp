@@ -315,6 +315,47 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
   return o.str();
 }
 
+std::string heatmap(const std::string& title, const std::vector<std::string>& rows, const std::vector<std::string>& cols,
+                    const std::vector<std::vector<std::optional<double>>>& values, const std::string& row_label,
+                    const std::string& col_label) {
+  const double left = 90, top = 40, cell_h = 30;
+  const double cell_w = cols.empty() ? 0 : (kWidth - left - 10) / static_cast<double>(cols.size());
+  const double height = top + cell_h * static_cast<double>(rows.size()) + 30;
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& r : values)
+    for (const auto& v : r)
+      if (v) lo = std::min(lo, *v), hi = std::max(hi, *v);
+  std::ostringstream o;
+  open_svg(o, height, title);
+  o << "<text class=\"axis\" x=\"" << num(left + (kWidth - left) / 2) << "\" y=\"14\" text-anchor=\"middle\">"
+    << xml_escape(col_label) << "</text><text class=\"axis\" x=\"8\" y=\"" << num(top - 6) << "\">" << xml_escape(row_label)
+    << "</text>";
+  for (size_t c = 0; c < cols.size(); ++c)
+    o << "<text class=\"tick\" x=\"" << num(left + cell_w * (static_cast<double>(c) + 0.5)) << "\" y=\"" << num(top - 6)
+      << "\" text-anchor=\"middle\">" << xml_escape(cols[c]) << "</text>";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const double y = top + cell_h * static_cast<double>(r);
+    o << "<text class=\"label\" x=\"" << num(left - 6) << "\" y=\"" << num(y + 19) << "\" text-anchor=\"end\">"
+      << xml_escape(rows[r]) << "</text>";
+    for (size_t c = 0; c < cols.size() && c < values[r].size(); ++c) {
+      if (!values[r][c]) continue;
+      // White (lowest) to the primary blue (highest).
+      const double t = hi > lo ? (*values[r][c] - lo) / (hi - lo) : 1;
+      const int red = static_cast<int>(255 - t * 255), green = static_cast<int>(255 - t * (255 - 0x72)), blue = static_cast<int>(255 - t * (255 - 0xB2));
+      char fill[16];
+      std::snprintf(fill, sizeof fill, "#%02X%02X%02X", red, green, blue);
+      const double x = left + cell_w * static_cast<double>(c);
+      o << "<rect class=\"cell\" x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(cell_w - 2) << "\" height=\""
+        << num(cell_h - 2) << "\" fill=\"" << fill << "\"><title>" << xml_escape(rows[r]) << ", " << xml_escape(cols[c]) << ": "
+        << xml_escape(compact(*values[r][c], false)) << "</title></rect><text class=\"value\" x=\"" << num(x + cell_w / 2 - 1)
+        << "\" y=\"" << num(y + 19) << "\" text-anchor=\"middle\" fill=\"" << (t > 0.6 ? "#fff" : "#222") << "\">"
+        << xml_escape(compact(*values[r][c], false)) << "</text>";
+    }
+  }
+  close_svg(o, title);
+  return o.str();
+}
+
 std::vector<size_t> pareto_front(const std::vector<Point>& points) {
   std::vector<size_t> order(points.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -62,6 +62,11 @@ struct Series {
 std::string line_chart(const std::string& title, const std::vector<Series>& series, const std::string& x_label,
                        const std::string& y_label, bool x_percent, bool y_percent);
 
+// A grid of values (rows × columns) coloured on one scale, each cell labelled; empty cells stay blank.
+std::string heatmap(const std::string& title, const std::vector<std::string>& rows, const std::vector<std::string>& cols,
+                    const std::vector<std::vector<std::optional<double>>>& values, const std::string& row_label,
+                    const std::string& col_label);
+
 // The indices of the points no other point beats on both axes (lower x, higher y), by increasing x.
 std::vector<size_t> pareto_front(const std::vector<Point>& points);
 
