@@ -64,12 +64,14 @@ test-asan: deps
 # A short libFuzzer run of every parser of outside input (clang); crashes fail the run and are
 # kept in $(FUZZ_BUILD)/crashes: copy a reproducer into tests/fuzz/corpus/<target>/ once fixed.
 FUZZ_BUILD   ?= build-fuzz
+# One libFuzzer binary per parser of outside input (tests/fuzz/targets.h).
+FUZZ_TARGETS ?= csv sse import_jsonl catalog campaign extract matrix
 FUZZ_SECONDS ?= 20
 fuzz: deps
 	@bash scripts/install-fuzz-deps.sh
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DRECKON_FUZZ=ON >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_sse fuzz_import_jsonl fuzz_catalog fuzz_campaign fuzz_extract
-	@bash scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@FUZZ_TARGETS="$(FUZZ_TARGETS)" bash scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
