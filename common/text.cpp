@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include "common/error.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -113,6 +115,17 @@ std::string xml_escape(std::string_view s) {
       case '\'': out += "&#39;"; break;
       default: out += c;
     }
+  }
+  return out;
+}
+
+std::vector<double> parse_number_list(std::string_view text, const std::string& what) {
+  std::vector<double> out;
+  if (trim(text).empty()) return out;
+  for (const auto& part : split(text, ',')) {
+    auto v = parse_double(trim(part));
+    if (!v) throw InputError(what + ": '" + part + "' is not a number");
+    out.push_back(*v);
   }
   return out;
 }

@@ -17,6 +17,8 @@ bool starts_with(std::string_view s, std::string_view prefix);
 // Strict parses: the whole (trimmed) text must be the number. nullopt otherwise.
 std::optional<int64_t> parse_int(std::string_view s);
 std::optional<double> parse_double(std::string_view s);
+// "1, 2.5,3" → {1, 2.5, 3}; InputError naming `what` and the bad part. Empty text → empty list.
+std::vector<double> parse_number_list(std::string_view text, const std::string& what);
 
 // Today's date in UTC as YYYY-MM-DD (the date a price entry must be in force on).
 std::string today_utc();

@@ -12,6 +12,27 @@
 
 namespace reckon {
 
+namespace {
+
+struct SavedRouter {
+  std::unique_ptr<Router> router;
+  nlohmann::json params;
+};
+
+SavedRouter load_saved_router(Store& store, const std::string& name) {
+  auto q = store.db().prepare("SELECT kind, params, model FROM routers WHERE name = ?1");
+  q.bind(1, name);
+  if (!q.step()) throw InputError(store.path() + ": no router named '" + name + "'");
+  SavedRouter r;
+  r.params = nlohmann::json::parse(q.text(1), nullptr, false);
+  if (r.params.is_discarded() || !r.params.contains("candidates") || !r.params.contains("source"))
+    throw InputError(store.path() + ": router '" + name + "' is damaged");
+  r.router = find_router(q.text(0)).load(r.params, q.blob(2));
+  return r;
+}
+
+}  // namespace
+
 Action define_route(CLI::App& sub) {
   struct Args {
     RoutingSource src;
@@ -58,13 +79,9 @@ Action define_route(CLI::App& sub) {
   return [a, train, apply, ap]() -> int {
     if (apply->parsed()) {
       Store store(ap->db, Store::Mode::kReadOnly);
-      auto q = store.db().prepare("SELECT kind, params, model FROM routers WHERE name = ?1");
-      q.bind(1, ap->name);
-      if (!q.step()) throw InputError(ap->db + ": no router named '" + ap->name + "'");
-      const auto params = nlohmann::json::parse(q.text(1), nullptr, false);
-      if (params.is_discarded() || !params.contains("candidates")) throw InputError(ap->db + ": router '" + ap->name + "' is damaged");
-      const auto router = find_router(q.text(0)).load(params, q.blob(2));
-      const auto candidates = params["candidates"].get<std::vector<std::string>>();
+      const SavedRouter saved = load_saved_router(store, ap->name);
+      const auto& router = saved.router;
+      const auto candidates = saved.params["candidates"].get<std::vector<std::string>>();
       size_t line = 0;
       for (auto& j : read_jsonl(ap->input)) {
         ++line;
@@ -121,13 +138,9 @@ Action define_route(CLI::App& sub) {
       return kExitOk;
     }
     Store store(a->save_db, Store::Mode::kReadOnly);
-    auto q = store.db().prepare("SELECT kind, params, model FROM routers WHERE name = ?1");
-    q.bind(1, a->name);
-    if (!q.step()) throw InputError(a->save_db + ": no router named '" + a->name + "'");
-    const auto params = nlohmann::json::parse(q.text(1), nullptr, false);
-    if (params.is_discarded() || !params.contains("source")) throw InputError(a->save_db + ": router '" + a->name + "' is damaged");
-    const auto router = find_router(q.text(0)).load(params, q.blob(2));
-    const RoutingSource src = RoutingSource::from_json(params["source"]);
+    const SavedRouter saved = load_saved_router(store, a->name);
+    const auto& router = saved.router;
+    const RoutingSource src = RoutingSource::from_json(saved.params["source"]);
     const RoutingSet s = src.load();
     std::vector<size_t> tr, te;
     split_rows(s.size(), src.train_fraction, src.seed, tr, te);

@@ -17,10 +17,9 @@ namespace {
 
 std::vector<int> parse_budgets(const std::string& text) {
   std::vector<int> out;
-  for (const auto& part : split(text, ',')) {
-    auto v = parse_int(trim(part));
-    if (!v || *v < 1) throw InputError("--budget: '" + part + "' is not a positive number of items");
-    out.push_back(static_cast<int>(*v));
+  for (double v : parse_number_list(text, "--budget")) {
+    if (v < 1 || v != std::floor(v) || v > 1e9) throw InputError("--budget: " + fmt_fixed(v, 2) + " is not a whole, positive number of items");
+    out.push_back(static_cast<int>(v));
   }
   if (out.empty()) throw InputError("--budget needs at least one number of items");
   return out;

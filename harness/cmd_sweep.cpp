@@ -9,19 +9,6 @@
 #include "sweeps/sweep.h"
 
 namespace reckon {
-namespace {
-
-std::vector<double> parse_numbers(const std::string& text, const char* option) {
-  std::vector<double> out;
-  for (const auto& p : split(text, ',')) {
-    auto v = parse_double(trim(p));
-    if (!v) throw InputError(std::string(option) + ": '" + p + "' is not a number");
-    out.push_back(*v);
-  }
-  return out;
-}
-
-}  // namespace
 
 Action define_sweep(CLI::App& sub) {
   struct Args {
@@ -60,9 +47,9 @@ Action define_sweep(CLI::App& sub) {
   report->add_flag("--json", a->json, "Print JSON");
   return [a, plan, run]() -> int {
     if (plan->parsed() || run->parsed()) {
-      a->grid.budgets = parse_numbers(a->budgets, "--budgets");
-      a->grid.sft_fractions = parse_numbers(a->fractions, "--sft-fractions");
-      a->grid.cost_ratios = parse_numbers(a->ratios, "--cost-ratios");
+      a->grid.budgets = parse_number_list(a->budgets, "--budgets");
+      a->grid.sft_fractions = parse_number_list(a->fractions, "--sft-fractions");
+      a->grid.cost_ratios = parse_number_list(a->ratios, "--cost-ratios");
       a->grid.check();
     }
     if (plan->parsed()) {

@@ -227,13 +227,9 @@ std::vector<std::string> parse_candidates(const std::string& text) {
 }
 
 std::vector<double> parse_costs(const std::string& text) {
-  std::vector<double> out;
-  if (text.empty()) return out;
-  for (const auto& p : split(text, ',')) {
-    auto v = parse_double(trim(p));
-    if (!v || *v < 0) throw InputError("--costs: '" + p + "' is not a non-negative number");
-    out.push_back(*v);
-  }
+  auto out = parse_number_list(text, "--costs");
+  for (double c : out)
+    if (c < 0) throw InputError("--costs: a cost cannot be negative (" + fmt_fixed(c, 4) + ")");
   return out;
 }
 

@@ -68,20 +68,29 @@ RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vecto
   if (base_ex > 0 && base_t > 0 && std::fabs(t - base_t) > 1e-12 * base_t)
     e.tep = ((e.accuracy - base_ex) / base_ex) / ((t - base_t) / base_t);
   if (k == 2) {
-    std::vector<std::pair<double, size_t>> order;
-    for (size_t q : test) order.emplace_back(-r.escalation(s.texts[q]), q);
-    std::stable_sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first < b.first; });
-    double acc = e.candidate_accuracy[0];
-    e.curve.push_back({0, acc, s.cost[0]});
-    for (size_t m = 0; m < order.size(); ++m) {
-      const size_t q = order[m].second;
-      acc += (s.correct[q][1] - s.correct[q][0]) / n;
-      const double share = static_cast<double>(m + 1) / n;
-      e.curve.push_back({share, acc, s.cost[0] + share * (s.cost[1] - s.cost[0])});
-    }
+    std::vector<double> esc;
+    for (size_t q : test) esc.push_back(r.escalation(s.texts[q]));
+    e.curve = escalation_curve(s, test, esc);
     gap_recovered(e.curve, e.candidate_accuracy[0], e.candidate_accuracy[1], e.apgr, e.cpt50);
   }
   return e;
+}
+
+std::vector<CurvePoint> escalation_curve(const RoutingSet& s, const std::vector<size_t>& rows, const std::vector<double>& escalation) {
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return escalation[a] > escalation[b]; });
+  const double n = static_cast<double>(rows.size());
+  double acc = 0;
+  for (size_t q : rows) acc += s.correct[q][0] / n;
+  std::vector<CurvePoint> curve = {{0, acc, s.cost[0]}};
+  for (size_t m = 0; m < order.size(); ++m) {
+    const auto& ok = s.correct[rows[order[m]]];
+    acc += (ok[1] - ok[0]) / n;
+    const double share = static_cast<double>(m + 1) / n;
+    curve.push_back({share, acc, s.cost[0] + share * (s.cost[1] - s.cost[0])});
+  }
+  return curve;
 }
 
 std::string render_route_eval(const RouteEval& e, const std::vector<std::string>& cands) {

@@ -37,6 +37,10 @@ struct RouteEval {
 void gap_recovered(const std::vector<CurvePoint>& curve, double weak_accuracy, double strong_accuracy,
                    std::optional<double>& apgr, std::optional<double>& cpt50);
 
+// The cost–accuracy curve of two candidates: queries sent to the costlier one in decreasing order of
+// `escalation` (one score per row of `rows`), from none to all.
+std::vector<CurvePoint> escalation_curve(const RoutingSet& s, const std::vector<size_t>& rows, const std::vector<double>& escalation);
+
 RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vector<size_t>& test);
 
 std::string render_route_eval(const RouteEval& e, const std::vector<std::string>& candidates);

@@ -119,8 +119,7 @@ std::function<PointResult(const SweepPoint&)> builtin_prepare(const RoutingSet& 
     const LinearPolicy reference = policy;  // the SFT result, or the base when there is no SFT
     if (!pairs.empty()) train_dpo(policy, reference, st->x_pool, pairs, to);
     PointResult r;
-    std::vector<CurvePoint> curve;
-    std::vector<std::pair<double, size_t>> esc;
+    std::vector<double> escalation;
     double weak = 0, strong = 0;
     const double n = static_cast<double>(held_out.size());
     for (size_t i = 0; i < held_out.size(); ++i) {
@@ -128,21 +127,13 @@ std::function<PointResult(const SweepPoint&)> builtin_prepare(const RoutingSet& 
       const auto choice = static_cast<size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
       const auto& ok = s.correct[held_out[i]];
       r.accuracy += ok[choice] / n;
-      esc.emplace_back(-(1 - probs[0]), i);
+      escalation.push_back(1 - probs[0]);
       weak += ok.front() / n;
       strong += ok.back() / n;
     }
     if (k == 2) {
-      std::stable_sort(esc.begin(), esc.end(), [](auto& a, auto& b) { return a.first < b.first; });
-      double acc = weak;
-      curve.push_back({0, acc, 0});
-      for (size_t m = 0; m < esc.size(); ++m) {
-        const auto& ok = s.correct[held_out[esc[m].second]];
-        acc += (ok[1] - ok[0]) / n;
-        curve.push_back({static_cast<double>(m + 1) / n, acc, 0});
-      }
       std::optional<double> apgr, cpt;
-      gap_recovered(curve, weak, strong, apgr, cpt);
+      gap_recovered(escalation_curve(s, held_out, escalation), weak, strong, apgr, cpt);
       if (!apgr) throw InputError("the held-out split has no accuracy gap between the candidates: APGR is undefined");
       r.score = *apgr;
     } else {
