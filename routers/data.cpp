@@ -37,9 +37,9 @@ RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt) {
     return it->second;
   };
   const size_t text_col = need(opt.text_column);
-  const std::optional<size_t> id_col = col.count(opt.id_column) ? std::optional<size_t>(col[opt.id_column]) : std::nullopt;
-  const std::optional<size_t> skip_col =
-      opt.skip_column.empty() ? std::nullopt : std::optional<size_t>(need(opt.skip_column));
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  const size_t id_col = col.count(opt.id_column) ? col[opt.id_column] : kNone;
+  const size_t skip_col = opt.skip_column.empty() ? kNone : need(opt.skip_column);
   std::vector<size_t> correct_cols, cost_cols;
   for (const auto& c : opt.candidates) {
     correct_cols.push_back(need(c + "_correct"));
@@ -54,10 +54,10 @@ RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt) {
   while (auto rec = csv.next()) {
     const std::string where = path + ":" + std::to_string(rec->line);
     if (rec->fields.size() != header->fields.size()) throw InputError(where + ": wrong number of fields");
-    if (skip_col && trim(rec->fields[*skip_col]) == "1") continue;
+    if (skip_col != kNone && trim(rec->fields[skip_col]) == "1") continue;
     const std::string& text = rec->fields[text_col];
     if (trim(text).empty()) throw InputError(where + ": empty query text in column '" + opt.text_column + "'");
-    std::string id = id_col ? rec->fields[*id_col] : std::to_string(rec->line);
+    std::string id = id_col != kNone ? rec->fields[id_col] : std::to_string(rec->line);
     if (!ids.insert(id).second) continue;  // the same query twice: keep the first
     std::vector<double> ok;
     for (size_t k = 0; k < correct_cols.size(); ++k) {

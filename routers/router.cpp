@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
-#include <type_traits>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -164,7 +163,7 @@ class RuleRouter : public Router {
     return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", "length"}, {"threshold", threshold_}};
   }
   std::string model_blob() const override { return ""; }
-  void restore(const nlohmann::json& j) { threshold_ = j.at("threshold").get<double>(); }
+  void restore(const nlohmann::json& j, const std::string&) { threshold_ = j.at("threshold").get<double>(); }
 
  private:
   std::vector<std::string> candidates_;
@@ -382,11 +381,22 @@ class MlpRouter : public Router {
 std::vector<std::string> cands(const nlohmann::json& j) { return j.at("candidates").get<std::vector<std::string>>(); }
 std::vector<double> costs(const nlohmann::json& j) { return j.at("costs").get<std::vector<double>>(); }
 
+// The two policy routers differ only in whether DPO follows SFT.
+struct SoftmaxRouter : PolicyRouter {
+  SoftmaxRouter(std::vector<std::string> c, std::vector<double> k) : PolicyRouter("softmax", std::move(c), std::move(k)) {}
+};
+struct DpoRouter : PolicyRouter {
+  DpoRouter(std::vector<std::string> c, std::vector<double> k) : PolicyRouter("dpo", std::move(c), std::move(k)) {}
+};
+
 template <typename R>
-std::unique_ptr<Router> load_with_blob(const nlohmann::json& j, const std::string& blob, const std::string& kind) {
-  std::unique_ptr<R> r;
-  if constexpr (std::is_same_v<R, PolicyRouter>) r = std::make_unique<R>(kind, cands(j), costs(j));
-  else r = std::make_unique<R>(cands(j), costs(j));
+std::unique_ptr<Router> make_router(const std::vector<std::string>& candidates, const std::vector<double>& costs) {
+  return std::make_unique<R>(candidates, costs);
+}
+
+template <typename R>
+std::unique_ptr<Router> load_router(const nlohmann::json& j, const std::string& blob) {
+  auto r = std::make_unique<R>(cands(j), costs(j));
   r->restore(j, blob);
   return r;
 }
@@ -395,40 +405,17 @@ std::unique_ptr<Router> load_with_blob(const nlohmann::json& j, const std::strin
 
 const std::vector<RouterKind>& router_table() {
   static const std::vector<RouterKind> table = {
-      {"rule", "a threshold on query length (two candidates)",
-       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
-         return std::make_unique<RuleRouter>(c, k);
-       },
-       [](const nlohmann::json& j, const std::string&) -> std::unique_ptr<Router> {
-         auto r = std::make_unique<RuleRouter>(cands(j), costs(j));
-         r->restore(j);
-         return r;
-       }},
-      {"knn", "the 5 most similar training queries vote on which candidates answer correctly",
-       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
-         return std::make_unique<KnnRouter>(c, k);
-       },
-       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<KnnRouter>(j, b, "knn"); }},
+      {"rule", "a threshold on query length (two candidates)", make_router<RuleRouter>, load_router<RuleRouter>},
+      {"knn", "the 5 most similar training queries vote on which candidates answer correctly", make_router<KnnRouter>,
+       load_router<KnnRouter>},
       {"softmax", "multinomial logistic regression on hashed n-gram TF-IDF, SFT on cheapest-correct labels",
-       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
-         return std::make_unique<PolicyRouter>("softmax", c, k);
-       },
-       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<PolicyRouter>(j, b, "softmax"); }},
-      {"dpo", "softmax after SFT, then DPO on preference pairs with the SFT policy as reference",
-       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
-         return std::make_unique<PolicyRouter>("dpo", c, k);
-       },
-       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<PolicyRouter>(j, b, "dpo"); }},
+       make_router<SoftmaxRouter>, load_router<SoftmaxRouter>},
+      {"dpo", "softmax after SFT, then DPO on preference pairs with the SFT policy as reference", make_router<DpoRouter>,
+       load_router<DpoRouter>},
       {"mlp", "one hidden layer (32 ReLU units, Eigen) over hashed n-gram features, SFT on cheapest-correct labels",
-       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
-         return std::make_unique<MlpRouter>(c, k);
-       },
-       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<MlpRouter>(j, b, "mlp"); }},
-      {"cascade", "per-step 'is this candidate enough?' classifiers, escalating below the threshold",
-       [](const std::vector<std::string>& c, const std::vector<double>& k) -> std::unique_ptr<Router> {
-         return std::make_unique<CascadeRouter>(c, k);
-       },
-       [](const nlohmann::json& j, const std::string& b) { return load_with_blob<CascadeRouter>(j, b, "cascade"); }},
+       make_router<MlpRouter>, load_router<MlpRouter>},
+      {"cascade", "per-step 'is this candidate enough?' classifiers, escalating below the threshold", make_router<CascadeRouter>,
+       load_router<CascadeRouter>},
   };
   return table;
 }
