@@ -23,4 +23,12 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   return rows;
 }
 
+nlohmann::json read_json_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open " + what);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw InputError(path + ": not valid JSON");
+  return j;
+}
+
 }  // namespace reckon

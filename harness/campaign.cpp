@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/jsonl.h"
 #include "common/sha256.h"
 #include "common/stats.h"
 #include "common/text.h"
@@ -170,11 +171,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       c.tasks.push_back(*def);
     } else if (t.is_object() && t.contains("spec_file")) {
       std::string path = t["spec_file"].get<std::string>();
-      std::ifstream in(path);
-      if (!in) throw InputError(at + ": cannot open spec_file '" + path + "'");
-      auto spec = nlohmann::json::parse(in, nullptr, false);
-      if (spec.is_discarded()) throw InputError(path + ": not valid JSON");
-      c.tasks.push_back(parse_task_spec(spec, path));
+      c.tasks.push_back(parse_task_spec(read_json_file(path, "spec_file (" + at + ")"), path));
     } else if (t.is_object()) {
       c.tasks.push_back(parse_task_spec(t, at));
     } else {
@@ -268,11 +265,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
 }
 
 Campaign load_campaign_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open campaign file");
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw InputError(path + ": not valid JSON");
-  return parse_campaign(j, path);
+  return parse_campaign(read_json_file(path, "campaign file"), path);
 }
 
 std::string campaign_run_id(const Campaign& c) {

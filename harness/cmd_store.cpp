@@ -1,4 +1,5 @@
 // Verbs over the store itself: import, merge, summary.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "harness/commands.h"
 #include "selectors/stored.h"
 #include "results/export.h"
+#include "sweeps/datasets.h"
 #include "results/import.h"
 #include "results/merge.h"
 #include "results/summary.h"
@@ -106,9 +108,46 @@ Action define_summary(CLI::App& sub) {
 
 namespace reckon {
 
+namespace {
+
+// `export --format sft|dpo`: training sets from the store's scored answers, split and budgeted.
+int export_training_sets(Store& store, const std::string& format, const std::string& style_text, const std::string& dir,
+                         TrainingSetOptions opt) {
+  if (dir.empty()) throw InputError("export --format " + format + " needs --out DIR (train.jsonl and eval.jsonl go there)");
+  const TrainingStyle style = parse_training_style(style_text);
+  const TrainingSets sets = build_training_sets(store, opt);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto write = [&](const std::string& name, const auto& records) {
+    const std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path + ": cannot write");
+    write_jsonl(records, style, out);
+    if (!out.flush()) throw InputError(path + ": could not write: disk full or an I/O error");
+  };
+  const bool sft = format == "sft";
+  const size_t train = sft ? sets.sft_train.size() : sets.pairs_train.size();
+  const size_t available = sft ? sets.sft_available : sets.pairs_available;
+  if (sft) write("train.jsonl", sets.sft_train), write("eval.jsonl", sets.sft_eval);
+  else write("train.jsonl", sets.pairs_train), write("eval.jsonl", sets.pairs_eval);
+  std::cerr << "export " << format << " (" << style_text << "): " << sets.prompts << " prompts, " << sets.eval_prompts
+            << " held out; train " << train << " of " << available << " available, eval "
+            << (sft ? sets.sft_eval.size() : sets.pairs_eval.size()) << "; " << sets.duplicate_responses
+            << " repeated responses kept once";
+  if (opt.budget)
+    std::cerr << "; budget " << fmt_fixed(*opt.budget, 2) << " units, spent " << fmt_fixed(sets.units_spent, 2) << " ("
+              << sets.sft_train.size() << " SFT examples + " << sets.pairs_train.size() << " pairs × " << fmt_fixed(opt.pair_cost, 2) << ")";
+  std::cerr << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
 Action define_export(CLI::App& sub) {
   struct Args {
-    std::string db, view, format = "csv", out, responses_task;
+    std::string db, view, format = "csv", out, responses_task, style = "trl", models;
+    TrainingSetOptions training;
+    double budget = -1;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("--db", a->db, "Store to read")->required();
@@ -117,10 +156,31 @@ Action define_export(CLI::App& sub) {
                                    "Instead of a view: TASK's response matrix (model,<item ids>; mean score per item), "
                                    "the input of `reckon select eval`");
   view->excludes(responses);
-  sub.add_option("--format", a->format, "csv | jsonl")->capture_default_str();
-  sub.add_option("-o,--out", a->out, "Write here instead of standard output");
+  sub.add_option("--format", a->format,
+                 "csv | jsonl (views); sft | dpo (training sets from scored answers: train.jsonl and eval.jsonl in --out)")
+      ->capture_default_str();
+  sub.add_option("-o,--out", a->out, "Write here instead of standard output (a folder for sft | dpo)");
+  sub.add_option("--style", a->style, "Training-set layout: trl | trl-completion | openai")->capture_default_str();
+  sub.add_option("--task", a->training.task, "Training sets: only this task");
+  sub.add_option("--models", a->models, "Training sets: only these models (comma-separated)");
+  sub.add_flag("--cheapest", a->training.cheapest, "SFT: the cheapest correct response instead of the best-scored one");
+  sub.add_option("--pairs", a->training.pairs, "Preference pairs: correctness (correct ≻ incorrect) | cost (cheaper correct ≻ costlier)")
+      ->capture_default_str();
+  sub.add_option("--correct-at", a->training.correct_at, "A response is correct when its score reaches this")->capture_default_str();
+  sub.add_option("--held-out", a->training.held_out, "Share of prompts held out for evaluation")->capture_default_str();
+  sub.add_option("--seed", a->training.seed, "Seed of the split and the budget's sample")->capture_default_str();
+  sub.add_option("--budget", a->budget, "Annotation units to spend (an SFT example costs 1; default: everything)");
+  sub.add_option("--sft-fraction", a->training.sft_fraction, "Share of the budget for SFT")->capture_default_str();
+  sub.add_option("--pair-cost", a->training.pair_cost, "Cost of a preference pair in SFT examples")->capture_default_str();
   return [a]() -> int {
     Store store(a->db, Store::Mode::kReadOnly);
+    if (a->format == "sft" || a->format == "dpo") {
+      if (!a->view.empty() || !a->responses_task.empty()) throw InputError("export --format " + a->format + " takes no --view or --responses");
+      if (a->budget >= 0) a->training.budget = a->budget;
+      if (!a->models.empty())
+        for (const auto& m : split(a->models, ',')) a->training.models.push_back(trim(m));
+      return export_training_sets(store, a->format, a->style, a->out, a->training);
+    }
     if (!a->responses_task.empty()) {
       size_t dropped = 0;
       const std::string csv = matrix_csv(matrix_from_store(store, a->responses_task, &dropped));
@@ -133,7 +193,7 @@ Action define_export(CLI::App& sub) {
       if (!out || !(out << csv)) throw InputError(a->out + ": cannot write");
       return kExitOk;
     }
-    if (a->view.empty()) throw InputError("export needs --view NAME or --responses TASK");
+    if (a->view.empty()) throw InputError("export needs --view NAME, --responses TASK or --format sft|dpo");
     if (a->out.empty()) {
       export_view(store, a->view, a->format, std::cout);
       return kExitOk;

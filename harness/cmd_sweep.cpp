@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/jsonl.h"
 #include "common/table.h"
 #include "common/text.h"
 #include "harness/commands.h"
@@ -13,7 +14,8 @@ namespace reckon {
 Action define_sweep(CLI::App& sub) {
   struct Args {
     RoutingSource src;
-    std::string candidates, costs, name, save_db, budgets, fractions = "1,0.75,0.5,0.25,0.1,0.01,0", ratios = "1";
+    std::string candidates, costs, name, save_db, budgets, fractions = "1,0.75,0.5,0.25,0.1,0.01,0", ratios = "1", backend_config,
+        work_dir;
     SweepGrid grid;
     bool json = false;
   };
@@ -26,7 +28,8 @@ Action define_sweep(CLI::App& sub) {
     c->add_option("--seeds", a->grid.seeds, "Seeds per point")->capture_default_str();
     c->add_option("--epochs", a->grid.epochs, "Training epochs")->capture_default_str();
     c->add_option("--beta", a->grid.beta, "DPO β")->capture_default_str();
-    c->add_option("--backend", a->grid.backend, "Trainer: builtin")->capture_default_str();
+    c->add_option("--backend", a->grid.backend, "Trainer: builtin | command | openai")->capture_default_str();
+    c->add_option("--backend-config", a->backend_config, "JSON file with the command or openai backend's settings (see README)");
   };
   CLI::App* plan = sub.add_subcommand("plan", "List the grid's points and what each budget buys");
   grid_options(plan);
@@ -41,6 +44,7 @@ Action define_sweep(CLI::App& sub) {
   run->add_option("--train-fraction", a->grid.train_fraction, "Share of queries in the training pool")->capture_default_str();
   run->add_option("--name", a->name, "Sweep name")->required();
   run->add_option("--save-db", a->save_db, "Store to record into (default: --db)");
+  run->add_option("--work-dir", a->work_dir, "Folder for the datasets and training output of command/openai points");
   CLI::App* report = sub.add_subcommand("report", "The grid: score per budget × SFT share, best share, cold-start failures");
   report->add_option("--db", a->save_db, "Store holding the sweep")->required();
   report->add_option("--name", a->name, "Sweep name")->required();
@@ -50,6 +54,7 @@ Action define_sweep(CLI::App& sub) {
       a->grid.budgets = parse_number_list(a->budgets, "--budgets");
       a->grid.sft_fractions = parse_number_list(a->fractions, "--sft-fractions");
       a->grid.cost_ratios = parse_number_list(a->ratios, "--cost-ratios");
+      if (!a->backend_config.empty()) a->grid.backend_config = read_json_file(a->backend_config, "backend config");
       a->grid.check();
     }
     if (plan->parsed()) {
@@ -73,7 +78,7 @@ Action define_sweep(CLI::App& sub) {
       const bool tty = isatty(2);
       const size_t ran = run_sweep(store, a->name, s, a->grid, a->src.to_json(), [tty](size_t done, size_t total) {
         if (tty) std::cerr << "\rsweep: " << done << "/" << total << " points" << (done == total ? "\n" : "") << std::flush;
-      });
+      }, a->work_dir);
       std::cerr << "sweep '" << a->name << "': " << ran << " points run\n";
       std::cout << render_sweep_report(sweep_report(store, a->name));
       return kExitOk;

@@ -18,6 +18,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // may hold key material: never logged
   std::string body;
+  std::string method = "POST";  // POST (with body) or GET
 };
 
 // A response body the adapter cannot read (malformed JSON, missing fields).

@@ -59,9 +59,13 @@ void HttpEngine::start(const HttpRequest& req, double timeout_s, OnData on_data,
   Transfer* raw = t.get();
   CURL* e = t->easy;
   curl_easy_setopt(e, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(e, CURLOPT_POST, 1L);
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, raw->body_out.data());
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(raw->body_out.size()));
+  if (req.method == "GET") {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, raw->body_out.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(raw->body_out.size()));
+  }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
@@ -126,6 +130,14 @@ void HttpEngine::poll(double max_wait_s) {
     curl_slist_free_all(t->headers);
     t->on_done(std::move(t->response));
   }
+}
+
+HttpResponse http_call(const HttpRequest& req, double timeout_s) {
+  HttpEngine engine;
+  std::optional<HttpResponse> out;
+  engine.start(req, timeout_s, nullptr, [&out](HttpResponse&& r) { out = std::move(r); });
+  while (!out) engine.poll(0.2);
+  return std::move(*out);
 }
 
 }  // namespace reckon

@@ -44,4 +44,8 @@ class HttpEngine {
   std::map<void*, std::unique_ptr<Transfer>> transfers_;
 };
 
+// One request, waited for (control-plane calls such as fine-tuning jobs; model calls go through
+// ModelClient).
+HttpResponse http_call(const HttpRequest& req, double timeout_s);
+
 }  // namespace reckon

@@ -17,12 +17,15 @@
 #include "routers/evaluate.h"
 #include "routers/features.h"
 #include "routers/policy.h"
+#include "sweeps/backend.h"
 
 namespace reckon {
 
 nlohmann::json SweepGrid::to_json() const {
-  return {{"budgets", budgets}, {"sft_fractions", sft_fractions}, {"cost_ratios", cost_ratios}, {"seeds", seeds},
-          {"train_fraction", train_fraction}, {"epochs", epochs}, {"beta", beta}, {"backend", backend}};
+  nlohmann::json j = {{"budgets", budgets}, {"sft_fractions", sft_fractions}, {"cost_ratios", cost_ratios}, {"seeds", seeds},
+                      {"train_fraction", train_fraction}, {"epochs", epochs}, {"beta", beta}, {"backend", backend}};
+  if (!backend_config.empty()) j["backend_config"] = backend_config;  // older sweeps have none
+  return j;
 }
 
 SweepGrid SweepGrid::from_json(const nlohmann::json& j) {
@@ -36,6 +39,7 @@ SweepGrid SweepGrid::from_json(const nlohmann::json& j) {
     g.epochs = j.at("epochs").get<int>();
     g.beta = j.at("beta").get<double>();
     g.backend = j.at("backend").get<std::string>();
+    if (j.contains("backend_config")) g.backend_config = j.at("backend_config");
   } catch (const nlohmann::json::exception& e) {
     throw InputError(std::string("sweep grid: ") + e.what());
   }
@@ -59,7 +63,8 @@ void SweepGrid::check() const {
   if (!(beta > 0)) throw InputError("sweep grid: field 'beta' must be positive");
   bool known = false;
   for (const auto& b : sweep_backends()) known |= backend == b.name;
-  if (!known) throw InputError("sweep grid: unknown backend '" + backend + "'");
+  if (!known) throw InputError("sweep grid: unknown backend '" + backend + "' (builtin, command or openai)");
+  if (!backend_config.is_object()) throw InputError("sweep grid: field 'backend_config' must be a JSON object");
 }
 
 std::vector<SweepPoint> plan_sweep(const SweepGrid& g) {
@@ -69,91 +74,23 @@ std::vector<SweepPoint> plan_sweep(const SweepGrid& g) {
     for (double r : g.cost_ratios)
       for (double f : g.sft_fractions)
         for (int s = 1; s <= g.seeds; ++s) {
-          SweepPoint p{b, f, r, s, 0, 0};
-          p.sft_examples = static_cast<int64_t>(std::floor(b * f + 1e-9));
-          p.preference_pairs = static_cast<int64_t>(std::floor((b - static_cast<double>(p.sft_examples)) / r + 1e-9));
-          out.push_back(p);
+          const auto split = split_budget(b, f, r);
+          out.push_back(SweepPoint{b, f, r, s, split.sft_examples, split.preference_pairs});
         }
   return out;
 }
 
-namespace {
-
-// The builtin backend: the routers' linear policy over query features, SFT on cheapest-correct
-// labels, then DPO on preference pairs with the SFT policy (or, with no SFT, the base) as reference.
-std::function<PointResult(const SweepPoint&)> builtin_prepare(const RoutingSet& s, const std::vector<size_t>& pool,
-                                                              const std::vector<size_t>& held_out, const SweepGrid& g) {
-  struct State {
-    TextFeaturizer features;
-    std::vector<SparseVec> x_pool, x_test;
-    std::vector<int> labels;
-    std::vector<PreferencePair> pairs;
-  };
-  auto st = std::make_shared<State>();
-  std::vector<std::string> texts;
-  for (size_t r : pool) texts.push_back(s.texts[r]);
-  st->features.fit(texts);  // unlabelled text costs nothing: IDF from the whole pool
-  for (size_t r : pool) st->x_pool.push_back(st->features.transform(s.texts[r]));
-  for (size_t r : held_out) st->x_test.push_back(st->features.transform(s.texts[r]));
-  st->labels = cheapest_correct_labels(s, pool, false);
-  st->pairs = preference_pairs(s, pool);
-  const int k = static_cast<int>(s.candidates.size());
-  return [st, &s, held_out, g, k](const SweepPoint& p) {
-    std::mt19937_64 rng(static_cast<uint64_t>(p.seed) * 1000003u + static_cast<uint64_t>(p.budget));
-    std::vector<size_t> order(st->x_pool.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    const size_t n_sft = std::min<size_t>(static_cast<size_t>(p.sft_examples), order.size());
-    std::vector<SparseVec> x;
-    std::vector<int> y;
-    for (size_t i = 0; i < n_sft; ++i) x.push_back(st->x_pool[order[i]]), y.push_back(st->labels[order[i]]);
-    std::vector<PreferencePair> pairs = st->pairs;
-    std::shuffle(pairs.begin(), pairs.end(), rng);
-    pairs.resize(std::min<size_t>(pairs.size(), static_cast<size_t>(p.preference_pairs)));
-    TrainOptions to;
-    to.epochs = g.epochs;
-    to.beta = g.beta;
-    to.seed = static_cast<uint64_t>(p.seed);
-    LinearPolicy policy(k, st->features.dim());
-    if (!x.empty()) train_sft(policy, x, y, to);
-    const LinearPolicy reference = policy;  // the SFT result, or the base when there is no SFT
-    if (!pairs.empty()) train_dpo(policy, reference, st->x_pool, pairs, to);
-    PointResult r;
-    std::vector<double> escalation;
-    double weak = 0, strong = 0;
-    const double n = static_cast<double>(held_out.size());
-    for (size_t i = 0; i < held_out.size(); ++i) {
-      const auto probs = policy.probs(st->x_test[i]);
-      const auto choice = static_cast<size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-      const auto& ok = s.correct[held_out[i]];
-      r.accuracy += ok[choice] / n;
-      escalation.push_back(1 - probs[0]);
-      weak += ok.front() / n;
-      strong += ok.back() / n;
-    }
-    if (k == 2) {
-      std::optional<double> apgr, cpt;
-      gap_recovered(escalation_curve(s, held_out, escalation), weak, strong, apgr, cpt);
-      if (!apgr) throw InputError("the held-out split has no accuracy gap between the candidates: APGR is undefined");
-      r.score = *apgr;
-    } else {
-      r.score = r.accuracy;
-    }
-    return r;
-  };
-}
-
-}  // namespace
-
 const std::vector<SweepBackend>& sweep_backends() {
   static const std::vector<SweepBackend> table = {
-      {"builtin", "the routers' linear policy over query features, SFT then DPO on CPU", builtin_prepare},
+      {"builtin", "the routers' linear policy over query features, SFT then DPO on CPU", prepare_builtin_backend},
+      {"command", "a shell command per stage (e.g. TRL), the result served by a provider", prepare_command_backend},
+      {"openai", "OpenAI's fine-tuning API: upload, supervised then DPO jobs, evaluate the ft: model", prepare_openai_backend},
   };
   return table;
 }
 
 size_t run_sweep(Store& store, const std::string& name, const RoutingSet& s, const SweepGrid& g, const nlohmann::json& source,
-                 const std::function<void(size_t, size_t)>& progress) {
+                 const std::function<void(size_t, size_t)>& progress, std::string work_dir) {
   const auto points = plan_sweep(g);
   const nlohmann::json spec = {{"grid", g.to_json()}, {"source", source}};
   {
@@ -174,12 +111,13 @@ size_t run_sweep(Store& store, const std::string& name, const RoutingSet& s, con
     q.bind(1, name);
     while (q.step()) done.insert({q.real(0), q.real(1), q.real(2), static_cast<int>(q.int64(3))});
   }
-  std::vector<size_t> pool, held_out;
-  split_rows(s.size(), g.train_fraction, 12345, pool, held_out);  // one held-out split for every point
+  if (work_dir.empty()) work_dir = store.path() + ".sweeps/" + name;
+  SweepContext ctx{s, {}, {}, g, work_dir};
+  split_rows(s.size(), g.train_fraction, 12345, ctx.pool, ctx.held_out);  // one held-out split for every point
   const SweepBackend* backend = nullptr;
   for (const auto& b : sweep_backends())
     if (g.backend == b.name) backend = &b;
-  auto train_and_judge = backend->prepare(s, pool, held_out, g);
+  auto train_and_judge = backend->prepare(ctx);
   auto put = store.db().prepare(
       "INSERT OR REPLACE INTO sweep_points(sweep_id, budget, sft_fraction, cost_ratio, seed, sft_examples, preference_pairs, "
       "status, score, accuracy, error, seconds, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");

@@ -25,6 +25,7 @@ struct SweepGrid {
   int epochs = 4;
   double beta = 0.1;
   std::string backend = "builtin";
+  nlohmann::json backend_config = nlohmann::json::object();  // the command and openai backends' settings
   nlohmann::json to_json() const;
   static SweepGrid from_json(const nlohmann::json& j);  // InputError naming the bad field
   void check() const;
@@ -36,7 +37,7 @@ struct SweepPoint {
   int64_t sft_examples = 0, preference_pairs = 0;  // what the budget buys
 };
 
-// Every point of the grid with its dataset sizes.
+// Every point of the grid with its dataset sizes (split_budget at each point).
 std::vector<SweepPoint> plan_sweep(const SweepGrid& g);
 
 struct PointResult {
@@ -45,20 +46,31 @@ struct PointResult {
   std::string error;
 };
 
+// What a backend is given once per sweep: the data, its one split, the grid, and a folder for the
+// files it writes (datasets, training output).
+struct SweepContext {
+  const RoutingSet& s;
+  std::vector<size_t> pool, held_out;
+  SweepGrid grid;
+  std::string work_dir;
+};
+
 // A training backend: trains on the point's datasets and judges the result on the held-out split.
+// A failure throws; run_sweep records it on the point.
 struct SweepBackend {
   const char* name;
   const char* help;
-  // Prepared once per sweep (features of the training pool and the held-out split).
-  std::function<PointResult(const SweepPoint&)> (*prepare)(const RoutingSet& s, const std::vector<size_t>& pool,
-                                                            const std::vector<size_t>& held_out, const SweepGrid& g);
+  // Prepared once per sweep (e.g. features of the training pool and the held-out split); the
+  // returned function may keep references into the context, which outlives it.
+  std::function<PointResult(const SweepPoint&)> (*prepare)(const SweepContext& c);
 };
 const std::vector<SweepBackend>& sweep_backends();
 
 // Runs the points not yet finished; a failed point is recorded as an error (never skipped silently).
 // Returns how many points ran.
+// `work_dir` holds the files of backends that write datasets (default: beside the store).
 size_t run_sweep(Store& store, const std::string& name, const RoutingSet& s, const SweepGrid& g, const nlohmann::json& source,
-                 const std::function<void(size_t, size_t)>& progress = {});
+                 const std::function<void(size_t, size_t)>& progress = {}, std::string work_dir = "");
 
 struct SweepCell {
   double budget = 0, sft_fraction = 0, cost_ratio = 1;
