@@ -150,9 +150,11 @@ size_t run_sweep(Store& store, const std::string& name, const RoutingSet& s, con
 SweepReport sweep_report(Store& store, const std::string& name) {
   SweepReport rep;
   rep.name = name;
-  auto exists = store.db().prepare("SELECT 1 FROM sweeps WHERE id = ?1");
+  auto exists = store.db().prepare("SELECT spec FROM sweeps WHERE id = ?1");
   exists.bind(1, name);
   if (!exists.step()) throw InputError(store.path() + ": no sweep named '" + name + "'");
+  const auto spec = nlohmann::json::parse(exists.text(0), nullptr, false);
+  rep.backend = spec.is_object() && spec.contains("grid") ? spec["grid"].value("backend", "builtin") : "builtin";
   auto q = store.db().prepare(
       "SELECT budget, cost_ratio, sft_fraction, status, score, error FROM sweep_points WHERE sweep_id = ?1 "
       "ORDER BY budget, cost_ratio, sft_fraction DESC, seed");
@@ -226,7 +228,10 @@ std::string render_sweep_report(const SweepReport& r) {
     }
     t.add(cells);
   }
-  o << "Sweep " << r.name << ": held-out score (APGR for two candidates, else accuracy), mean ± sd over seeds\n" << t.render();
+  o << "Sweep " << r.name << " (" << r.backend << "): held-out score ("
+    << (r.backend == "builtin" ? "APGR for two candidates, else accuracy" : "accuracy of the trained model's routes")
+    << "), mean ± sd over seeds\n"
+    << t.render();
   for (const auto& [b, f] : r.best_fraction) o << "best SFT share at budget " << fmt_fixed(b, 0) << ": " << fmt_fixed(100 * f, 0) << "%\n";
   for (const auto& f : r.flags) o << "! " << f << "\n";
   return o.str();
@@ -240,7 +245,7 @@ nlohmann::json sweep_report_json(const SweepReport& r) {
                      {"sd", c.sd ? nlohmann::json(*c.sd) : nlohmann::json(nullptr)}});
   nlohmann::json best = nlohmann::json::array();
   for (const auto& [b, f] : r.best_fraction) best.push_back({{"budget", b}, {"sft_fraction", f}});
-  return {{"sweep", r.name}, {"cells", cells}, {"best", best}, {"flags", r.flags}};
+  return {{"sweep", r.name}, {"backend", r.backend}, {"cells", cells}, {"best", best}, {"flags", r.flags}};
 }
 
 }  // namespace reckon

@@ -78,7 +78,7 @@ struct SweepCell {
   std::optional<double> mean, sd;
 };
 struct SweepReport {
-  std::string name;
+  std::string name, backend;
   std::vector<SweepCell> cells;
   std::vector<std::pair<double, double>> best_fraction;  // (budget, fraction) per budget (first cost ratio)
   std::vector<std::string> flags;                        // cold-start failures and errors, in words
