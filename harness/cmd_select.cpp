@@ -2,6 +2,7 @@
 // each method predicts full scores on a response matrix) and `reckon estimate` (a run's full-benchmark
 // estimate from a stored subset, with a confidence interval).
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <unistd.h>
 
@@ -49,7 +50,7 @@ Action define_select(CLI::App& sub) {
   sub.require_subcommand(0, 1);
   sub.add_option("--db", a->db, "Store: source results, and where the selection is saved");
   sub.add_option("--task", a->task, "Task whose items are selected");
-  sub.add_option("--method", a->method, "random | stratified | anchor | irt | gp-irt")->capture_default_str();
+  sub.add_option("--method", a->method, "random | stratified | anchor | irt | gp-irt | scales | scales-lite | text")->capture_default_str();
   sub.add_option("--budget", a->budgets, "Items to select")->capture_default_str();
   sub.add_option("--seed", a->seed, "Seed")->capture_default_str();
   sub.add_option("--name", a->name, "Name of the stored selection (a campaign runs it with \"selection\": {\"stored\": NAME})");
@@ -62,7 +63,9 @@ Action define_select(CLI::App& sub) {
 
   CLI::App* eval = sub.add_subcommand("eval", "Evaluate methods on a response matrix: MAE (pp) and Kendall τ on held-out models");
   eval->add_option("--responses", a->responses, "Response matrix CSV: model,<item ids>; 0/1 or scores in [0,1]")->required();
-  eval->add_option("--items", a->items, "Item metadata (JSON Lines with item_id)");
+  eval->add_option("--items", a->items, "Item metadata (JSON Lines with item_id; item text for scales-lite and text)");
+  eval->add_option("--db", a->db, "Store with demand levels (reckon scales annotate) for scales and scales-lite");
+  eval->add_option("--task", a->task, "Task of those demand levels");
   eval->add_option("--strata", a->strata, "Item metadata field for the stratified method");
   eval->add_option("--method", a->method, "Method(s), comma-separated")->capture_default_str();
   eval->add_option("--budget", a->budgets, "Budget(s) in items, comma-separated")->capture_default_str();
@@ -78,6 +81,11 @@ Action define_select(CLI::App& sub) {
     if (!a->items.empty()) meta = read_item_table(a->items);
     IrtOptions irt;
     irt.dims = a->irt_dims;
+    std::map<std::string, std::vector<double>> levels;
+    if (!a->db.empty() && !a->task.empty() && std::filesystem::exists(a->db)) {
+      Store levels_store(a->db, Store::Mode::kReadOnly);
+      levels = scale_levels_by_item(load_scale_annotations(levels_store, a->task));
+    }
     if (eval->parsed()) {
       const ResponseMatrix m = read_response_matrix(a->responses, {a->model_column, a->item_prefix});
       SelectEvalOptions o;
@@ -87,6 +95,7 @@ Action define_select(CLI::App& sub) {
       o.source_fraction = a->source_fraction;
       o.strata_field = a->strata;
       o.irt = irt;
+      o.scale_levels = levels.empty() ? nullptr : &levels;
       const bool tty = isatty(2);
       auto rows = evaluate_selection(m, a->items.empty() ? nullptr : &meta, o, [tty](int done, int total) {
         if (tty) std::cerr << "\rselect eval: " << done << "/" << total << (done == total ? "\n" : "") << std::flush;
@@ -107,14 +116,21 @@ Action define_select(CLI::App& sub) {
     const auto budgets = parse_budgets(a->budgets);
     if (budgets.size() != 1) throw InputError("--budget: one number of items to store a selection");
     Store store(a->db, Store::Mode::kReadWrite);
-    const ResponseMatrix m = a->responses.empty() ? matrix_from_store(store, a->task)
-                                                  : read_response_matrix(a->responses, {a->model_column, a->item_prefix});
     const auto& method = find_selector(a->method);
+    ResponseMatrix m;
+    if (!a->responses.empty()) {
+      m = read_response_matrix(a->responses, {a->model_column, a->item_prefix});
+    } else if (method.min_source_models == 0 && !store_has_results(store, a->task)) {
+      m = cold_start_items(store, a->task, a->items.empty() ? nullptr : &meta);  // a benchmark nobody has run yet
+    } else {
+      m = matrix_from_store(store, a->task);
+    }
     if (static_cast<int>(m.models.size()) < method.min_source_models)
       throw InputError("method '" + a->method + "' needs results of at least " + std::to_string(method.min_source_models) +
                        " models on '" + a->task + "'; there are " + std::to_string(m.models.size()));
     SelectionContext ctx(m.y, m.items, a->items.empty() ? nullptr : &meta, irt);
     ctx.strata_field = a->strata;
+    ctx.scale_levels = &levels;
     const Plan plan = method.select(ctx, budgets[0], a->seed);
     save_selection(store, a->name, a->task, plan, m.items);
     std::cout << "selection '" << a->name << "': " << plan.items.size() << " of " << m.items.size() << " items of "

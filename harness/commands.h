@@ -45,5 +45,6 @@ Action define_select(CLI::App& sub);
 Action define_estimate(CLI::App& sub);
 Action define_route(CLI::App& sub);
 Action define_sweep(CLI::App& sub);
+Action define_scales(CLI::App& sub);
 
 }  // namespace reckon

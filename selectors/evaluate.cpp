@@ -50,6 +50,7 @@ std::vector<SelectEvalResult> evaluate_selection(const ResponseMatrix& m, const 
     IrtOptions irt = opt.irt;
     irt.seed = 1000 + s;
     SelectionContext ctx(source, m.items, item_meta, irt);
+    ctx.scale_levels = opt.scale_levels;
     ctx.strata_field = opt.strata_field;
     std::vector<double> truth;
     for (int r : target_rows) truth.push_back(m.y.row(r).mean());

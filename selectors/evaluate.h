@@ -21,6 +21,7 @@ struct SelectEvalOptions {
   double source_fraction = 0.8;
   std::string strata_field;
   IrtOptions irt;
+  const std::map<std::string, std::vector<double>>* scale_levels = nullptr;  // annotated demand levels by item
 };
 
 struct SelectEvalResult {

@@ -83,4 +83,24 @@ Eigen::MatrixXd rows_of(const Eigen::MatrixXd& y, const std::vector<int>& rows) 
   return out;
 }
 
+std::vector<std::string> item_texts(const std::vector<std::string>& item_ids, const std::map<std::string, nlohmann::json>* meta_table) {
+  std::vector<std::string> out;
+  for (const auto& id : item_ids) {
+    const nlohmann::json* meta = nullptr;
+    if (meta_table) {
+      auto it = meta_table->find(id);
+      if (it != meta_table->end()) meta = &it->second;
+    }
+    std::string text;
+    for (const char* field : {"question", "prompt", "text", "input"})
+      if (meta && meta->contains(field) && (*meta)[field].is_string()) {
+        text = (*meta)[field].get<std::string>();
+        break;
+      }
+    if (text.empty()) throw InputError("item '" + id + "' has no text (a question, prompt, text or input field in the items file)");
+    out.push_back(std::move(text));
+  }
+  return out;
+}
+
 }  // namespace reckon

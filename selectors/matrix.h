@@ -29,6 +29,9 @@ ResponseMatrix read_response_matrix(const std::string& path, const MatrixReadOpt
 
 // Item metadata (text, subject, ...) by item id, from JSON Lines with an `item_id` field.
 std::map<std::string, nlohmann::json> read_item_table(const std::string& path);
+// Each item's text from its metadata (field question, prompt, text or input, the first present);
+// InputError naming an item without one.
+std::vector<std::string> item_texts(const std::vector<std::string>& item_ids, const std::map<std::string, nlohmann::json>* meta);
 
 // The matrix restricted to some rows (models), in the given order.
 Eigen::MatrixXd rows_of(const Eigen::MatrixXd& y, const std::vector<int>& rows);

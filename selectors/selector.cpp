@@ -9,9 +9,29 @@
 #include "common/stats.h"
 #include "selectors/cluster.h"
 #include "selectors/matrix.h"
+#include "selectors/scales.h"
 
 namespace reckon {
 namespace {
+
+nlohmann::json matrix_json(const Eigen::MatrixXd& m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    std::vector<double> row(static_cast<size_t>(m.cols()));
+    for (Eigen::Index c = 0; c < m.cols(); ++c) row[static_cast<size_t>(c)] = m(r, c);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+Eigen::MatrixXd matrix_from_json(const nlohmann::json& rows) {
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()), rows.empty() ? 1 : static_cast<Eigen::Index>(rows[0].size()));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].size() != static_cast<size_t>(m.cols())) throw InputError("bad selection parameters: ragged matrix");
+    for (size_t c = 0; c < rows[r].size(); ++c) m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows[r][c].get<double>();
+  }
+  return m;
+}
 
 std::vector<int> sample_items(int n, int k, std::mt19937_64& rng) {
   std::vector<int> all(n);
@@ -168,6 +188,51 @@ Plan gp_irt_plan(SelectionContext& ctx, int budget, uint64_t seed) {
   return p;
 }
 
+// Scales++-style selection in an item space: k-medoids representatives weighted by cluster share;
+// the estimate mixes their weighted mean with a logistic demand model fitted on the model's own
+// scores of the representatives (needs no other model: the cold-start case). With source models,
+// the mix is chosen where it errs least on them, then calibrated like the other methods.
+Plan demand_plan(SelectionContext& ctx, int budget, uint64_t seed, const char* method) {
+  check_budget(ctx, budget);
+  const Eigen::MatrixXd& space = ctx.item_space(method);
+  Plan p = medoid_plan(pairwise_distances(space), budget, seed, method, ctx.items());
+  p.estimator = Plan::Estimator::kDemand;
+  Eigen::MatrixXd z = space.rowwise() - space.colwise().mean();
+  for (Eigen::Index c = 0; c < z.cols(); ++c) {
+    const double sd = std::sqrt(z.col(c).squaredNorm() / static_cast<double>(std::max<Eigen::Index>(1, z.rows() - 1)));
+    z.col(c) = sd > 1e-12 ? Eigen::VectorXd(z.col(c) / sd) : Eigen::VectorXd::Zero(z.rows());
+  }
+  p.space = z;
+  p.lambda_star = 0.5;
+  const Eigen::MatrixXd& y = ctx.source();
+  if (y.rows() >= 3) {
+    std::vector<double> weighted, model, truth;
+    Plan model_only = p;
+    model_only.lambda_star = 0;
+    for (Eigen::Index i : calibration_rows(y)) {
+      const auto scores = subset_scores(y, i, p);
+      double w = 0;
+      for (size_t k = 0; k < scores.size(); ++k) w += p.weights[k] * scores[k];
+      weighted.push_back(w);
+      model.push_back(model_only.raw_estimate(scores));
+      truth.push_back(y.row(i).mean());
+    }
+    double best = INFINITY;
+    for (int step = 0; step <= 10; ++step) {
+      const double alpha = step / 10.0;
+      double err = 0;
+      for (size_t k = 0; k < truth.size(); ++k) err += std::pow(alpha * weighted[k] + (1 - alpha) * model[k] - truth[k], 2);
+      if (err < best) best = err, p.lambda_star = alpha;
+    }
+  }
+  calibrate(p, y);
+  return p;
+}
+
+Plan scales_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "scales"); }
+Plan scales_lite_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "scales-lite"); }
+Plan text_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "text"); }
+
 }  // namespace
 
 double Plan::estimate(const std::vector<double>& scores) const {
@@ -179,6 +244,19 @@ double Plan::raw_estimate(const std::vector<double>& scores) const {
   double weighted = 0;
   for (size_t k = 0; k < scores.size(); ++k) weighted += weights[k] * scores[k];
   if (estimator == Estimator::kWeightedMean) return weighted;
+  if (estimator == Estimator::kDemand) {
+    if (items.size() >= static_cast<size_t>(total_items)) return weighted;
+    std::vector<bool> seen(static_cast<size_t>(total_items), false);
+    for (int j : items) seen[static_cast<size_t>(j)] = true;
+    Eigen::MatrixXd seen_x(static_cast<Eigen::Index>(items.size()), space->cols()), unseen_x(total_items - static_cast<Eigen::Index>(items.size()), space->cols());
+    for (size_t k = 0; k < items.size(); ++k) seen_x.row(static_cast<Eigen::Index>(k)) = space->row(items[k]);
+    for (int j = 0, r = 0; j < total_items; ++j)
+      if (!seen[static_cast<size_t>(j)]) unseen_x.row(r++) = space->row(j);
+    const double lambda = static_cast<double>(items.size()) / total_items;
+    const double seen_mean = std::accumulate(scores.begin(), scores.end(), 0.0) / static_cast<double>(scores.size());
+    const double model = lambda * seen_mean + (1 - lambda) * demand_model_predict(seen_x, scores, unseen_x).mean();
+    return lambda_star * weighted + (1 - lambda_star) * model;
+  }
   // p-IRT: seen items count as observed, the unseen ones as the fitted model predicts them.
   const Eigen::VectorXd theta = fit_ability(*irt, items, scores);
   std::vector<bool> seen(static_cast<size_t>(total_items), false);
@@ -195,17 +273,16 @@ double Plan::raw_estimate(const std::vector<double>& scores) const {
 
 nlohmann::json Plan::to_json() const {
   nlohmann::json j{{"method", method}, {"total_items", total_items}, {"items", items}, {"weights", weights},
-                   {"estimator", estimator == Estimator::kWeightedMean ? "weighted_mean" : estimator == Estimator::kPIrt ? "p-irt" : "gp-irt"},
+                   {"estimator", estimator == Estimator::kWeightedMean ? "weighted_mean"
+                                 : estimator == Estimator::kPIrt        ? "p-irt"
+                                 : estimator == Estimator::kGpIrt       ? "gp-irt"
+                                                                        : "demand"},
                    {"lambda_star", lambda_star}, {"intercept", intercept}, {"slope", slope}};
   if (irt) {
-    nlohmann::json a = nlohmann::json::array();
-    for (Eigen::Index r = 0; r < irt->a.rows(); ++r) {
-      std::vector<double> row(irt->a.cols());
-      for (Eigen::Index c = 0; c < irt->a.cols(); ++c) row[c] = irt->a(r, c);
-      a.push_back(row);
-    }
+    const nlohmann::json a = matrix_json(irt->a);
     j["irt"] = {{"a", a}, {"b", std::vector<double>(irt->b.data(), irt->b.data() + irt->b.size())}};
   }
+  if (space) j["space"] = matrix_json(*space);
   return j;
 }
 
@@ -217,21 +294,23 @@ Plan Plan::from_json(const nlohmann::json& j) {
     p.items = j.at("items").get<std::vector<int>>();
     p.weights = j.at("weights").get<std::vector<double>>();
     const std::string est = j.at("estimator").get<std::string>();
-    p.estimator = est == "p-irt" ? Estimator::kPIrt : est == "gp-irt" ? Estimator::kGpIrt : Estimator::kWeightedMean;
+    p.estimator = est == "p-irt"    ? Estimator::kPIrt
+                  : est == "gp-irt" ? Estimator::kGpIrt
+                  : est == "demand" ? Estimator::kDemand
+                                    : Estimator::kWeightedMean;
     p.lambda_star = j.at("lambda_star").get<double>();
     p.intercept = j.value("intercept", 0.0);
     p.slope = j.value("slope", 1.0);
     if (j.contains("irt")) {
-      const auto& a = j["irt"].at("a");
       const auto b = j["irt"].at("b").get<std::vector<double>>();
       IrtItems it;
-      it.a.resize(static_cast<Eigen::Index>(a.size()), a.empty() ? 1 : static_cast<Eigen::Index>(a[0].size()));
-      for (size_t r = 0; r < a.size(); ++r)
-        for (size_t c = 0; c < a[r].size(); ++c) it.a(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = a[r][c].get<double>();
+      it.a = matrix_from_json(j["irt"].at("a"));
       it.b = Eigen::Map<const Eigen::VectorXd>(b.data(), static_cast<Eigen::Index>(b.size()));
       p.irt = it;
     }
-    if (p.items.size() != p.weights.size() || (p.estimator != Estimator::kWeightedMean && !p.irt))
+    if (j.contains("space")) p.space = matrix_from_json(j["space"]);
+    const bool needs_irt = p.estimator == Estimator::kPIrt || p.estimator == Estimator::kGpIrt;
+    if (p.items.size() != p.weights.size() || (needs_irt && !p.irt) || (p.estimator == Estimator::kDemand && (!p.space || p.space->rows() != p.total_items)))
       throw InputError("inconsistent selection parameters");
     return p;
   } catch (const nlohmann::json::exception& e) {
@@ -274,6 +353,38 @@ const Eigen::MatrixXd& SelectionContext::irt_distances() {
   return *irt_dist_;
 }
 
+std::vector<std::string> SelectionContext::item_texts() const { return reckon::item_texts(item_ids_, meta_); }
+
+const Eigen::MatrixXd& SelectionContext::item_space(const std::string& kind) {
+  auto it = spaces_.find(kind);
+  if (it != spaces_.end()) return it->second;
+  Eigen::MatrixXd space;
+  if (kind == "text") {
+    space = text_space(item_texts(), kScaleDimensions);
+  } else {
+    std::vector<std::optional<std::vector<double>>> levels(item_ids_.size());
+    size_t missing = 0;
+    for (size_t i = 0; i < item_ids_.size(); ++i) {
+      if (scale_levels) {
+        auto f = scale_levels->find(item_ids_[i]);
+        if (f != scale_levels->end()) levels[i] = f->second;
+      }
+      missing += !levels[i];
+    }
+    if (kind == "scales-lite") {
+      space = lite_space(item_texts(), levels);
+    } else {
+      if (missing)
+        throw InputError("method 'scales' needs demand levels for every item: " + std::to_string(missing) + " of " +
+                         std::to_string(item_ids_.size()) + " are not annotated (run `reckon scales annotate`, or use scales-lite)");
+      space.resize(static_cast<Eigen::Index>(levels.size()), kScaleDimensions);
+      for (size_t i = 0; i < levels.size(); ++i)
+        for (int c = 0; c < kScaleDimensions; ++c) space(static_cast<Eigen::Index>(i), c) = (*levels[i])[static_cast<size_t>(c)];
+    }
+  }
+  return spaces_[kind] = std::move(space);
+}
+
 const std::vector<SelectorMethod>& selector_table() {
   static const std::vector<SelectorMethod> table = {
       {"random", "uniform sample (seeded); estimate = sample mean", 0, random_plan},
@@ -283,6 +394,12 @@ const std::vector<SelectorMethod>& selector_table() {
       {"irt", "2PL IRT fitted on source models; anchors = k-medoids on item parameters; estimate = p-IRT", 2, irt_plan},
       {"gp-irt", "tinyBenchmarks' gp-IRT: the anchors' weighted mean and p-IRT, weighted by their errors on source models", 2,
        gp_irt_plan},
+      {"scales", "Scales++: k-medoids on annotated demand levels (16 General Scales); weighted mean mixed with a logistic "
+                 "demand model of the model's own subset scores", 0, scales_plan},
+      {"scales-lite", "Scales++ Lite: demand levels predicted from item text (TF-IDF, kernel ridge) for items not annotated", 0,
+       scales_lite_plan},
+      {"text", "cold start without annotation: TF-IDF principal coordinates of the item text, same selection and estimator", 0,
+       text_plan},
   };
   return table;
 }

@@ -16,14 +16,17 @@
 namespace reckon {
 
 struct Plan {
-  enum class Estimator { kWeightedMean, kPIrt, kGpIrt };
+  enum class Estimator { kWeightedMean, kPIrt, kGpIrt, kDemand };
   std::string method;
   int total_items = 0;          // N: the benchmark the estimate is for
   std::vector<int> items;       // selected item indices
   std::vector<double> weights;  // per selected item, summing to 1 (the weighted-mean estimate)
   Estimator estimator = Estimator::kWeightedMean;
   std::optional<IrtItems> irt;  // item parameters of every item, for p-IRT / gp-IRT
-  double lambda_star = 1;       // gp-IRT: weight of the weighted mean against p-IRT
+  double lambda_star = 1;       // gp-IRT and demand: weight of the weighted mean against the model-based estimate
+  // Demand (scales, scales-lite, text): every item's standardized coordinates; a logistic model of
+  // the model's correctness on them, fitted on the selected items, predicts the unseen ones.
+  std::optional<Eigen::MatrixXd> space;
   // Linear calibration fitted on the source models (estimate → intercept + slope · estimate): it
   // removes what the raw estimator gets wrong the same way for every model (e.g. the shrinkage of
   // an ability fitted on a few items). Identity for random and stratified samples.
@@ -46,11 +49,18 @@ class SelectionContext {
   const std::vector<std::string>& item_ids() const { return item_ids_; }
   const std::map<std::string, nlohmann::json>* item_meta() const { return meta_; }
   std::string strata_field;
+  // Annotated demand levels by item id (Scales++), from `reckon scales annotate`.
+  const std::map<std::string, std::vector<double>>* scale_levels = nullptr;
+  // Item text from the metadata (field question, prompt, text or input); InputError naming an item without.
+  std::vector<std::string> item_texts() const;
 
   // Computed once and shared by every budget and method that needs them.
   const IrtFit& irt_fit();
   const Eigen::MatrixXd& correctness_distances();  // items × items, over source models
   const Eigen::MatrixXd& irt_distances();          // items × items, over (a, b)
+  // Item coordinates for the demand methods: "scales" (annotated levels), "scales-lite" (levels
+  // predicted from text where not annotated), "text" (TF-IDF principal coordinates, no annotation).
+  const Eigen::MatrixXd& item_space(const std::string& kind);
 
  private:
   const Eigen::MatrixXd& source_;
@@ -59,6 +69,7 @@ class SelectionContext {
   IrtOptions irt_opts_;
   std::unique_ptr<IrtFit> irt_;
   std::unique_ptr<Eigen::MatrixXd> corr_dist_, irt_dist_;
+  std::map<std::string, Eigen::MatrixXd> spaces_;
 };
 
 struct SelectorMethod {

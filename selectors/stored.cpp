@@ -7,6 +7,7 @@
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "selectors/scales.h"
 
 namespace reckon {
 
@@ -88,6 +89,63 @@ StoredSelection load_selection(Store& store, const std::string& name) {
   for (int i : s.plan.items)
     if (i < 0 || i >= static_cast<int>(s.item_ids.size())) throw InputError(store.path() + ": selection '" + name + "' is damaged");
   return s;
+}
+
+void save_scale_annotation(Store& store, const std::string& task, const ScaleAnnotation& a) {
+  auto q = store.db().prepare(
+      "INSERT OR REPLACE INTO item_features(task, item_id, feature_set, annotator, vector, cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  q.bind(1, task).bind(2, a.item_id).bind(3, kScalesFeatureSet).bind(4, a.annotator).bind(5, nlohmann::json(a.levels).dump());
+  q.bind(6, a.cost_usd);
+  q.run();
+}
+
+std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::string& task) {
+  auto q = store.db().prepare(
+      "SELECT item_id, COALESCE(annotator, ''), vector, cost_usd FROM item_features WHERE task = ?1 AND feature_set = ?2 ORDER BY item_id");
+  q.bind(1, task).bind(2, kScalesFeatureSet);
+  std::vector<ScaleAnnotation> out;
+  while (q.step()) {
+    ScaleAnnotation a{q.text(0), q.text(1), {}, std::nullopt};
+    const auto v = nlohmann::json::parse(q.text(2), nullptr, false);
+    if (!v.is_array() || v.size() != static_cast<size_t>(kScaleDimensions))
+      throw InputError(store.path() + ": item_features of '" + task + "' item '" + a.item_id + "' is not a vector of 16 levels");
+    for (const auto& x : v) {
+      if (!x.is_number()) throw InputError(store.path() + ": item_features of '" + task + "' item '" + a.item_id + "' has a non-number");
+      a.levels.push_back(x.get<double>());
+    }
+    if (!q.is_null(3)) a.cost_usd = q.real(3);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<double>> scale_levels_by_item(const std::vector<ScaleAnnotation>& annotations) {
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& a : annotations) out[a.item_id] = a.levels;
+  return out;
+}
+
+bool store_has_results(Store& store, const std::string& task) {
+  auto q = store.db().prepare(
+      "SELECT 1 FROM requests r JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 WHERE r.task = ?1 AND r.status = 'ok' LIMIT 1");
+  q.bind(1, task);
+  return q.step();
+}
+
+ResponseMatrix cold_start_items(Store& store, const std::string& task, const std::map<std::string, nlohmann::json>* item_meta) {
+  std::set<std::string> ids;
+  if (item_meta) {
+    for (const auto& [id, m] : *item_meta) ids.insert(id);
+  } else {
+    auto q = store.db().prepare("SELECT item_id FROM items WHERE task = ?1 UNION SELECT item_id FROM item_features WHERE task = ?1");
+    q.bind(1, task);
+    while (q.step()) ids.insert(q.text(0));
+  }
+  if (ids.empty()) throw InputError(store.path() + ": task '" + task + "' has no results and no known items (give --items ITEMS.jsonl)");
+  ResponseMatrix m;
+  m.items.assign(ids.begin(), ids.end());
+  m.y = Eigen::MatrixXd(0, static_cast<Eigen::Index>(m.items.size()));
+  return m;
 }
 
 }  // namespace reckon

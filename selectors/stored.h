@@ -1,6 +1,8 @@
 #pragma once
 // Selections and response matrices in a reckon store: the matrix of a task's results (model ×
 // item, mean primary score over repeats), and plans saved as `selections` rows a campaign can run.
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +17,12 @@ namespace reckon {
 // every model answered; items some model lacks are left out (counted in `dropped_items`).
 ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* dropped_items = nullptr);
 
+// Whether any model has scored results on `task`.
+bool store_has_results(Store& store, const std::string& task);
+// The items of a task no model has run yet (zero source rows): from an items table when given,
+// else the store's items and annotated items of the task. InputError when there are none.
+ResponseMatrix cold_start_items(Store& store, const std::string& task, const std::map<std::string, nlohmann::json>* item_meta);
+
 // `reckon export --responses`: the same matrix as CSV (`model,<item ids>`).
 std::string matrix_csv(const ResponseMatrix& m);
 
@@ -27,5 +35,17 @@ struct StoredSelection {
   std::vector<std::string> item_ids;  // every item of the benchmark, in the plan's index order
 };
 StoredSelection load_selection(Store& store, const std::string& name);
+
+// Annotated demand levels (Scales++) in `item_features`, feature set "scales": one vector of 16 levels
+// per item, with the annotator and what the annotation cost.
+constexpr const char* kScalesFeatureSet = "scales";
+struct ScaleAnnotation {
+  std::string item_id, annotator;
+  std::vector<double> levels;
+  std::optional<double> cost_usd;
+};
+void save_scale_annotation(Store& store, const std::string& task, const ScaleAnnotation& a);
+std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::string& task);
+std::map<std::string, std::vector<double>> scale_levels_by_item(const std::vector<ScaleAnnotation>& annotations);
 
 }  // namespace reckon
