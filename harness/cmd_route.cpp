@@ -36,7 +36,8 @@ SavedRouter load_saved_router(Store& store, const std::string& name) {
 Action define_route(CLI::App& sub) {
   struct Args {
     RoutingSource src;
-    std::string candidates, costs, router = "dpo", name, save_db, curve;
+    std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve;
+    double lambda = -1;
     int epochs = 4;
     double beta = 0.1, threshold = 0.6;
     bool unsolved_class = false, json = false;
@@ -63,6 +64,7 @@ Action define_route(CLI::App& sub) {
   train->add_option("--save-db", a->save_db, "Store to save into (default: --db)");
   struct ApplyArgs {
     std::string db, name, input, text_field = "prompt";
+    double lambda = -1;
   };
   auto ap = std::make_shared<ApplyArgs>();
   CLI::App* apply = sub.add_subcommand("apply", "Route new queries with a saved router: one decision per JSON line");
@@ -70,10 +72,14 @@ Action define_route(CLI::App& sub) {
   apply->add_option("--name", ap->name, "Router name")->required();
   apply->add_option("--input", ap->input, "JSON Lines of queries")->required();
   apply->add_option("--text-field", ap->text_field, "Field holding the query text")->capture_default_str();
+  apply->add_option("--lambda", ap->lambda, "Cost-aware mode: maximize P(correct) − λ · cost / costliest cost")->check(CLI::NonNegativeNumber);
   CLI::App* eval = sub.add_subcommand("eval", "Judge a saved router on its held-out queries");
   eval->add_option("--db", a->save_db, "Store holding the router")->required();
   eval->add_option("--name", a->name, "Router name")->required();
   eval->add_option("--curve", a->curve, "Write the cost–accuracy curve (two candidates) as CSV");
+  eval->add_option("--lambda", a->lambda, "Judge the cost-aware mode at this λ: maximize P(correct) − λ · cost / costliest cost")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--lambda-curve", a->lambda_curve, "Write the cost-aware mode's curve over λ (0 to 2) as CSV");
   eval->add_flag("--json", a->json, "{accuracy, mean_tokens, cost_per_query, tep, apgr, cpt50, calls, ...}");
 
   return [a, train, apply, ap]() -> int {
@@ -88,7 +94,8 @@ Action define_route(CLI::App& sub) {
         if (!j.contains(ap->text_field) || !j[ap->text_field].is_string() || trim(j[ap->text_field].get<std::string>()).empty())
           throw InputError(ap->input + ": record " + std::to_string(line) + ": no text in field '" + ap->text_field + "'");
         const std::string text = j[ap->text_field];
-        const int c = router->choose(text);
+        const int c = ap->lambda >= 0 ? choose_with_lambda(router->p_correct(text), saved.params["costs"].get<std::vector<double>>(), ap->lambda)
+                                      : router->choose(text);
         j["route"] = candidates.at(static_cast<size_t>(c));
         if (candidates.size() == 2) j["escalation"] = router->escalation(text);
         std::cout << j.dump() << "\n";
@@ -144,7 +151,15 @@ Action define_route(CLI::App& sub) {
     const RoutingSet s = src.load();
     std::vector<size_t> tr, te;
     split_rows(s.size(), src.train_fraction, src.seed, tr, te);
-    const RouteEval e = evaluate_router(*router, s, te);
+    const RouteEval e = evaluate_router(*router, s, te, a->lambda >= 0 ? std::optional<double>(a->lambda) : std::nullopt);
+    if (!a->lambda_curve.empty()) {
+      std::vector<double> lambdas;
+      for (int i = 0; i <= 80; ++i) lambdas.push_back(i / 40.0);
+      std::ofstream out(a->lambda_curve);
+      if (!out) throw InputError(a->lambda_curve + ": cannot write");
+      out << "lambda,accuracy,cost_per_query\n";
+      for (const auto& p : lambda_curve(*router, s, te, lambdas)) out << p.lambda << ',' << p.accuracy << ',' << p.cost_per_query << '\n';
+    }
     if (!a->curve.empty()) {
       std::ofstream out(a->curve);
       if (!out) throw InputError(a->curve + ": cannot write");

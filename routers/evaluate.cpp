@@ -34,7 +34,7 @@ void gap_recovered(const std::vector<CurvePoint>& curve, double weak, double str
     }
 }
 
-RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vector<size_t>& test) {
+RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vector<size_t>& test, std::optional<double> lambda) {
   const size_t k = s.candidates.size();
   const double n = static_cast<double>(test.size());
   RouteEval e;
@@ -44,7 +44,7 @@ RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vecto
   double tokens = 0;
   bool tokens_known = std::all_of(s.tokens.begin(), s.tokens.end(), [](const auto& t) { return t.has_value(); });
   for (size_t q : test) {
-    const int c = r.choose(s.texts[q]);
+    const int c = lambda ? choose_with_lambda(r.p_correct(s.texts[q]), s.cost, *lambda) : r.choose(s.texts[q]);
     e.calls[c] += 1 / n;
     e.accuracy += s.correct[q][c] / n;
     e.cost_per_query += s.cost[c] / n;
@@ -110,6 +110,25 @@ std::string render_route_eval(const RouteEval& e, const std::vector<std::string>
   if (e.cpt50) o << ", CPT(50%) " << fmt_fixed(100 * *e.cpt50, 1) << "% calls to " << cands[1] << " (random 50.0%)";
   if (e.apgr) o << "\n";
   return o.str();
+}
+
+std::vector<LambdaPoint> lambda_curve(const Router& r, const RoutingSet& s, const std::vector<size_t>& test,
+                                      const std::vector<double>& lambdas) {
+  std::vector<std::vector<double>> p;
+  p.reserve(test.size());
+  for (size_t q : test) p.push_back(r.p_correct(s.texts[q]));  // once per query, not once per λ
+  std::vector<LambdaPoint> out;
+  const double n = static_cast<double>(test.size());
+  for (double lambda : lambdas) {
+    LambdaPoint pt{lambda, 0, 0};
+    for (size_t i = 0; i < test.size(); ++i) {
+      const int c = choose_with_lambda(p[i], s.cost, lambda);
+      pt.accuracy += s.correct[test[i]][static_cast<size_t>(c)] / n;
+      pt.cost_per_query += s.cost[static_cast<size_t>(c)] / n;
+    }
+    out.push_back(pt);
+  }
+  return out;
 }
 
 }  // namespace reckon

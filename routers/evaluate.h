@@ -41,7 +41,16 @@ void gap_recovered(const std::vector<CurvePoint>& curve, double weak_accuracy, d
 // `escalation` (one score per row of `rows`), from none to all.
 std::vector<CurvePoint> escalation_curve(const RoutingSet& s, const std::vector<size_t>& rows, const std::vector<double>& escalation);
 
-RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vector<size_t>& test);
+// `lambda`: judge the cost-aware mode at that λ instead of the router's own choice.
+RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vector<size_t>& test,
+                          std::optional<double> lambda = std::nullopt);
+
+// The cost-aware mode's cost–accuracy curve over λ (any number of candidates).
+struct LambdaPoint {
+  double lambda = 0, accuracy = 0, cost_per_query = 0;
+};
+std::vector<LambdaPoint> lambda_curve(const Router& r, const RoutingSet& s, const std::vector<size_t>& test,
+                                      const std::vector<double>& lambdas);
 
 std::string render_route_eval(const RouteEval& e, const std::vector<std::string>& candidates);
 

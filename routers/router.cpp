@@ -49,6 +49,13 @@ class PolicyRouter : public Router {
     auto p = policy_.probs(features_.transform(text));
     return 1 - p[0];  // anything but the cheapest
   }
+  std::vector<double> p_correct(const std::string& text) const override {
+    auto p = policy_.probs(features_.transform(text));
+    if (unsolved_class_) p.pop_back();
+    std::vector<double> out(p.size());
+    std::partial_sum(p.begin(), p.end(), out.begin());
+    return out;
+  }
   nlohmann::json params() const override {
     return {{"kind", kind_}, {"candidates", candidates_}, {"costs", costs_}, {"unsolved_class", unsolved_class_},
             {"features", features_.to_json()}};
@@ -89,6 +96,16 @@ class CascadeRouter : public Router {
       train_sft(p, x, enough, opt.train);
       steps_.push_back(std::move(p));
     }
+    last_rate_ = 0;
+    for (size_t r : rows) last_rate_ += s.correct[r].back() / static_cast<double>(rows.size());
+  }
+  std::vector<double> p_correct(const std::string& text) const override {
+    const auto x = features_.transform(text);
+    std::vector<double> out;
+    for (const auto& step : steps_) out.push_back(step.probs(x)[1]);
+    // No classifier for the last candidate: its training accuracy, and at least what a cheaper one gets.
+    out.push_back(std::max(last_rate_, out.empty() ? 0.0 : *std::max_element(out.begin(), out.end())));
+    return out;
   }
   int choose(const std::string& text) const override {
     const auto x = features_.transform(text);
@@ -99,7 +116,7 @@ class CascadeRouter : public Router {
   double escalation(const std::string& text) const override { return 1 - steps_.at(0).probs(features_.transform(text))[1]; }
   nlohmann::json params() const override {
     return {{"kind", "cascade"}, {"candidates", candidates_}, {"costs", costs_}, {"threshold", threshold_},
-            {"features", features_.to_json()}};
+            {"last_rate", last_rate_}, {"features", features_.to_json()}};
   }
   std::string model_blob() const override {
     std::string out;
@@ -112,6 +129,7 @@ class CascadeRouter : public Router {
   }
   void restore(const nlohmann::json& j, const std::string& blob) {
     threshold_ = j.at("threshold").get<double>();
+    last_rate_ = j.value("last_rate", 1.0);
     features_ = TextFeaturizer::from_json(j.at("features"));
     for (size_t pos = 0; pos < blob.size();) {
       uint64_t n = 0;
@@ -128,7 +146,7 @@ class CascadeRouter : public Router {
  private:
   std::vector<std::string> candidates_;
   std::vector<double> costs_;
-  double threshold_ = 0.6;
+  double threshold_ = 0.6, last_rate_ = 1;
   TextFeaturizer features_;
   std::vector<LinearPolicy> steps_;
 };
@@ -159,6 +177,9 @@ class RuleRouter : public Router {
   }
   int choose(const std::string& text) const override { return feature(text) > threshold_ ? 1 : 0; }
   double escalation(const std::string& text) const override { return feature(text); }
+  std::vector<double> p_correct(const std::string& text) const override {
+    return choose(text) == 1 ? std::vector<double>{0, 1} : std::vector<double>{1, 1};
+  }
   nlohmann::json params() const override {
     return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", "length"}, {"threshold", threshold_}};
   }
@@ -194,6 +215,7 @@ class KnnRouter : public Router {
     return static_cast<int>(p.size()) - 1;
   }
   double escalation(const std::string& text) const override { return 1 - vote(text)[0]; }
+  std::vector<double> p_correct(const std::string& text) const override { return vote(text); }
   nlohmann::json params() const override {
     return {{"kind", "knn"}, {"candidates", candidates_}, {"costs", costs_}, {"k", kK}, {"features", features_.to_json()}};
   }
@@ -327,11 +349,15 @@ class MlpRouter : public Router {
     z.maxCoeff(&best);
     return static_cast<int>(best);
   }
-  double escalation(const std::string& text) const override {
+  double escalation(const std::string& text) const override { return 1 - p_correct(text)[0]; }
+  std::vector<double> p_correct(const std::string& text) const override {
     Eigen::VectorXf z = logits(text);
     z.array() -= z.maxCoeff();
     const Eigen::ArrayXf e = z.array().exp();
-    return 1 - e(0) / e.sum();
+    std::vector<double> out;
+    double acc = 0;
+    for (Eigen::Index k = 0; k < e.size(); ++k) out.push_back(std::min(1.0, acc += e(k) / e.sum()));  // float sums may pass 1
+    return out;
   }
   nlohmann::json params() const override {
     return {{"kind", "mlp"}, {"candidates", candidates_}, {"costs", costs_}, {"hidden", kHidden}, {"features", features_.to_json()}};
@@ -402,6 +428,18 @@ std::unique_ptr<Router> load_router(const nlohmann::json& j, const std::string& 
 }
 
 }  // namespace
+
+int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<double>& costs, double lambda) {
+  if (p_correct.size() != costs.size() || costs.empty()) throw InputError("cost-aware routing: one cost per candidate is needed");
+  const double top = *std::max_element(costs.begin(), costs.end());
+  int best = 0;
+  double best_value = -INFINITY;
+  for (size_t k = 0; k < costs.size(); ++k) {
+    const double value = p_correct[k] - lambda * (top > 0 ? costs[k] / top : 0);
+    if (value > best_value + 1e-12) best_value = value, best = static_cast<int>(k);
+  }
+  return best;
+}
 
 const std::vector<RouterKind>& router_table() {
   static const std::vector<RouterKind> table = {

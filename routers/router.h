@@ -29,6 +29,10 @@ class Router {
   virtual int choose(const std::string& text) const = 0;
   // For two candidates: higher means the query needs the costlier one.
   virtual double escalation(const std::string& text) const = 0;
+  // Per candidate, the probability that it answers the query correctly: directly (knn, cascade) or,
+  // for routers that predict the cheapest correct candidate, the mass on it or a cheaper one (a
+  // candidate is taken to solve what its cheaper ones solve).
+  virtual std::vector<double> p_correct(const std::string& text) const = 0;
   virtual nlohmann::json params() const = 0;
   virtual std::string model_blob() const = 0;
 };
@@ -42,6 +46,11 @@ struct RouterKind {
 };
 
 const std::vector<RouterKind>& router_table();
+
+// The cost-aware mode: the candidate maximizing P(correct) − λ · cost / (the costliest candidate's
+// cost), so λ = 0.1 pays the costliest candidate's price for 10 more points of accuracy. Ties go to
+// the cheaper candidate.
+int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<double>& costs, double lambda);
 const RouterKind& find_router(const std::string& name);
 
 }  // namespace reckon

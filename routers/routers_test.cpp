@@ -101,6 +101,39 @@ TEST_CASE("every router learns the toy rule and beats random at the same call mi
   }
 }
 
+TEST_CASE("the cost-aware mode maximizes P(correct) − λ·cost and trades accuracy for cost as λ grows", "[route]") {
+  // Costs normalized by the costliest: 0.1 and 1.
+  CHECK(choose_with_lambda({0.6, 0.9}, {1, 10}, 0) == 1);
+  CHECK(choose_with_lambda({0.6, 0.9}, {1, 10}, 0.3) == 1);   // 0.57 < 0.60
+  CHECK(choose_with_lambda({0.6, 0.9}, {1, 10}, 0.5) == 0);   // 0.55 > 0.40
+  CHECK(choose_with_lambda({0.9, 0.9}, {1, 10}, 0) == 0);     // a tie goes to the cheaper
+  CHECK(choose_with_lambda({0.2, 0.5, 0.9}, {1, 2, 10}, 0.35) == 2);  // 0.165, 0.43, 0.55
+  CHECK(choose_with_lambda({0.2, 0.5, 0.9}, {1, 2, 10}, 0.5) == 1);   // 0.15, 0.40, 0.40: the cheaper of the tie
+  CHECK_THROWS_WITH(choose_with_lambda({0.5}, {1, 2}, 0), Catch::Contains("one cost per candidate"));
+  const RoutingSet s = toy(600, 4);
+  std::vector<size_t> tr, te;
+  split_rows(s.size(), 0.7, 5, tr, te);
+  for (const char* kind : {"rule", "knn", "softmax", "dpo", "mlp", "cascade"}) {
+    INFO(kind);
+    auto r = find_router(kind).make(s.candidates, s.cost);
+    r->train(s, tr, {});
+    for (size_t q : te) {
+      const auto p = r->p_correct(s.texts[q]);
+      REQUIRE(p.size() == 2);
+      CHECK(p[0] >= 0);
+      CHECK(p[1] <= 1 + 1e-9);
+    }
+    const auto curve = lambda_curve(*r, s, te, {0, 0.05, 0.2, 0.5, 1, 2});
+    for (size_t i = 1; i < curve.size(); ++i) CHECK(curve[i].cost_per_query <= curve[i - 1].cost_per_query + 1e-12);
+    CHECK(curve.back().cost_per_query == Approx(1));  // λ = 2: nothing is worth the costly one
+    const RouteEval moderate = evaluate_router(*r, s, te, 0.2);
+    CHECK(moderate.accuracy > 0.9);  // the hard third still goes up: 0.8 extra correctness beats 0.18 of cost
+    // Probabilistic routers send the easy majority to the cheap candidate; rule (length does not
+    // tell these queries apart) and knn (one hard neighbour in five is enough doubt) escalate more.
+    if (std::string(kind) != "rule" && std::string(kind) != "knn") CHECK(moderate.calls[0] > 0.5);
+  }
+}
+
 TEST_CASE("the rule router picks the threshold with the best training accuracy", "[route]") {
   RoutingSet s;
   s.candidates = {"cheap", "costly"};
