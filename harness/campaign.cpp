@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/jsonl.h"
+#include "routers/saved.h"
 #include "common/sha256.h"
 #include "common/stats.h"
 #include "common/text.h"
@@ -70,6 +71,8 @@ struct Cell {
   int64_t repeat = 0;
   ChatRequest request;
   std::string request_key, fingerprint;
+  const PriceEntry* price = nullptr;  // of the model that answers (a routed cell's chosen candidate)
+  std::optional<std::string> route;   // a routed cell's decision
 };
 
 std::vector<size_t> select_items(size_t n, const Selection& s) {
@@ -155,9 +158,23 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       cm.ref.params = parse_params(m.value("params", nlohmann::json()), at);
       cm.repeats = field<int>(m, "repeats", at, 1);
       if (cm.repeats < 1) throw InputError(at + ": field 'repeats' must be at least 1");
+      if (m.contains("candidates")) {
+        if (cm.ref.provider != "router" || !m["candidates"].is_object())
+          throw InputError(at + ": field 'candidates' maps a router's candidates to models: {\"name\": \"provider:model\"} on router:NAME");
+        for (const auto& [name, target] : m["candidates"].items()) {
+          if (!target.is_string()) throw InputError(at + ": candidates." + name + " must be \"provider:model\"");
+          try {
+            cm.candidates[name] = parse_model_ref(target.get<std::string>());
+          } catch (const InputError& e) {
+            throw InputError(at + ": candidates." + name + ": " + e.what());
+          }
+          cm.candidates[name].params = cm.ref.params;
+        }
+      }
     } else {
       throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
     }
+    if (cm.ref.provider == "router") cm.router = cm.ref.model;
     c.models.push_back(cm);
   }
   if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
@@ -311,24 +328,67 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   }
   PriceCatalog catalog = PriceCatalog::builtin();
   std::vector<Cell> cells;
-  std::vector<const PriceEntry*> prices;
-  for (size_t m = 0; m < c.models.size(); ++m) {
-    const PriceEntry* e = catalog.find(c.models[m].ref.name(), today_utc());
+  std::vector<const PriceEntry*> prices;  // per campaign model (nullptr for a routed one)
+  auto price_of = [&](const ModelRef& ref, const std::string& at) {
+    const PriceEntry* e = catalog.find(ref.name(), today_utc());
     if (!e && !c.allow_unpriced)
-      throw InputError(c.source + ": models[" + std::to_string(m) + "]: no price for '" + c.models[m].ref.name() +
+      throw InputError(c.source + ": " + at + ": no price for '" + ref.name() +
                        "' (add one with `reckon price import`, or set \"allow_unpriced\": true)");
-    prices.push_back(e);
+    return e;
+  };
+  for (size_t m = 0; m < c.models.size(); ++m) {
+    const std::string at = "models[" + std::to_string(m) + "]";
+    // A routed model: its router, and the model and price behind each of its candidates.
+    std::optional<SavedRouter> router;
+    std::vector<ModelRef> targets;
+    std::vector<const PriceEntry*> target_prices;
+    if (!c.models[m].router.empty()) {
+      if (!std::ifstream(db_path).good()) throw InputError(db_path + ": no database holding router '" + c.models[m].router + "'");
+      Store s(db_path, Store::Mode::kReadOnly);
+      router = load_saved_router(s, c.models[m].router);
+      for (const auto& name : router->candidates()) {
+        auto mapped = c.models[m].candidates.find(name);
+        ModelRef ref;
+        if (mapped != c.models[m].candidates.end()) {
+          ref = mapped->second;
+        } else {
+          try {
+            ref = parse_model_ref(name);
+          } catch (const InputError&) {
+            throw InputError(c.source + ": " + at + ": router '" + c.models[m].router + "' chooses among '" + name +
+                             "', which is not provider:model: map it with \"candidates\": {\"" + name + "\": \"provider:model\"}");
+          }
+          ref.params = c.models[m].ref.params;
+        }
+        target_prices.push_back(price_of(ref, at + " (candidate " + name + ")"));
+        targets.push_back(std::move(ref));
+      }
+      prices.push_back(nullptr);
+    } else {
+      prices.push_back(price_of(c.models[m].ref, at));
+    }
     for (size_t t = 0; t < c.tasks.size(); ++t)
       for (size_t i = 0; i < items[t].size(); ++i)
         for (int r = 0; r < c.models[m].repeats; ++r) {
-          Cell cell{m, t, i, r, {c.models[m].ref, items[t][i].messages}, "", ""};
+          Cell cell{m, t, i, r, {c.models[m].ref, items[t][i].messages}, "", "", prices[m], std::nullopt};
+          std::string routed;
+          if (router) {
+            const std::string& text = items[t][i].messages.back().content;
+            const auto k = static_cast<size_t>(router->router->choose(text));
+            cell.request.model = targets[k];
+            cell.price = target_prices[k];
+            nlohmann::json decision = {{"router", c.models[m].router}, {"candidate", router->candidates()[k]}};
+            if (targets.size() == 2) decision["escalation"] = router->router->escalation(text);
+            cell.route = decision.dump();
+            routed = c.models[m].ref.name() + "\n";  // the same request asked directly is another cell
+          }
           cell.request_key = sha256_hex(canonical_request(cell.request).dump() + "\n" + std::to_string(r));
           // The shard is decided by the request alone, so every shard agrees without talking.
           if (opts.shard_count > 1 &&
               std::stoull(cell.request_key.substr(0, 12), nullptr, 16) % static_cast<uint64_t>(opts.shard_count) !=
                   static_cast<uint64_t>(opts.shard_index))
             continue;
-          cell.fingerprint = sha256_hex(rep.run_id + "\n" + cell.request_key);
+          cell.fingerprint = sha256_hex(rep.run_id + "\n" + routed + cell.request_key);
           cells.push_back(std::move(cell));
         }
   }
@@ -361,8 +421,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         double med = outs.empty() ? cap_out : *quantile(outs, 0.5), p90 = outs.empty() ? cap_out : *quantile(outs, 0.9);
         double lo = 0, hi = 0, in_tok = 0;
         for (const auto* cell : these) {
-          lo += estimate_cost(cell->request, prices[m], med);
-          hi += estimate_cost(cell->request, prices[m], p90);
+          lo += estimate_cost(cell->request, cell->price, med);
+          hi += estimate_cost(cell->request, cell->price, p90);
           for (const auto& msg : cell->request.messages) in_tok += static_cast<double>(msg.content.size()) / 4.0;
         }
         total_lo += lo;
@@ -394,10 +454,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         .bind(3, now_utc_iso())
         .run();
     store.add_run(rep.run_id, "campaign", c.source, c.name);
-    for (size_t m = 0; m < c.models.size(); ++m) {
-      store.upsert_model(c.models[m].ref.name(), c.models[m].ref.provider);
-      if (prices[m]) store.upsert_price(*prices[m]);
-    }
+    for (size_t m = 0; m < c.models.size(); ++m) store.upsert_model(c.models[m].ref.name(), c.models[m].ref.provider);
+    std::set<const PriceEntry*> used;
+    for (const auto& cell : cells)
+      if (cell.price && used.insert(cell.price).second) store.upsert_price(*cell.price);
     for (size_t t = 0; t < c.tasks.size(); ++t) {
       store.upsert_task(c.tasks[t].name);
       for (const auto& it : items[t])
@@ -469,6 +529,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     r.run_id = rep.run_id;
     r.created_at = now_utc_iso();
     r.prompt = prompt_text(cell.request);
+    r.route = cell.route;
     r.reference = item.reference;
     const TaskDef& task = c.tasks[cell.task];
     r.scorer = judged ? "judge" : task.scorer;
@@ -479,7 +540,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     }
     Usage u = r.usage;
     u.service_tier = cell.request.model.params.service_tier;
-    if (const PriceEntry* e = prices[cell.model]) {
+    if (const PriceEntry* e = cell.price) {
       try {
         r.cost = cost(u, *e);
       } catch (const InputError& err) {
@@ -655,7 +716,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     if (judge_tags.count(tag)) return true;  // the answer is paid for: grade it
     const Cell* cell = static_cast<const Cell*>(tag);
     double model_out = static_cast<double>(req.model.params.max_tokens.value_or(1000));
-    double est = cell ? estimate_cost(req, prices[cell->model], model_out) : 0;
+    double est = cell ? estimate_cost(req, cell->price, model_out) : 0;
     if (cap && rep.spent_usd + inflight_estimate + est > *cap) {
       rep.stopped_by_cap = true;
       return false;

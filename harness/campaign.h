@@ -16,8 +16,13 @@
 namespace reckon {
 
 struct CampaignModel {
-  ModelRef ref;
+  ModelRef ref;  // provider "router" for a routed model (router:NAME)
   int repeats = 1;
+  // A routed model: the router saved in the campaign's store under this name decides, per item,
+  // which candidate answers; `candidates` maps the router's candidate names to models when they are
+  // not provider:model names themselves.
+  std::string router;
+  std::map<std::string, ModelRef> candidates;
 };
 
 struct Selection {

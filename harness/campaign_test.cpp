@@ -13,6 +13,9 @@
 #include "common/error.h"
 #include "results/merge.h"
 #include "results/store.h"
+#include "routers/data.h"
+#include "routers/router.h"
+#include "routers/saved.h"
 #include "tests/loopback_server.h"
 #include "tests/support.h"
 
@@ -264,4 +267,54 @@ TEST_CASE("a stored selection picks the items a campaign runs", "[campaign]") {
   CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE item_id IN ('1', '7')") == 2);
   j["selection"] = {{"stored", "missing"}};
   CHECK_THROWS_WITH(run_campaign(parse_campaign(j, "test"), options(db, cache)), Catch::Contains("no stored selection 'missing'"));
+}
+
+TEST_CASE("a routed model (router:NAME) sends each item to its router's choice and records the decision", "[campaign][route]") {
+  test::TempDir tmp, cache;
+  const std::string db = tmp.file("r.db");
+  const std::vector<std::string> candidates = {"replay:claude-haiku-4.5", "replay:gpt-5-mini"};
+  RunReport direct = run_campaign(replay_campaign("aime", candidates), options(db, cache));
+  REQUIRE(direct.ok == 120);
+  {
+    // Trained on the store's own results: which AIME problems the cheaper model solves.
+    Store st(db, Store::Mode::kReadWrite);
+    const RoutingSet s = load_from_store(st, "price-reversal-aime", candidates);
+    std::vector<size_t> all(s.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    auto router = find_router("knn").make(s.candidates, s.cost);
+    router->train(s, all, {});
+    nlohmann::json params = router->params();
+    params["source"] = {{"db", db}, {"task", "price-reversal-aime"}};
+    save_router(st, "aime-knn", "knn", *router, params);
+  }
+  nlohmann::json j{{"name", "routed"}, {"models", {"router:aime-knn"}}, {"tasks", {"price-reversal-aime"}},
+                   {"replay", test::shared_data(kLogs)}};
+  RunReport routed = run_campaign(parse_campaign(j, "test"), options(db, cache));
+  CHECK(routed.cells == 60);
+  CHECK(routed.ok + routed.cached == 60);
+  CHECK(routed.cached == 60);  // every chosen candidate already answered that request
+  // Each routed row is its chosen candidate's answer: same score, same cost, and the decision is on the row.
+  Store st(db, Store::Mode::kReadOnly);
+  auto q = st.db().prepare(
+      "SELECT r.item_id, r.route, s.value, r.cost_usd, d.model, ds.value, d.cost_usd FROM requests r "
+      "JOIN scores s ON s.request_id = r.id JOIN requests d ON d.item_id = r.item_id AND d.task = r.task AND d.cache_hit = 0 "
+      "JOIN scores ds ON ds.request_id = d.id "
+      "WHERE r.model = 'router:aime-knn' AND d.model = json_extract(r.route, '$.candidate')");
+  int rows = 0;
+  std::set<std::string> chosen;
+  while (q.step()) {
+    ++rows;
+    CHECK(q.real(2) == q.real(5));
+    CHECK(q.real(3) == Approx(q.real(6)));
+    chosen.insert(q.text(4));
+  }
+  CHECK(rows == 60);
+  CHECK(chosen.size() == 2);  // both candidates get work
+  // An unmappable candidate name is refused with the way out named.
+  nlohmann::json bad = j;
+  bad["models"] = {{{"model", "router:aime-knn"}, {"candidates", {{"replay:gpt-5-mini", "nonsense"}}}}};
+  CHECK_THROWS_WITH(run_campaign(parse_campaign(bad, "test"), options(db, cache)), Catch::Contains("candidates.replay:gpt-5-mini"));
+  nlohmann::json missing = j;
+  missing["models"] = {"router:nope"};
+  CHECK_THROWS_WITH(run_campaign(parse_campaign(missing, "test"), options(db, cache)), Catch::Contains("no router named 'nope'"));
 }

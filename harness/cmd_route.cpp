@@ -9,29 +9,9 @@
 #include "harness/commands.h"
 #include "routers/evaluate.h"
 #include "routers/router.h"
+#include "routers/saved.h"
 
 namespace reckon {
-
-namespace {
-
-struct SavedRouter {
-  std::unique_ptr<Router> router;
-  nlohmann::json params;
-};
-
-SavedRouter load_saved_router(Store& store, const std::string& name) {
-  auto q = store.db().prepare("SELECT kind, params, model FROM routers WHERE name = ?1");
-  q.bind(1, name);
-  if (!q.step()) throw InputError(store.path() + ": no router named '" + name + "'");
-  SavedRouter r;
-  r.params = nlohmann::json::parse(q.text(1), nullptr, false);
-  if (r.params.is_discarded() || !r.params.contains("candidates") || !r.params.contains("source"))
-    throw InputError(store.path() + ": router '" + name + "' is damaged");
-  r.router = find_router(q.text(0)).load(r.params, q.blob(2));
-  return r;
-}
-
-}  // namespace
 
 Action define_route(CLI::App& sub) {
   struct Args {
@@ -134,9 +114,7 @@ Action define_route(CLI::App& sub) {
       if (!held_out.curve.empty() && (held_out.curve.size() - 1) % stride != 0)
         curve.push_back({held_out.curve.back().costly_share, held_out.curve.back().accuracy});
       params["curve"] = curve;
-      auto q = store.db().prepare("INSERT OR REPLACE INTO routers(name, kind, params, model, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-      q.bind(1, a->name).bind(2, a->router).bind(3, params.dump()).bind_blob(4, router->model_blob()).bind(5, now_utc_iso());
-      q.run();
+      save_router(store, a->name, a->router, *router, params);
       std::cout << "router '" << a->name << "' (" << a->router << "): trained on " << tr.size() << " queries, " << te.size()
                 << " held out (APGR " << (held_out.apgr ? fmt_fixed(*held_out.apgr, 3) : std::string("–"))
                 << ", held-out accuracy " << fmt_fixed(100 * held_out.accuracy, 2) << "%); candidates (cheapest first)";

@@ -103,6 +103,10 @@ CREATE TABLE sweep_points(
   error TEXT, seconds REAL, finished_at TEXT,
   PRIMARY KEY(sweep_id, budget, sft_fraction, cost_ratio, seed));
 )sql",
+      // 3 -> 4: a routed campaign model (router:NAME) records each cell's decision on its request.
+      R"sql(
+ALTER TABLE requests ADD COLUMN route TEXT;
+)sql",
   };
   return m;
 }

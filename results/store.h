@@ -28,6 +28,7 @@ struct RequestRecord {
   Usage usage;
   CostBreakdown cost;
   std::optional<std::string> finish_reason, prompt, response, raw_usage;
+  std::optional<std::string> route;  // a routed model's decision (JSON: router, candidate, escalation)
   // The primary score, when the request was scored.
   std::optional<double> score;
   std::optional<std::string> prediction, reference;
