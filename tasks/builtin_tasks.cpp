@@ -189,6 +189,8 @@ Item sql_item(std::string id, const std::string& question, const std::string& sc
   Item it = user_item(std::move(id), render_template(kSqlPrompt, {{"schema", schema}, {"question", question}}, db), gold);
   it.extra["db"] = db;
   it.extra["gold"] = gold;
+  it.extra["question"] = question;  // apart, for pipelines that build their own prompts
+  it.extra["schema"] = schema;
   return it;
 }
 
