@@ -15,6 +15,8 @@
 
 #include "common/error.h"
 #include "common/jsonl.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/sql_pipelines.h"
 #include "routers/saved.h"
 #include "common/sha256.h"
 #include "common/stats.h"
@@ -175,6 +177,15 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
     }
     if (cm.ref.provider == "router") cm.router = cm.ref.model;
+    if (m.is_object() && m.contains("pipeline")) {
+      cm.pipeline = field<std::string>(m, "pipeline", at, "");
+      if (!find_pipeline(cm.pipeline)) {
+        std::string known;
+        for (const auto& p : builtin_pipelines()) known += (known.empty() ? "" : ", ") + p.name;
+        throw InputError(at + ": unknown pipeline '" + cm.pipeline + "' (one of " + known + ")");
+      }
+      if (!cm.router.empty()) throw InputError(at + ": a pipeline runs with a model, not a router");
+    }
     c.models.push_back(cm);
   }
   if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
@@ -380,9 +391,11 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
             nlohmann::json decision = {{"router", c.models[m].router}, {"candidate", router->candidates()[k]}};
             if (targets.size() == 2) decision["escalation"] = router->router->escalation(text);
             cell.route = decision.dump();
-            routed = c.models[m].ref.name() + "\n";  // the same request asked directly is another cell
+            routed = c.models[m].name() + "\n";  // the same request asked directly is another cell
           }
-          cell.request_key = sha256_hex(canonical_request(cell.request).dump() + "\n" + std::to_string(r));
+          if (!c.models[m].pipeline.empty()) routed = c.models[m].name() + "\n";  // its calls are cached one by one
+          cell.request_key = sha256_hex(canonical_request(cell.request).dump() + "\n" + std::to_string(r) +
+                                        (c.models[m].pipeline.empty() ? "" : "\n" + c.models[m].pipeline));
           // The shard is decided by the request alone, so every shard agrees without talking.
           if (opts.shard_count > 1 &&
               std::stoull(cell.request_key.substr(0, 12), nullptr, 16) % static_cast<uint64_t>(opts.shard_count) !=
@@ -427,7 +440,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         }
         total_lo += lo;
         total_hi += hi;
-        t.add({c.models[m].ref.name(), c.tasks[ti].name, std::to_string(these.size()), fmt_fixed(in_tok, 0), fmt_fixed(med, 0),
+        t.add({c.models[m].name(), c.tasks[ti].name, std::to_string(these.size()), fmt_fixed(in_tok, 0), fmt_fixed(med, 0),
                fmt_fixed(p90, 0), fmt_usd(lo), fmt_usd(hi),
                outs.empty() ? "max_tokens (no history)" : std::to_string(outs.size()) + " past answers"});
       }
@@ -454,7 +467,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         .bind(3, now_utc_iso())
         .run();
     store.add_run(rep.run_id, "campaign", c.source, c.name);
-    for (size_t m = 0; m < c.models.size(); ++m) store.upsert_model(c.models[m].ref.name(), c.models[m].ref.provider);
+    for (size_t m = 0; m < c.models.size(); ++m) store.upsert_model(c.models[m].name(), c.models[m].ref.provider);
     std::set<const PriceEntry*> used;
     for (const auto& cell : cells)
       if (cell.price && used.insert(cell.price).second) store.upsert_price(*cell.price);
@@ -485,6 +498,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       ++rep.skipped_done;
       continue;
     }
+    if (!c.models[cell.model].pipeline.empty()) {
+      todo.push_back(&cell);
+      continue;
+    }
     cache_q.reset();
     cache_q.bind(1, cell.request_key);
     if (cache_q.step()) {
@@ -502,7 +519,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       r.finish_reason = cache_q.text(7);
       r.usage.usage_complete = cache_q.int64(8) == 1;
       r.usage.provider_cost_usd = cache_q.opt_real(9);
-      r.model = c.models[cell.model].ref.name();
+      r.model = c.models[cell.model].name();
       r.task = c.tasks[cell.task].name;
       r.item_id = items[cell.task][cell.item].id;
       r.repeat = cell.repeat;
@@ -670,7 +687,218 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     }, job);
   };
 
+  // Pipelines: each call is its own row (step "call:<step>", e.g. call:generate.repair1) with its
+  // usage and cost; a rerun takes this run's finished calls from the store and an identical call of
+  // any run from the response cache, so an interrupted pipeline resumes mid-way without paying
+  // again. The cell's row (no step) holds the final answer, its score and the sums of its calls; it
+  // is marked cache_hit because its calls already paid (spend counts each call once).
+  struct CallDone {
+    std::string response;
+    Usage usage;
+    CostBreakdown cost;
+  };
+  std::map<std::string, CallDone> finished_calls;
+  {
+    auto q = store.db().prepare(
+        "SELECT fingerprint, response, input_tokens, output_tokens, reasoning_tokens, cost_usd, cost_input_usd, "
+        "cost_cache_read_usd, cost_cache_write_usd, cost_output_usd, cost_reasoning_usd, cost_fees_usd FROM requests "
+        "WHERE run_id = ? AND status = 'ok' AND step LIKE 'call:%'");
+    q.bind(1, rep.run_id);
+    while (q.step()) {
+      CallDone d;
+      d.response = q.text(1);
+      d.usage.input_tokens = q.opt_int64(2).value_or(0);
+      d.usage.output_tokens = q.opt_int64(3).value_or(0);
+      d.usage.reasoning_tokens = q.opt_int64(4);
+      d.cost.total_usd = q.opt_real(5);
+      d.cost.input_usd = q.opt_real(6).value_or(0);
+      d.cost.cache_read_usd = q.opt_real(7).value_or(0);
+      d.cost.cache_write_usd = q.opt_real(8).value_or(0);
+      d.cost.output_usd = q.opt_real(9).value_or(0);
+      d.cost.reasoning_usd = q.opt_real(10).value_or(0);
+      d.cost.fees_usd = q.opt_real(11).value_or(0);
+      finished_calls[q.text(0)] = std::move(d);
+    }
+  }
+  struct PipelineCell {
+    const Cell* cell;
+    std::unique_ptr<PipelineRun> run;
+    Usage total;
+    CostBreakdown cost;
+    bool priced = true;
+    int64_t calls = 0;
+  };
+  std::deque<PipelineCell> pipeline_cells;
+  std::function<void(PipelineCell&)> pump;
+  auto add_to_total = [](PipelineCell& pc, const Usage& u, const CostBreakdown& cost) {
+    pc.total.input_tokens += u.input_tokens;
+    pc.total.output_tokens += u.output_tokens;
+    if (u.reasoning_tokens) pc.total.reasoning_tokens = pc.total.reasoning_tokens.value_or(0) + *u.reasoning_tokens;
+    if (cost.total_usd) {
+      pc.cost.total_usd = pc.cost.total_usd.value_or(0) + *cost.total_usd;
+      pc.cost.input_usd += cost.input_usd, pc.cost.cache_read_usd += cost.cache_read_usd;
+      pc.cost.cache_write_usd += cost.cache_write_usd, pc.cost.output_usd += cost.output_usd;
+      pc.cost.reasoning_usd += cost.reasoning_usd, pc.cost.fees_usd += cost.fees_usd;
+    } else {
+      pc.priced = false;
+    }
+    ++pc.calls;
+  };
+  auto finish_pipeline = [&](PipelineCell& pc) {
+    const Cell& cell = *pc.cell;
+    RequestRecord r;
+    r.fingerprint = cell.fingerprint;
+    r.model = c.models[cell.model].name();
+    r.task = c.tasks[cell.task].name;
+    r.item_id = items[cell.task][cell.item].id;
+    r.repeat = cell.repeat;
+    r.cache_hit = true;  // paid by its calls
+    r.ok = !pc.run->failed();
+    r.attempts = pc.calls;
+    if (r.ok) r.response = pc.run->final_answer();
+    else r.error_class = "pipeline", r.error = pc.run->failure();
+    r.usage = pc.total;
+    r.usage.usage_complete = true;
+    nlohmann::json route = {{"pipeline", c.models[cell.model].pipeline}, {"calls", pc.calls}};
+    if (pc.run->fields().count("link")) route["linked_tables"] = linked_tables(pc.run->fields().at("link"));
+    r.route = route.dump();
+    (r.ok ? rep.ok : rep.errors)++;
+    ++finished;
+    // Priced as the sum of its calls, not by the price list again.
+    const TaskDef& task = c.tasks[cell.task];
+    const Item& item = items[cell.task][cell.item];
+    r.run_id = rep.run_id;
+    r.created_at = now_utc_iso();
+    r.prompt = prompt_text(cell.request);
+    r.reference = item.reference;
+    r.scorer = task.scorer;
+    if (r.ok) {
+      ScoreResult sc = find_scorer(task.scorer)->score(item, *r.response);
+      r.score = sc.value;
+      r.prediction = sc.prediction;
+    }
+    if (pc.priced && pc.calls > 0) r.cost = pc.cost;
+    batch.push_back(std::move(r));
+    progress(false);
+  };
+  auto call_row = [&](PipelineCell& pc, const PipelineCall& call, const std::string& fp, const std::string& key) {
+    RequestRecord r;
+    r.fingerprint = fp;
+    r.request_key = key;
+    r.model = c.models[pc.cell->model].name();
+    r.task = c.tasks[pc.cell->task].name;
+    r.item_id = items[pc.cell->task][pc.cell->item].id;
+    r.repeat = pc.cell->repeat;
+    r.step = "call:" + call.step;
+    r.run_id = rep.run_id;
+    r.created_at = now_utc_iso();
+    return r;
+  };
+  auto price_call = [&](PipelineCell& pc, RequestRecord& r) {
+    Usage u = r.usage;
+    u.service_tier = pc.cell->request.model.params.service_tier;
+    if (const PriceEntry* e = pc.cell->price) {
+      try {
+        r.cost = cost(u, *e);
+      } catch (const InputError& err) {
+        r.cost = CostBreakdown{};
+        r.cost.price_entry_id = e->id();
+      }
+    }
+  };
+  pump = [&](PipelineCell& pc) {
+    for (;;) {
+      if (pc.run->done()) {
+        finish_pipeline(pc);
+        return;
+      }
+      auto calls = pc.run->next();
+      if (calls.empty()) return;  // answers awaited
+      std::vector<std::pair<int, std::string>> ready;
+      for (auto& call : calls) {
+        ChatRequest req{pc.cell->request.model, call.messages};
+        const std::string key = sha256_hex(canonical_request(req).dump() + "\n" + std::to_string(pc.cell->repeat));
+        const std::string fp = sha256_hex(pc.cell->fingerprint + "\n" + std::to_string(call.index) + "\n" + call.step);
+        if (auto it = finished_calls.find(fp); it != finished_calls.end()) {  // this run already paid for it
+          add_to_total(pc, it->second.usage, it->second.cost);
+          ready.emplace_back(call.index, it->second.response);
+          continue;
+        }
+        cache_q.reset();
+        cache_q.bind(1, key);
+        if (cache_q.step()) {  // an identical call of any run
+          RequestRecord r = call_row(pc, call, fp, key);
+          r.cache_hit = true;
+          r.response = cache_q.text(0);
+          r.usage.input_tokens = cache_q.opt_int64(1).value_or(0);
+          r.usage.output_tokens = cache_q.opt_int64(5).value_or(0);
+          r.usage.reasoning_tokens = cache_q.opt_int64(6);
+          r.usage.usage_complete = cache_q.int64(8) == 1;
+          r.prompt = prompt_text(req);
+          price_call(pc, r);
+          add_to_total(pc, r.usage, r.cost);
+          ready.emplace_back(call.index, *r.response);
+          batch.push_back(std::move(r));
+          continue;
+        }
+        client.submit(req, pc.cell->repeat, [&, call, fp, key, pcp = &pc](const ChatRequest& sent, const CallResult& res) {
+          PipelineCell& me = *pcp;
+          if (res.attempts == 0) {  // never sent: the pipeline waits for the next run
+            ++rep.not_sent;
+            return;
+          }
+          ++rep.sent;
+          RequestRecord r = call_row(me, call, fp, key);
+          r.ok = res.ok;
+          r.attempts = res.attempts;
+          r.http_status = res.http_status;
+          if (!res.ok) r.error_class = to_string(res.error_class), r.error = res.error;
+          r.latency_ms = res.latency_ms;
+          r.ttft_ms = res.ttft_ms;
+          r.usage = res.completion.usage;
+          if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
+          if (res.ok) r.response = res.completion.text;
+          if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+          r.prompt = prompt_text(sent);
+          price_call(me, r);
+          if (res.ok) {
+            rep.spent_usd += r.cost.total_usd.value_or(0);
+            add_to_total(me, r.usage, r.cost);
+          }
+          const std::optional<std::string> text = res.ok ? std::optional<std::string>(res.completion.text) : std::nullopt;
+          batch.push_back(std::move(r));
+          if (batch.size() >= 256 || std::chrono::steady_clock::now() - last_flush > std::chrono::milliseconds(50)) flush();
+          me.run->answer(call.index, text, res.error);
+          pump(me);
+        }, pc.cell);
+      }
+      for (const auto& [index, text] : ready) pc.run->answer(index, text);
+      if (ready.size() < calls.size()) return;  // some calls are in flight
+    }
+  };
+  auto start_pipeline = [&](const Cell* cell) {
+    const Item& item = items[cell->task][cell->item];
+    std::map<std::string, std::string> fields = {{"prompt", item.messages.back().content}};
+    for (const auto& [k, v] : item.extra.items())
+      if (v.is_string()) fields[k] = v.get<std::string>();
+    PipelineHooks hooks;
+    if (item.extra.contains("db") && item.extra["db"].is_string()) hooks = sql_hooks(item.extra["db"].get<std::string>());
+    pipeline_cells.push_back({cell, nullptr, {}, {}, true, 0});
+    PipelineCell& pc = pipeline_cells.back();
+    try {
+      pc.run = std::make_unique<PipelineRun>(*find_pipeline(c.models[cell->model].pipeline), std::move(fields), std::move(hooks));
+    } catch (const InputError& e) {
+      throw InputError(c.source + ": pipeline '" + c.models[cell->model].pipeline + "' cannot run task '" + c.tasks[cell->task].name +
+                       "': " + e.what());
+    }
+    pump(pc);
+  };
+
   for (const Cell* cell : todo) {
+    if (!c.models[cell->model].pipeline.empty()) {
+      start_pipeline(cell);
+      continue;
+    }
     client.submit(cell->request, cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
       inflight_estimate -= estimates[cell];
       if (res.attempts == 0) {  // never sent: the next run sends it
@@ -682,7 +910,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       RequestRecord r;
       r.fingerprint = cell->fingerprint;
       r.request_key = cell->request_key;
-      r.model = c.models[cell->model].ref.name();
+      r.model = c.models[cell->model].name();
       r.task = c.tasks[cell->task].name;
       r.item_id = items[cell->task][cell->item].id;
       r.repeat = cell->repeat;

@@ -23,6 +23,9 @@ struct CampaignModel {
   // not provider:model names themselves.
   std::string router;
   std::map<std::string, ModelRef> candidates;
+  // A pipeline run with this model ({"model": M, "pipeline": NAME}): stored as pipeline:NAME@M.
+  std::string pipeline;
+  std::string name() const { return pipeline.empty() ? ref.name() : "pipeline:" + pipeline + "@" + ref.name(); }
 };
 
 struct Selection {

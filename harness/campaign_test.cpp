@@ -7,12 +7,17 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
+#include <functional>
+#include <set>
 #include <map>
 #include <thread>
 
 #include "common/error.h"
 #include "results/merge.h"
 #include "results/store.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/sql_pipelines.h"
 #include "routers/data.h"
 #include "routers/router.h"
 #include "routers/saved.h"
@@ -317,4 +322,115 @@ TEST_CASE("a routed model (router:NAME) sends each item to its router's choice a
   nlohmann::json missing = j;
   missing["models"] = {"router:nope"};
   CHECK_THROWS_WITH(run_campaign(parse_campaign(missing, "test"), options(db, cache)), Catch::Contains("no router named 'nope'"));
+}
+
+namespace {
+
+// A cassette for the replay provider answering every call a pipeline makes on `items`: schema
+// linking, examples, and a first query that fails on purpose where the pipeline can repair it.
+size_t write_pipeline_cassette(const std::string& path, const std::vector<Item>& items, const std::vector<std::string>& pipelines,
+                               const std::function<bool(const PipelineCall&)>& keep) {
+  std::ofstream out(path);
+  size_t kept = 0;
+  for (const auto& name : pipelines)
+    for (const auto& item : items) {
+      std::map<std::string, std::string> fields = {{"prompt", item.messages.back().content}};
+      for (const auto& [k, v] : item.extra.items())
+        if (v.is_string()) fields[k] = v.get<std::string>();
+      const Pipeline& p = *find_pipeline(name);
+      PipelineRun run(p, fields, sql_hooks(item.extra["db"].get<std::string>()));
+      while (!run.done())
+        for (const auto& call : run.next()) {
+          std::string text = call.step == "link"       ? "singer.name"
+                             : call.step == "examples" ? "Q: how many?\nSQL: SELECT 1"
+                             : call.step == "generate" && name != "sql-basic" ? "```sql\nSELECT * FROM no_such_table\n```"
+                                                                             : "```sql\n" + item.extra["gold"].get<std::string>() + "\n```";
+          nlohmann::json msgs = nlohmann::json::array();
+          for (const auto& m : call.messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+          if (keep(call)) {
+            out << nlohmann::json({{"model", "gpt-5-mini"}, {"messages", msgs}, {"text", text},
+                                   {"usage", {{"input_tokens", 1000 + 10 * call.index}, {"output_tokens", 50}}}})
+                       .dump()
+                << "\n";
+            ++kept;
+          }
+          run.answer(call.index, text);
+        }
+    }
+  return kept;
+}
+
+}  // namespace
+
+TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row their sum, resumed per call", "[campaign][pipeline]") {
+  test::TempDir tmp, cache;
+  const std::string db = tmp.file("p.db");
+  RunOptions o = options(db, cache);
+  // Four Spider-DK items (their gold queries run), as the campaign will select them.
+  nlohmann::json j{{"name", "sql"}, {"tasks", {"spider-dk"}}, {"selection", {{"limit", 4}, {"seed", 2}}},
+                   {"replay", tmp.file("cassette.jsonl")},
+                   {"models", {{{"model", "replay:gpt-5-mini"}, {"pipeline", "sql-basic"}},
+                               {{"model", "replay:gpt-5-mini"}, {"pipeline", "sql-intermediate"}},
+                               {{"model", "replay:gpt-5-mini"}, {"pipeline", "sql-advanced"}}}}};
+  const auto all = load_items(*find_builtin_task("spider-dk"), o.data);
+  std::vector<Item> items;
+  // The items the selection takes (seeded sample of 4), from a first run with an empty cassette.
+  write_pipeline_cassette(tmp.file("cassette.jsonl"), {}, {}, [](const PipelineCall&) { return true; });
+  Campaign c = parse_campaign(j, "test");
+  RunReport empty = run_campaign(c, o);
+  CHECK(empty.errors > 0);
+  {
+    Store st(db, Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT DISTINCT item_id FROM requests");
+    std::set<std::string> ids;
+    while (q.step()) ids.insert(q.text(0));
+    for (const auto& it : all)
+      if (ids.count(it.id)) items.push_back(it);
+  }
+  REQUIRE(items.size() == 4);
+  // First real pass: the cassette lacks the repair answers, so intermediate and advanced fail there.
+  const std::vector<std::string> names = {"sql-basic", "sql-intermediate", "sql-advanced"};
+  write_pipeline_cassette(tmp.file("cassette.jsonl"), items, names,
+                          [](const PipelineCall& call) { return call.step.find("repair") == std::string::npos; });
+  RunReport first = run_campaign(c, o);
+  CHECK(first.ok == 4);       // sql-basic's cells
+  CHECK(first.errors > 0);
+  // Complete cassette: the rerun asks only for the repairs (8 cells × 1), nothing finished is asked again.
+  write_pipeline_cassette(tmp.file("cassette.jsonl"), items, names, [](const PipelineCall&) { return true; });
+  RunReport second = run_campaign(c, o);
+  CHECK(second.sent == 8);
+  CHECK(second.ok == 8);
+  Store st(db, Store::Mode::kReadOnly);
+  auto count_of = [&](const std::string& sql) {
+    auto q = st.db().prepare(sql);
+    q.step();
+    return q.int64(0);
+  };
+  // Calls per cell: basic 2, intermediate 3 (link, generate, repair), advanced 4 (plus examples).
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-basic@replay:gpt-5-mini' AND step LIKE 'call:%' AND status = 'ok'") == 8);
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-intermediate@replay:gpt-5-mini' AND step LIKE 'call:%' AND status = 'ok'") == 12);
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-advanced@replay:gpt-5-mini' AND step = 'call:generate.repair1'") == 4);
+  // Every answer row carries the sum of its calls' tokens and cost, and is scored (the repaired query is right).
+  auto q = st.db().prepare(
+      "SELECT a.model, a.item_id, a.input_tokens, a.cost_usd, s.value, SUM(c.input_tokens), SUM(c.cost_usd), COUNT(c.id) "
+      "FROM requests a JOIN scores s ON s.request_id = a.id "
+      "JOIN requests c ON c.model = a.model AND c.item_id = a.item_id AND c.run_id = a.run_id AND c.step LIKE 'call:%' AND c.status = 'ok' "
+      "WHERE a.step IS NULL AND a.status = 'ok' GROUP BY a.id");
+  int answers = 0;
+  while (q.step()) {
+    ++answers;
+    INFO(q.text(0) << " " << q.text(1));
+    CHECK(q.int64(2) == q.int64(5));
+    REQUIRE_FALSE(q.is_null(3));
+    CHECK(q.real(3) == Approx(q.real(6)));
+    CHECK(q.real(3) > 0);
+    CHECK(q.real(4) == 1);
+  }
+  CHECK(answers == 12);
+  // The answer views count answers, not calls; spend counts each call once.
+  CHECK(count_of("SELECT SUM(n) FROM v_model_task WHERE model LIKE 'pipeline:%'") == 12);
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE step IS NULL AND model LIKE 'pipeline:%' AND cache_hit = 0") == 0);
+  const RunReport again = run_campaign(c, o);
+  CHECK(again.skipped_done == 12);
+  CHECK(again.sent == 0);
 }

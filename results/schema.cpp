@@ -103,9 +103,35 @@ CREATE TABLE sweep_points(
   error TEXT, seconds REAL, finished_at TEXT,
   PRIMARY KEY(sweep_id, budget, sft_fraction, cost_ratio, seed));
 )sql",
-      // 3 -> 4: a routed campaign model (router:NAME) records each cell's decision on its request.
+      // 3 -> 4: a routed campaign model (router:NAME) records each cell's decision on its request; a
+      // pipeline's calls are rows with step 'call:<step>' whose sums its answer row carries, so the
+      // answer views leave the calls out (spend, from the paid rows, counts each call once).
       R"sql(
 ALTER TABLE requests ADD COLUMN route TEXT;
+DROP VIEW v_model_task;
+CREATE VIEW v_model_task AS
+SELECT r.run_id, r.model, r.task,
+       COUNT(*) AS n,
+       AVG(s.value) AS accuracy,
+       SUM(r.cost_usd) AS cost_usd,
+       SUM(r.input_tokens) AS input_tokens,
+       SUM(r.output_tokens) AS output_tokens,
+       SUM(r.reasoning_tokens) AS reasoning_tokens,
+       AVG(r.latency_ms) AS mean_latency_ms
+FROM requests r LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1
+WHERE r.status = 'ok' AND (r.step IS NULL OR r.step NOT LIKE 'call:%')
+GROUP BY r.run_id, r.model, r.task;
+DROP VIEW v_costs;
+CREATE VIEW v_costs AS
+SELECT r.run_id, r.model, r.task, substr(r.created_at, 1, 10) AS day,
+       COUNT(*) AS requests,
+       SUM(r.cost_input_usd) AS input_usd, SUM(r.cost_cache_read_usd) AS cache_read_usd,
+       SUM(r.cost_cache_write_usd) AS cache_write_usd, SUM(r.cost_output_usd) AS output_usd,
+       SUM(r.cost_reasoning_usd) AS reasoning_usd, SUM(r.cost_fees_usd) AS fees_usd,
+       SUM(r.cost_usd) AS cost_usd, SUM(r.provider_cost_usd) AS provider_cost_usd,
+       SUM(CASE WHEN r.cost_usd IS NULL THEN 1 ELSE 0 END) AS unknown_cost_requests
+FROM requests r WHERE r.status = 'ok' AND (r.step IS NULL OR r.step NOT LIKE 'call:%')
+GROUP BY r.run_id, r.model, r.task, day;
 )sql",
   };
   return m;
