@@ -75,6 +75,7 @@ struct Cell {
   std::string request_key, fingerprint;
   const PriceEntry* price = nullptr;  // of the model that answers (a routed cell's chosen candidate)
   std::optional<std::string> route;   // a routed cell's decision
+  std::string pipeline;               // the pipeline that answers, if any (the model's, or a routed choice)
 };
 
 std::vector<size_t> select_items(size_t n, const Selection& s) {
@@ -352,6 +353,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     // A routed model: its router, and the model and price behind each of its candidates.
     std::optional<SavedRouter> router;
     std::vector<ModelRef> targets;
+    std::vector<std::string> target_pipelines;
     std::vector<const PriceEntry*> target_prices;
     if (!c.models[m].router.empty()) {
       if (!std::ifstream(db_path).good()) throw InputError(db_path + ": no database holding router '" + c.models[m].router + "'");
@@ -360,7 +362,15 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       for (const auto& name : router->candidates()) {
         auto mapped = c.models[m].candidates.find(name);
         ModelRef ref;
-        if (mapped != c.models[m].candidates.end()) {
+        std::string pipeline;
+        // A candidate may be a pipeline as campaigns store it: pipeline:NAME@provider:model.
+        if (starts_with(name, "pipeline:") && name.find('@') != std::string::npos && mapped == c.models[m].candidates.end()) {
+          pipeline = name.substr(9, name.find('@') - 9);
+          if (!find_pipeline(pipeline))
+            throw InputError(c.source + ": " + at + ": router '" + c.models[m].router + "' chooses unknown pipeline '" + pipeline + "'");
+          ref = parse_model_ref(name.substr(name.find('@') + 1));
+          ref.params = c.models[m].ref.params;
+        } else if (mapped != c.models[m].candidates.end()) {
           ref = mapped->second;
         } else {
           try {
@@ -373,6 +383,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         }
         target_prices.push_back(price_of(ref, at + " (candidate " + name + ")"));
         targets.push_back(std::move(ref));
+        target_pipelines.push_back(pipeline);
       }
       prices.push_back(nullptr);
     } else {
@@ -381,21 +392,22 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     for (size_t t = 0; t < c.tasks.size(); ++t)
       for (size_t i = 0; i < items[t].size(); ++i)
         for (int r = 0; r < c.models[m].repeats; ++r) {
-          Cell cell{m, t, i, r, {c.models[m].ref, items[t][i].messages}, "", "", prices[m], std::nullopt};
+          Cell cell{m, t, i, r, {c.models[m].ref, items[t][i].messages}, "", "", prices[m], std::nullopt, c.models[m].pipeline};
           std::string routed;
           if (router) {
             const std::string& text = items[t][i].messages.back().content;
             const auto k = static_cast<size_t>(router->router->choose(text));
             cell.request.model = targets[k];
             cell.price = target_prices[k];
+            cell.pipeline = target_pipelines[k];
             nlohmann::json decision = {{"router", c.models[m].router}, {"candidate", router->candidates()[k]}};
             if (targets.size() == 2) decision["escalation"] = router->router->escalation(text);
             cell.route = decision.dump();
             routed = c.models[m].name() + "\n";  // the same request asked directly is another cell
           }
-          if (!c.models[m].pipeline.empty()) routed = c.models[m].name() + "\n";  // its calls are cached one by one
+          if (!cell.pipeline.empty()) routed = c.models[m].name() + "\n";  // its calls are cached one by one
           cell.request_key = sha256_hex(canonical_request(cell.request).dump() + "\n" + std::to_string(r) +
-                                        (c.models[m].pipeline.empty() ? "" : "\n" + c.models[m].pipeline));
+                                        (cell.pipeline.empty() ? "" : "\n" + cell.pipeline));
           // The shard is decided by the request alone, so every shard agrees without talking.
           if (opts.shard_count > 1 &&
               std::stoull(cell.request_key.substr(0, 12), nullptr, 16) % static_cast<uint64_t>(opts.shard_count) !=
@@ -498,7 +510,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       ++rep.skipped_done;
       continue;
     }
-    if (!c.models[cell.model].pipeline.empty()) {
+    if (!cell.pipeline.empty()) {
       todo.push_back(&cell);
       continue;
     }
@@ -759,7 +771,9 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     else r.error_class = "pipeline", r.error = pc.run->failure();
     r.usage = pc.total;
     r.usage.usage_complete = true;
-    nlohmann::json route = {{"pipeline", c.models[cell.model].pipeline}, {"calls", pc.calls}};
+    nlohmann::json route = cell.route ? nlohmann::json::parse(*cell.route) : nlohmann::json::object();
+    route["pipeline"] = cell.pipeline;
+    route["calls"] = pc.calls;
     if (pc.run->fields().count("link")) route["linked_tables"] = linked_tables(pc.run->fields().at("link"));
     r.route = route.dump();
     (r.ok ? rep.ok : rep.errors)++;
@@ -886,16 +900,16 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     pipeline_cells.push_back({cell, nullptr, {}, {}, true, 0});
     PipelineCell& pc = pipeline_cells.back();
     try {
-      pc.run = std::make_unique<PipelineRun>(*find_pipeline(c.models[cell->model].pipeline), std::move(fields), std::move(hooks));
+      pc.run = std::make_unique<PipelineRun>(*find_pipeline(cell->pipeline), std::move(fields), std::move(hooks));
     } catch (const InputError& e) {
-      throw InputError(c.source + ": pipeline '" + c.models[cell->model].pipeline + "' cannot run task '" + c.tasks[cell->task].name +
+      throw InputError(c.source + ": pipeline '" + cell->pipeline + "' cannot run task '" + c.tasks[cell->task].name +
                        "': " + e.what());
     }
     pump(pc);
   };
 
   for (const Cell* cell : todo) {
-    if (!c.models[cell->model].pipeline.empty()) {
+    if (!cell->pipeline.empty()) {
       start_pipeline(cell);
       continue;
     }

@@ -433,4 +433,29 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   const RunReport again = run_campaign(c, o);
   CHECK(again.skipped_done == 12);
   CHECK(again.sent == 0);
+
+  // The routers' loop on text-to-SQL: a router trained on these pipelines' results picks a pipeline
+  // per question; its calls are the ones already made, so the routed run is answered from the cache.
+  {
+    Store rw(db, Store::Mode::kReadWrite);
+    const std::vector<std::string> candidates = {"pipeline:sql-basic@replay:gpt-5-mini", "pipeline:sql-intermediate@replay:gpt-5-mini",
+                                                 "pipeline:sql-advanced@replay:gpt-5-mini"};
+    const RoutingSet s = load_from_store(rw, "spider-dk", candidates);
+    REQUIRE(s.size() == 4);
+    CHECK(s.candidates.front() == "pipeline:sql-basic@replay:gpt-5-mini");  // the cheapest: fewest calls
+    std::vector<size_t> rows = {0, 1, 2, 3};
+    auto router = find_router("softmax").make(s.candidates, s.cost);
+    router->train(s, rows, {});
+    nlohmann::json params = router->params();
+    params["source"] = {{"db", db}, {"task", "spider-dk"}};
+    save_router(rw, "sql-router", "softmax", *router, params);
+  }
+  nlohmann::json routed_spec = j;
+  routed_spec["name"] = "sql-routed";
+  routed_spec["models"] = {"router:sql-router"};
+  const RunReport routed = run_campaign(parse_campaign(routed_spec, "test"), o);
+  CHECK(routed.ok == 4);
+  CHECK(routed.sent == 0);
+  CHECK(count_of("SELECT COUNT(*) FROM requests r JOIN scores s ON s.request_id = r.id WHERE r.model = 'router:sql-router' "
+                 "AND r.step IS NULL AND s.value = 1 AND json_extract(r.route, '$.pipeline') = 'sql-basic'") == 4);
 }
