@@ -71,4 +71,9 @@ Interval wilson_interval(double k, double n, double z) {
   return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
+std::optional<double> token_elasticity(double ex, double t, double ex_base, double t_base) {
+  if (!(ex_base > 0) || !(t_base > 0) || std::fabs(t - t_base) <= 1e-12 * t_base) return std::nullopt;
+  return ((ex - ex_base) / ex_base) / ((t - t_base) / t_base);
+}
+
 }  // namespace reckon

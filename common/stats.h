@@ -18,6 +18,10 @@ std::optional<double> kendall_tau_b(const std::vector<double>& x, const std::vec
 // The unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k) for n samples, c correct.
 double pass_at_k(int n, int c, int k);
 
+// EllieSQL's Token Elasticity of Performance of a method against a base B (METHODS.md §3):
+// ((EX − EX_B) / EX_B) / ((T − T_B) / T_B); undefined (nullopt) when EX_B or T_B is 0 or T = T_B.
+std::optional<double> token_elasticity(double ex, double t, double ex_base, double t_base);
+
 struct Interval {
   double low = 0, high = 0;
 };

@@ -430,6 +430,17 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   // The answer views count answers, not calls; spend counts each call once.
   CHECK(count_of("SELECT SUM(n) FROM v_model_task WHERE model LIKE 'pipeline:%'") == 12);
   CHECK(count_of("SELECT COUNT(*) FROM requests WHERE step IS NULL AND model LIKE 'pipeline:%' AND cache_hit = 0") == 0);
+  // The per-pipeline report: calls per answer, and TEP against sql-basic (same accuracy, more tokens: 0).
+  const auto rep = test::run_reckon({"pipelines", "report", "--db", db, "--json"});
+  REQUIRE(rep.exit_code == 0);
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& r : nlohmann::json::parse(rep.out)) by[r["pipeline"].get<std::string>()] = r;
+  CHECK(by.at("sql-basic")["calls_per_answer"] == 2.0);
+  CHECK(by.at("sql-intermediate")["calls_per_answer"] == 3.0);
+  CHECK(by.at("sql-advanced")["calls_per_answer"] == 4.0);
+  CHECK(by.at("sql-basic")["tep_vs_sql_basic"].is_null());
+  CHECK(by.at("sql-advanced")["tep_vs_sql_basic"] == 0.0);
+  CHECK(by.at("sql-advanced")["cost_per_answer_usd"].get<double>() > by.at("sql-basic")["cost_per_answer_usd"].get<double>());
   const RunReport again = run_campaign(c, o);
   CHECK(again.skipped_done == 12);
   CHECK(again.sent == 0);

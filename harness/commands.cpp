@@ -27,6 +27,8 @@ const std::vector<Command>& command_table() {
       {"scales", "Scales++ demand levels: annotate items on 16 cognitive scales with a model (resumable), show a task's profile",
        define_scales},
       {"estimate", "A run's full-benchmark score estimated from a stored selection, with a 95 % interval", define_estimate},
+      {"pipelines", "Multi-step solvers (EllieSQL's sql-basic / intermediate / advanced): list, report (accuracy, calls, cost, TEP)",
+       define_pipelines},
       {"route", "Routers learned from results (rule, knn, softmax, dpo, mlp, cascade): train, eval (APGR, CPT, TEP), apply",
        define_route},
       {"sweep", "Budget sweeps: SFT vs preference data over budgets x shares x seeds (plan, run, report)", define_sweep},

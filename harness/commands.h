@@ -46,5 +46,6 @@ Action define_estimate(CLI::App& sub);
 Action define_route(CLI::App& sub);
 Action define_sweep(CLI::App& sub);
 Action define_scales(CLI::App& sub);
+Action define_pipelines(CLI::App& sub);
 
 }  // namespace reckon

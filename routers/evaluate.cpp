@@ -4,6 +4,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "common/stats.h"
 #include "common/table.h"
 #include "common/text.h"
 
@@ -65,8 +66,7 @@ RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vecto
   const double base_t = tokens_known ? *s.tokens[0] : s.cost[0];
   const double t = tokens_known ? tokens : e.cost_per_query;
   e.tep_basis = tokens_known ? "tokens" : "cost";
-  if (base_ex > 0 && base_t > 0 && std::fabs(t - base_t) > 1e-12 * base_t)
-    e.tep = ((e.accuracy - base_ex) / base_ex) / ((t - base_t) / base_t);
+  e.tep = token_elasticity(e.accuracy, t, base_ex, base_t);
   if (k == 2) {
     std::vector<double> esc;
     for (size_t q : test) esc.push_back(r.escalation(s.texts[q]));
