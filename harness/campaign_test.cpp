@@ -366,13 +366,14 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   test::TempDir tmp, cache;
   const std::string db = tmp.file("p.db");
   RunOptions o = options(db, cache);
-  // Four Spider-DK items (their gold queries run), as the campaign will select them.
-  nlohmann::json j{{"name", "sql"}, {"tasks", {"spider-dk"}}, {"selection", {{"limit", 4}, {"seed", 2}}},
+  // Two items of each text-to-SQL task, as the campaign's seeded selection takes them.
+  const std::vector<std::string> tasks = {"spider-dk", "geoquery", "restaurants"};
+  const int n = 6;
+  nlohmann::json j{{"name", "sql"}, {"tasks", tasks}, {"selection", {{"limit", 2}, {"seed", 2}}},
                    {"replay", tmp.file("cassette.jsonl")},
                    {"models", {{{"model", "replay:gpt-5-mini"}, {"pipeline", "sql-basic"}},
                                {{"model", "replay:gpt-5-mini"}, {"pipeline", "sql-intermediate"}},
                                {{"model", "replay:gpt-5-mini"}, {"pipeline", "sql-advanced"}}}}};
-  const auto all = load_items(*find_builtin_task("spider-dk"), o.data);
   std::vector<Item> items;
   // The items the selection takes (seeded sample of 4), from a first run with an empty cassette.
   write_pipeline_cassette(tmp.file("cassette.jsonl"), {}, {}, [](const PipelineCall&) { return true; });
@@ -381,25 +382,27 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   CHECK(empty.errors > 0);
   {
     Store st(db, Store::Mode::kReadOnly);
-    auto q = st.db().prepare("SELECT DISTINCT item_id FROM requests");
-    std::set<std::string> ids;
-    while (q.step()) ids.insert(q.text(0));
-    for (const auto& it : all)
-      if (ids.count(it.id)) items.push_back(it);
+    auto q = st.db().prepare("SELECT DISTINCT task, item_id FROM requests");
+    std::set<std::pair<std::string, std::string>> ids;
+    while (q.step()) ids.insert({q.text(0), q.text(1)});
+    for (const auto& task : tasks)
+      for (const auto& it : load_items(*find_builtin_task(task), o.data))
+        if (ids.count({task, it.id})) items.push_back(it);
   }
-  REQUIRE(items.size() == 4);
+  REQUIRE(items.size() == n);
   // First real pass: the cassette lacks the repair answers, so intermediate and advanced fail there.
   const std::vector<std::string> names = {"sql-basic", "sql-intermediate", "sql-advanced"};
   write_pipeline_cassette(tmp.file("cassette.jsonl"), items, names,
                           [](const PipelineCall& call) { return call.step.find("repair") == std::string::npos; });
   RunReport first = run_campaign(c, o);
-  CHECK(first.ok == 4);       // sql-basic's cells
+  CHECK(first.ok == n);       // sql-basic's cells
   CHECK(first.errors > 0);
-  // Complete cassette: the rerun asks only for the repairs (8 cells × 1), nothing finished is asked again.
+  // Complete cassette: the rerun asks only for the repairs (one per intermediate and advanced cell),
+  // nothing finished is asked again.
   write_pipeline_cassette(tmp.file("cassette.jsonl"), items, names, [](const PipelineCall&) { return true; });
   RunReport second = run_campaign(c, o);
-  CHECK(second.sent == 8);
-  CHECK(second.ok == 8);
+  CHECK(second.sent == 2 * n);
+  CHECK(second.ok == 2 * n);
   Store st(db, Store::Mode::kReadOnly);
   auto count_of = [&](const std::string& sql) {
     auto q = st.db().prepare(sql);
@@ -407,14 +410,14 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
     return q.int64(0);
   };
   // Calls per cell: basic 2, intermediate 3 (link, generate, repair), advanced 4 (plus examples).
-  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-basic@replay:gpt-5-mini' AND step LIKE 'call:%' AND status = 'ok'") == 8);
-  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-intermediate@replay:gpt-5-mini' AND step LIKE 'call:%' AND status = 'ok'") == 12);
-  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-advanced@replay:gpt-5-mini' AND step = 'call:generate.repair1'") == 4);
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-basic@replay:gpt-5-mini' AND step LIKE 'call:%' AND status = 'ok'") == 2 * n);
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-intermediate@replay:gpt-5-mini' AND step LIKE 'call:%' AND status = 'ok'") == 3 * n);
+  CHECK(count_of("SELECT COUNT(*) FROM requests WHERE model = 'pipeline:sql-advanced@replay:gpt-5-mini' AND step = 'call:generate.repair1'") == n);
   // Every answer row carries the sum of its calls' tokens and cost, and is scored (the repaired query is right).
   auto q = st.db().prepare(
       "SELECT a.model, a.item_id, a.input_tokens, a.cost_usd, s.value, SUM(c.input_tokens), SUM(c.cost_usd), COUNT(c.id) "
       "FROM requests a JOIN scores s ON s.request_id = a.id "
-      "JOIN requests c ON c.model = a.model AND c.item_id = a.item_id AND c.run_id = a.run_id AND c.step LIKE 'call:%' AND c.status = 'ok' "
+      "JOIN requests c ON c.model = a.model AND c.task = a.task AND c.item_id = a.item_id AND c.run_id = a.run_id AND c.step LIKE 'call:%' AND c.status = 'ok' "
       "WHERE a.step IS NULL AND a.status = 'ok' GROUP BY a.id");
   int answers = 0;
   while (q.step()) {
@@ -426,15 +429,16 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
     CHECK(q.real(3) > 0);
     CHECK(q.real(4) == 1);
   }
-  CHECK(answers == 12);
+  CHECK(answers == 3 * n);
   // The answer views count answers, not calls; spend counts each call once.
-  CHECK(count_of("SELECT SUM(n) FROM v_model_task WHERE model LIKE 'pipeline:%'") == 12);
+  CHECK(count_of("SELECT SUM(n) FROM v_model_task WHERE model LIKE 'pipeline:%'") == 3 * n);
   CHECK(count_of("SELECT COUNT(*) FROM requests WHERE step IS NULL AND model LIKE 'pipeline:%' AND cache_hit = 0") == 0);
   // The per-pipeline report: calls per answer, and TEP against sql-basic (same accuracy, more tokens: 0).
   const auto rep = test::run_reckon({"pipelines", "report", "--db", db, "--json"});
   REQUIRE(rep.exit_code == 0);
   std::map<std::string, nlohmann::json> by;
-  for (const auto& r : nlohmann::json::parse(rep.out)) by[r["pipeline"].get<std::string>()] = r;
+  for (const auto& r : nlohmann::json::parse(rep.out))
+    if (r["task"] == "spider-dk") by[r["pipeline"].get<std::string>()] = r;
   CHECK(by.at("sql-basic")["calls_per_answer"] == 2.0);
   CHECK(by.at("sql-intermediate")["calls_per_answer"] == 3.0);
   CHECK(by.at("sql-advanced")["calls_per_answer"] == 4.0);
@@ -442,7 +446,7 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   CHECK(by.at("sql-advanced")["tep_vs_sql_basic"] == 0.0);
   CHECK(by.at("sql-advanced")["cost_per_answer_usd"].get<double>() > by.at("sql-basic")["cost_per_answer_usd"].get<double>());
   const RunReport again = run_campaign(c, o);
-  CHECK(again.skipped_done == 12);
+  CHECK(again.skipped_done == 3 * n);
   CHECK(again.sent == 0);
 
   // The routers' loop on text-to-SQL: a router trained on these pipelines' results picks a pipeline
@@ -452,9 +456,9 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
     const std::vector<std::string> candidates = {"pipeline:sql-basic@replay:gpt-5-mini", "pipeline:sql-intermediate@replay:gpt-5-mini",
                                                  "pipeline:sql-advanced@replay:gpt-5-mini"};
     const RoutingSet s = load_from_store(rw, "spider-dk", candidates);
-    REQUIRE(s.size() == 4);
+    REQUIRE(s.size() == 2);
     CHECK(s.candidates.front() == "pipeline:sql-basic@replay:gpt-5-mini");  // the cheapest: fewest calls
-    std::vector<size_t> rows = {0, 1, 2, 3};
+    std::vector<size_t> rows = {0, 1};
     auto router = find_router("softmax").make(s.candidates, s.cost);
     router->train(s, rows, {});
     nlohmann::json params = router->params();
@@ -465,8 +469,8 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   routed_spec["name"] = "sql-routed";
   routed_spec["models"] = {"router:sql-router"};
   const RunReport routed = run_campaign(parse_campaign(routed_spec, "test"), o);
-  CHECK(routed.ok == 4);
+  CHECK(routed.ok == n);
   CHECK(routed.sent == 0);
   CHECK(count_of("SELECT COUNT(*) FROM requests r JOIN scores s ON s.request_id = r.id WHERE r.model = 'router:sql-router' "
-                 "AND r.step IS NULL AND s.value = 1 AND json_extract(r.route, '$.pipeline') = 'sql-basic'") == 4);
+                 "AND r.step IS NULL AND s.value = 1 AND json_extract(r.route, '$.pipeline') = 'sql-basic'") == n);
 }
