@@ -120,6 +120,12 @@ std::string prompt_text(const ChatRequest& r) {
 
 }  // namespace
 
+const Pipeline* Campaign::pipeline(const std::string& name) const {
+  for (const auto& p : pipelines)
+    if (p.name == name) return &p;
+  return find_pipeline(name);
+}
+
 std::pair<int, int> parse_shard(const std::string& text) {
   auto slash = text.find('/');
   auto i = parse_int(text.substr(0, slash)), n = slash == std::string::npos ? std::nullopt : parse_int(text.substr(slash + 1));
@@ -130,7 +136,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
-                                           "db", "replay", "allow_unpriced", "description", "judge", "retry"};
+                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw InputError(where + ": unknown field '" + it.key() + "'");
   Campaign c;
@@ -138,6 +144,10 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   c.raw = j;
   c.name = field<std::string>(j, "name", where, "");
   if (c.name.empty()) throw InputError(where + ": field 'name' must be a non-empty string");
+  if (j.contains("pipelines")) {
+    if (!j["pipelines"].is_object()) throw InputError(where + ": field 'pipelines' must be an object of NAME: {\"steps\": [...]}");
+    for (const auto& [name, pj] : j["pipelines"].items()) c.pipelines.push_back(parse_pipeline(name, pj, where));
+  }
   if (!j.contains("models") || !j["models"].is_array() || j["models"].empty())
     throw InputError(where + ": field 'models' must be a non-empty array");
   for (size_t i = 0; i < j["models"].size(); ++i) {
@@ -180,8 +190,9 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     if (cm.ref.provider == "router") cm.router = cm.ref.model;
     if (m.is_object() && m.contains("pipeline")) {
       cm.pipeline = field<std::string>(m, "pipeline", at, "");
-      if (!find_pipeline(cm.pipeline)) {
+      if (!c.pipeline(cm.pipeline)) {
         std::string known;
+        for (const auto& p : c.pipelines) known += (known.empty() ? "" : ", ") + p.name;
         for (const auto& p : builtin_pipelines()) known += (known.empty() ? "" : ", ") + p.name;
         throw InputError(at + ": unknown pipeline '" + cm.pipeline + "' (one of " + known + ")");
       }
@@ -366,7 +377,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         // A candidate may be a pipeline as campaigns store it: pipeline:NAME@provider:model.
         if (starts_with(name, "pipeline:") && name.find('@') != std::string::npos && mapped == c.models[m].candidates.end()) {
           pipeline = name.substr(9, name.find('@') - 9);
-          if (!find_pipeline(pipeline))
+          if (!c.pipeline(pipeline))
             throw InputError(c.source + ": " + at + ": router '" + c.models[m].router + "' chooses unknown pipeline '" + pipeline + "'");
           ref = parse_model_ref(name.substr(name.find('@') + 1));
           ref.params = c.models[m].ref.params;
@@ -900,7 +911,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     pipeline_cells.push_back({cell, nullptr, {}, {}, true, 0});
     PipelineCell& pc = pipeline_cells.back();
     try {
-      pc.run = std::make_unique<PipelineRun>(*find_pipeline(cell->pipeline), std::move(fields), std::move(hooks));
+      pc.run = std::make_unique<PipelineRun>(*c.pipeline(cell->pipeline), std::move(fields), std::move(hooks));
     } catch (const InputError& e) {
       throw InputError(c.source + ": pipeline '" + cell->pipeline + "' cannot run task '" + c.tasks[cell->task].name +
                        "': " + e.what());

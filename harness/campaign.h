@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "providers/client.h"
+#include "pipelines/pipeline.h"
 #include "providers/request.h"
 #include "tasks/task.h"
 
@@ -54,6 +55,9 @@ struct Campaign {
   std::vector<std::string> replay;  // sources for replay: models
   bool allow_unpriced = false;
   std::optional<ModelRef> judge;    // grades tasks that have a judge prompt (TruthfulQA)
+  std::vector<Pipeline> pipelines;  // declared in the file ("pipelines": {NAME: {...}}), beside the built-in ones
+  // A pipeline by name: the campaign's own first, then the built-in ones; nullptr when unknown.
+  const Pipeline* pipeline(const std::string& name) const;
   nlohmann::json raw;               // as written (stored with the campaign)
 };
 

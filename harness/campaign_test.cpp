@@ -474,3 +474,52 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   CHECK(count_of("SELECT COUNT(*) FROM requests r JOIN scores s ON s.request_id = r.id WHERE r.model = 'router:sql-router' "
                  "AND r.step IS NULL AND s.value = 1 AND json_extract(r.route, '$.pipeline') = 'sql-basic'") == n);
 }
+
+TEST_CASE("a pipeline campaign killed with SIGKILL resumes mid-pipeline without asking finished calls again", "[campaign][pipeline][slow]") {
+  test::TempDir tmp;
+  std::string rows;
+  for (int i = 0; i < 150; ++i) rows += "{\"q\":\"question " + std::to_string(i) + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  std::string data = tmp.write("items.jsonl", rows);
+  test::LoopbackServer server;
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 20;
+  server.set_default(body);
+  // A two-step chain declared in the campaign: a draft, then a check of the draft.
+  nlohmann::json camp{
+      {"name", "kill-pipeline"},
+      {"pipelines", {{"draft-check", {{"steps", {{{"name", "draft"}, {"user", "{prompt}"}}, {{"name", "check"}, {"user", "Check this answer to {prompt}: {draft}"}}}}}}}},
+      {"models", {{{"model", "openai:gpt-5.4"}, {"pipeline", "draft-check"}, {"params", {{"base_url", server.base_url()}}}}}},
+      {"tasks", {{{"name", "numbers"}, {"data", {{"file", data}}}, {"reference_field", "a"}, {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+      {"concurrency", 4}};
+  std::string file = tmp.write("camp.json", camp.dump());
+  std::string killed_db = tmp.file("killed.db"), clean_db = tmp.file("clean.db");
+  for (int round = 0; round < 3; ++round) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      execl(RECKON_BINARY, RECKON_BINARY, "run", file.c_str(), "--db", killed_db.c_str(), "--quiet", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * round));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  const size_t before_resume = server.request_count();
+  CHECK(before_resume < 300);  // the kills came before the end
+  CHECK(before_resume > 0);
+  auto resumed = test::run_reckon({"run", file, "--db", killed_db, "--resume", "--quiet"});
+  REQUIRE(resumed.exit_code == 0);
+  const size_t after_resume = server.request_count();
+  auto clean = test::run_reckon({"run", file, "--db", clean_db, "--quiet"});
+  REQUIRE(clean.exit_code == 0);
+  CHECK(table(killed_db) == table(clean_db));
+  CHECK(count(killed_db, "SELECT COUNT(*) FROM requests WHERE step IS NULL") == 150);
+  CHECK(count(killed_db, "SELECT COUNT(*) FROM requests WHERE step LIKE 'call:%'") == 300);
+  // Calls paid twice: at most those in flight (4) or unflushed at each kill; none by the resume.
+  const int repaid = static_cast<int>(after_resume) - 300;
+  CHECK(repaid >= 0);
+  CHECK(repaid <= 3 * 12);
+}

@@ -1,6 +1,7 @@
 #include "pipelines/pipeline.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/error.h"
 #include "common/text.h"
@@ -109,6 +110,45 @@ void PipelineRun::finish_step(const std::string& answer) {
     return;
   }
   start_step();
+}
+
+Pipeline parse_pipeline(const std::string& name, const nlohmann::json& j, const std::string& where) {
+  const std::string at = where + ": pipelines." + name;
+  if (!j.is_object()) throw InputError(at + " must be an object with 'steps'");
+  for (const auto& [k, v] : j.items())
+    if (k != "steps" && k != "help") throw InputError(at + ": unknown field '" + k + "'");
+  if (!j.contains("steps") || !j["steps"].is_array() || j["steps"].empty()) throw InputError(at + ": field 'steps' must be a non-empty array");
+  Pipeline p{name, j.value("help", std::string()), {}};
+  std::set<std::string> names;
+  for (size_t i = 0; i < j["steps"].size(); ++i) {
+    const auto& sj = j["steps"][i];
+    const std::string sat = at + ".steps[" + std::to_string(i) + "]";
+    if (!sj.is_object()) throw InputError(sat + " must be an object");
+    static const std::set<std::string> known{"name", "system", "user", "extract", "checked", "repairs", "repair_user", "samples"};
+    for (const auto& [k, v] : sj.items())
+      if (!known.count(k)) throw InputError(sat + ": unknown field '" + k + "'");
+    PipelineStep st;
+    try {
+      st.name = sj.at("name").get<std::string>();
+      st.user = sj.at("user").get<std::string>();
+      st.system = sj.value("system", std::string());
+      st.extract = sj.value("extract", std::string("text"));
+      st.checked = sj.value("checked", false);
+      st.repairs = sj.value("repairs", 0);
+      st.repair_user = sj.value("repair_user", st.repair_user);
+      st.samples = sj.value("samples", 1);
+    } catch (const nlohmann::json::exception&) {
+      throw InputError(sat + ": needs string fields 'name' and 'user'; 'checked' a boolean, 'repairs' and 'samples' integers");
+    }
+    if (st.name.empty() || st.name.find_first_of(" .{}") != std::string::npos) throw InputError(sat + ": 'name' must be a word");
+    if (!names.insert(st.name).second) throw InputError(sat + ": step name '" + st.name + "' is used twice");
+    if (st.extract != "text" && st.extract != "sql") throw InputError(sat + ": 'extract' must be text or sql");
+    if (st.repairs < 0 || st.repairs > 10) throw InputError(sat + ": 'repairs' must be 0-10");
+    if (st.samples < 1 || st.samples > 50) throw InputError(sat + ": 'samples' must be 1-50");
+    if (st.repairs > 0 && st.samples > 1) throw InputError(sat + ": a step either repairs or samples, not both");
+    p.steps.push_back(std::move(st));
+  }
+  return p;
 }
 
 }  // namespace reckon

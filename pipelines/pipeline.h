@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/message.h"
 
 namespace reckon {
@@ -86,7 +88,11 @@ class PipelineRun {
 // Returns the index of the winning answer's first occurrence.
 size_t majority_vote(const std::vector<std::string>& keys);
 
-// The built-in pipelines and those a campaign declares, by name.
+// A pipeline declared in a campaign: {"help": "...", "steps": [{"name", "system", "user", "extract":
+// "text"|"sql", "checked", "repairs", "repair_user", "samples"}]}. InputError naming the field.
+Pipeline parse_pipeline(const std::string& name, const nlohmann::json& j, const std::string& where);
+
+// The built-in pipelines, by name.
 const std::vector<Pipeline>& builtin_pipelines();
 const Pipeline* find_pipeline(const std::string& name);
 

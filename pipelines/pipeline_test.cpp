@@ -151,3 +151,17 @@ TEST_CASE("EllieSQL's pipelines: linking, examples, reasoning and repair, each c
   CHECK(steps["sql-advanced"] == std::vector<std::string>{"link", "examples", "generate", "generate.repair1"});
   CHECK(find_pipeline("sql-expert") == nullptr);
 }
+
+TEST_CASE("a campaign's own pipeline is parsed strictly, naming the field", "[pipeline]") {
+  const auto p = parse_pipeline("two", nlohmann::json::parse(R"({"steps": [{"name": "a", "user": "{prompt}"},
+      {"name": "b", "user": "again {a}", "samples": 3}]})"), "c.json");
+  REQUIRE(p.steps.size() == 2);
+  CHECK(p.steps[1].samples == 3);
+  auto bad = [](const char* text) { return parse_pipeline("x", nlohmann::json::parse(text), "c.json"); };
+  CHECK_THROWS_WITH(bad(R"({"steps": []})"), Catch::Contains("c.json: pipelines.x: field 'steps' must be a non-empty array"));
+  CHECK_THROWS_WITH(bad(R"({"steps": [{"name": "a"}]})"), Catch::Contains("steps[0]: needs string fields 'name' and 'user'"));
+  CHECK_THROWS_WITH(bad(R"({"steps": [{"name": "a", "user": "u", "extract": "json"}]})"), Catch::Contains("'extract' must be text or sql"));
+  CHECK_THROWS_WITH(bad(R"({"steps": [{"name": "a", "user": "u"}, {"name": "a", "user": "v"}]})"), Catch::Contains("used twice"));
+  CHECK_THROWS_WITH(bad(R"({"steps": [{"name": "a", "user": "u", "repairs": 2, "samples": 3}]})"), Catch::Contains("not both"));
+  CHECK_THROWS_WITH(bad(R"({"steps": [{"name": "a", "user": "u", "retries": 2}]})"), Catch::Contains("unknown field 'retries'"));
+}
