@@ -20,6 +20,7 @@
 #include "routers/data.h"
 #include "selectors/matrix.h"
 #include "selectors/selector.h"
+#include "selectors/scales.h"
 #include "tasks/extract.h"
 #include "tasks/sql_exec.h"
 #include "tasks/task.h"
@@ -152,6 +153,10 @@ int extract(const uint8_t* d, size_t n) {
   Item it;
   it.reference = input.substr(0, input.size() / 2);
   for (const char* s : {"exact", "normalized", "last_number", "boxed", "choice"}) (void)find_scorer(s)->score(it, input);
+  try {
+    (void)parse_scale_levels(input);  // an annotator's answer: Scales++ demand levels
+  } catch (const InputError&) {
+  }
   return 0;
 }
 
