@@ -68,16 +68,25 @@ Action define_route(CLI::App& sub) {
       const SavedRouter saved = load_saved_router(store, ap->name);
       const auto& router = saved.router;
       const auto candidates = saved.params["candidates"].get<std::vector<std::string>>();
-      size_t line = 0;
-      for (auto& j : read_jsonl(ap->input)) {
-        ++line;
+      auto records = read_jsonl(ap->input);
+      std::vector<std::string> texts;
+      for (size_t line = 0; line < records.size(); ++line) {
+        const auto& j = records[line];
         if (!j.contains(ap->text_field) || !j[ap->text_field].is_string() || trim(j[ap->text_field].get<std::string>()).empty())
-          throw InputError(ap->input + ": record " + std::to_string(line) + ": no text in field '" + ap->text_field + "'");
-        const std::string text = j[ap->text_field];
-        const int c = ap->lambda >= 0 ? choose_with_lambda(router->p_correct(text), saved.params["costs"].get<std::vector<double>>(), ap->lambda)
-                                      : router->choose(text);
-        j["route"] = candidates.at(static_cast<size_t>(c));
-        if (candidates.size() == 2) j["escalation"] = router->escalation(text);
+          throw InputError(ap->input + ": record " + std::to_string(line + 1) + ": no text in field '" + ap->text_field + "'");
+        texts.push_back(j[ap->text_field].get<std::string>());
+      }
+      std::vector<int> chosen;
+      if (ap->lambda >= 0) {
+        const auto costs = saved.params["costs"].get<std::vector<double>>();
+        for (const auto& text : texts) chosen.push_back(choose_with_lambda(router->p_correct(text), costs, ap->lambda));
+      } else {
+        chosen = choose_batch(*router, texts);  // every core
+      }
+      for (size_t i = 0; i < records.size(); ++i) {
+        auto& j = records[i];
+        j["route"] = candidates.at(static_cast<size_t>(chosen[i]));
+        if (candidates.size() == 2) j["escalation"] = router->escalation(texts[i]);
         std::cout << j.dump() << "\n";
       }
       return kExitOk;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -428,6 +429,21 @@ std::unique_ptr<Router> load_router(const nlohmann::json& j, const std::string& 
 }
 
 }  // namespace
+
+std::vector<int> choose_batch(const Router& r, const std::vector<std::string>& texts, unsigned threads) {
+  std::vector<int> out(texts.size());
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, texts.size() / 256)));  // small batches: one thread
+  auto work = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) out[i] = r.choose(texts[i]);
+  };
+  std::vector<std::thread> pool;
+  const size_t per = (texts.size() + threads - 1) / threads;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, std::min(texts.size(), t * per), std::min(texts.size(), (t + 1) * per));
+  work(0, std::min(texts.size(), per));
+  for (auto& th : pool) th.join();
+  return out;
+}
 
 int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<double>& costs, double lambda) {
   if (p_correct.size() != costs.size() || costs.empty()) throw InputError("cost-aware routing: one cost per candidate is needed");

@@ -47,6 +47,10 @@ struct RouterKind {
 
 const std::vector<RouterKind>& router_table();
 
+// Decisions for many queries at once, spread over `threads` (0 = every core); routers are read-only
+// while deciding, so the threads share one. Same result as choose() per query, in order.
+std::vector<int> choose_batch(const Router& r, const std::vector<std::string>& texts, unsigned threads = 0);
+
 // The cost-aware mode: the candidate maximizing P(correct) − λ · cost / (the costliest candidate's
 // cost), so λ = 0.1 pays the costliest candidate's price for 10 more points of accuracy. Ties go to
 // the cheaper candidate.

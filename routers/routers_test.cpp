@@ -98,6 +98,10 @@ TEST_CASE("every router learns the toy rule and beats random at the same call mi
     // Saved and restored, it decides the same.
     auto back = find_router(kind).load(r->params(), r->model_blob());
     for (size_t q : te) CHECK(back->choose(s.texts[q]) == r->choose(s.texts[q]));
+    // Decisions spread over two threads are the same decisions, in order.
+    std::vector<int> one_by_one;
+    for (const auto& text : s.texts) one_by_one.push_back(r->choose(text));
+    CHECK(choose_batch(*r, s.texts, 2) == one_by_one);
   }
 }
 
