@@ -96,7 +96,8 @@ Action define_scales(CLI::App& sub) {
         client.set_replay(&replay);
       }
       double spent = 0;
-      size_t annotated = 0, failed = 0, todo = 0;
+      size_t annotated = 0, failed = 0, todo = 0, answered = 0;
+      const bool tty = isatty(2);
       client.set_admit([&](const ChatRequest&, const void*) { return a->max_cost < 0 || spent < a->max_cost; });
       store.db().exec("BEGIN");
       for (const auto& [id, text] : items) {
@@ -107,6 +108,9 @@ Action define_scales(CLI::App& sub) {
           std::optional<double> cost_usd;
           if (price && r.attempts > 0) cost_usd = cost(r.completion.usage, *price).total_usd;
           spent += cost_usd.value_or(0);
+          if (tty && r.attempts > 0)
+            std::cerr << "\rscales: " << ++answered << "/" << todo << " items" << (price ? ", spent " + fmt_usd(spent) : "") << "   "
+                      << std::flush;
           if (!r.ok) {
             if (r.attempts > 0 && failed++ < 5) std::cerr << "scales: item " << id << ": " << r.error << "\n";
             return;
@@ -121,6 +125,7 @@ Action define_scales(CLI::App& sub) {
       }
       client.run();
       store.db().exec("COMMIT");
+      if (tty && answered) std::cerr << "\n";
       if (!client.fatal_error().empty()) throw InputError(ref.name() + ": " + client.fatal_error());
       const size_t missing = todo - annotated;
       std::cerr << "scales: " << annotated << " items annotated by " << ref.name() << " (" << done.size() << " already were)"
