@@ -18,6 +18,7 @@ Action define_route(CLI::App& sub) {
     RoutingSource src;
     std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve;
     double lambda = -1;
+    std::string rule_feature = "length";
     int epochs = 4;
     double beta = 0.1, threshold = 0.6;
     bool unsolved_class = false, json = false;
@@ -39,6 +40,8 @@ Action define_route(CLI::App& sub) {
   train->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
   train->add_option("--beta", a->beta, "DPO β")->capture_default_str();
   train->add_option("--threshold", a->threshold, "Cascade: escalate below this P(enough)")->capture_default_str();
+  train->add_option("--rule-feature", a->rule_feature, "Rule: length | tables | columns (of a text-to-SQL prompt's schema)")
+      ->capture_default_str();
   train->add_flag("--unsolved-class", a->unsolved_class, "Label queries nobody solved as their own class (else: the most capable)");
   train->add_option("--name", a->name, "Name to save the router under")->required();
   train->add_option("--save-db", a->save_db, "Store to save into (default: --db)");
@@ -108,6 +111,7 @@ Action define_route(CLI::App& sub) {
       ro.train.seed = src.seed;
       ro.cascade_threshold = a->threshold;
       ro.unsolved_class = a->unsolved_class;
+      ro.rule_feature = a->rule_feature;
       router->train(s, tr, ro);
       Store store(save, Store::Mode::kReadWrite);
       nlohmann::json params = router->params();

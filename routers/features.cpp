@@ -26,6 +26,41 @@ uint32_t pair_hash(uint32_t a, uint32_t b) { return (a * 0x9e3779b1u) ^ (b + 0x7
 
 }  // namespace
 
+SchemaCounts schema_counts(const std::string& text) {
+  SchemaCounts out;
+  const std::string needle = "create table";
+  for (size_t pos = 0; pos + needle.size() <= text.size(); ++pos) {
+    bool match = true;
+    for (size_t k = 0; k < needle.size() && match; ++k) match = lower(static_cast<unsigned char>(text[pos + k])) == needle[k];
+    if (!match) continue;
+    ++out.tables;
+    const size_t open = text.find('(', pos);
+    if (open == std::string::npos) break;
+    // Column definitions: the top-level items of the parenthesised list, less table constraints.
+    int depth = 0;
+    size_t item = open + 1;
+    auto count_item = [&](size_t begin, size_t end) {
+      size_t b = begin;
+      while (b < end && space_byte(static_cast<unsigned char>(text[b]))) ++b;
+      std::string head;
+      for (size_t k = b; k < end && k < b + 11; ++k) head += static_cast<char>(lower(static_cast<unsigned char>(text[k])));
+      const bool constraint = head.rfind("primary", 0) == 0 || head.rfind("foreign", 0) == 0 || head.rfind("unique", 0) == 0 ||
+                              head.rfind("constraint", 0) == 0 || head.rfind("check", 0) == 0;
+      if (b < end && !constraint) ++out.columns;
+    };
+    size_t k = open;
+    for (; k < text.size(); ++k) {
+      const char ch = text[k];
+      if (ch == '(') ++depth;
+      else if (ch == ')' && --depth == 0) break;
+      else if (ch == ',' && depth == 1) count_item(item, k), item = k + 1;
+    }
+    count_item(item, std::min(k, text.size()));
+    pos = k;
+  }
+  return out;
+}
+
 std::vector<uint32_t> TextFeaturizer::buckets(const std::string& text) const {
   // Words are runs of letters and digits, lower-cased; any other non-space character is a word of
   // its own. Hashed on the fly: no string is built per word.
@@ -104,9 +139,11 @@ SparseVec TextFeaturizer::transform(const std::string& text) const {
     questions += c == '?' ? 1 : 0;
   }
   const uint32_t base = 1u << bits_;
+  const SchemaCounts schema = stats_ > 4 ? schema_counts(text) : SchemaCounts{};
   const float stats[kStats] = {static_cast<float>(std::log1p(chars) / 10), static_cast<float>(chars > 0 ? digits / chars : 0),
-                               static_cast<float>(std::log1p(lines) / 5), static_cast<float>(std::min(questions, 5.0) / 5)};
-  for (uint32_t k = 0; k < kStats; ++k) v.idx.push_back(base + k), v.val.push_back(stats[k]);
+                               static_cast<float>(std::log1p(lines) / 5), static_cast<float>(std::min(questions, 5.0) / 5),
+                               static_cast<float>(std::log1p(schema.tables) / 3), static_cast<float>(std::log1p(schema.columns) / 5)};
+  for (uint32_t k = 0; k < stats_; ++k) v.idx.push_back(base + k), v.val.push_back(stats[k]);
   return v;
 }
 
@@ -117,13 +154,15 @@ nlohmann::json TextFeaturizer::to_json() const {
   std::vector<std::pair<uint32_t, float>> pairs;
   for (size_t k = 0; k < idf_.size(); ++k)
     if (idf_[k] != unseen) pairs.emplace_back(static_cast<uint32_t>(k), idf_[k]);
-  return {{"hash_bits", bits_}, {"fitted", !idf_.empty()}, {"unseen_idf", unseen}, {"idf", pairs}};
+  return {{"hash_bits", bits_}, {"stats", stats_}, {"fitted", !idf_.empty()}, {"unseen_idf", unseen}, {"idf", pairs}};
 }
 
 TextFeaturizer TextFeaturizer::from_json(const nlohmann::json& j) {
   try {
     TextFeaturizer f(j.at("hash_bits").get<int>());
     if (f.bits_ < 8 || f.bits_ > 24) throw InputError("router features: hash_bits out of range");
+    f.stats_ = j.value("stats", 4u);  // saved before the schema counts
+    if (f.stats_ != 4 && f.stats_ != kStats) throw InputError("router features: unknown statistics count");
     if (j.at("fitted").get<bool>()) {
       f.idf_.assign(1u << f.bits_, j.at("unseen_idf").get<float>());
       for (const auto& p : j.at("idf")) {

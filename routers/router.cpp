@@ -159,9 +159,16 @@ class RuleRouter : public Router {
  public:
   RuleRouter(std::vector<std::string> candidates, std::vector<double> costs)
       : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
-  static double feature(const std::string& text) { return static_cast<double>(text.size()); }
-  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions&) override {
+  double feature(const std::string& text) const {
+    if (feature_ == "tables") return schema_counts(text).tables;
+    if (feature_ == "columns") return schema_counts(text).columns;
+    return static_cast<double>(text.size());
+  }
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
     if (candidates_.size() != 2) throw InputError("the rule router routes between exactly two candidates");
+    if (opt.rule_feature != "length" && opt.rule_feature != "tables" && opt.rule_feature != "columns")
+      throw InputError("the rule router's feature is length, tables or columns, not '" + opt.rule_feature + "'");
+    feature_ = opt.rule_feature;
     std::vector<std::pair<double, size_t>> by(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) by[i] = {feature(s.texts[rows[i]]), rows[i]};
     std::sort(by.begin(), by.end());
@@ -182,14 +189,18 @@ class RuleRouter : public Router {
     return choose(text) == 1 ? std::vector<double>{0, 1} : std::vector<double>{1, 1};
   }
   nlohmann::json params() const override {
-    return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", "length"}, {"threshold", threshold_}};
+    return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", feature_}, {"threshold", threshold_}};
   }
   std::string model_blob() const override { return ""; }
-  void restore(const nlohmann::json& j, const std::string&) { threshold_ = j.at("threshold").get<double>(); }
+  void restore(const nlohmann::json& j, const std::string&) {
+    threshold_ = j.at("threshold").get<double>();
+    feature_ = j.value("feature", std::string("length"));
+  }
 
  private:
   std::vector<std::string> candidates_;
   std::vector<double> costs_;
+  std::string feature_ = "length";
   double threshold_ = 0;
 };
 

@@ -18,6 +18,7 @@ struct RouterOptions {
   TrainOptions train;
   bool unsolved_class = false;
   double cascade_threshold = 0.6;  // EllieSQL's cascade: "is this tier enough?" at 0.6
+  std::string rule_feature = "length";  // rule: length | tables | columns (a text-to-SQL prompt's schema)
 };
 
 class Router {

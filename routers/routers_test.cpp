@@ -138,6 +138,45 @@ TEST_CASE("the cost-aware mode maximizes P(correct) − λ·cost and trades accu
   }
 }
 
+TEST_CASE("text-to-SQL prompts carry their schema's size: tables and columns as features, and the rule on them", "[route]") {
+  const std::string prompt =
+      "Schema:\nCREATE TABLE singer(id INTEGER PRIMARY KEY, name TEXT, age INTEGER);\ncreate table concert (id int, "
+      "singer_id int, place varchar(20), PRIMARY KEY (id), FOREIGN KEY (singer_id) REFERENCES singer(id));\nQuestion: who?";
+  const SchemaCounts c = schema_counts(prompt);
+  CHECK(c.tables == 2);
+  CHECK(c.columns == 6);  // constraints are not columns; varchar(20)'s parentheses do not split
+  CHECK(schema_counts("What is the capital of France?").tables == 0);
+  CHECK(schema_counts("CREATE TABLE broken(a, b").columns == 2);
+  // Two schema sizes; the cheap candidate fails on the large ones: the rule on table count learns it.
+  RoutingSet s;
+  s.candidates = {"basic", "advanced"};
+  s.cost = {1, 4};
+  s.tokens = {std::nullopt, std::nullopt};
+  std::string small = "CREATE TABLE a(x int);", large = small + "CREATE TABLE b(y int);CREATE TABLE c(z int);";
+  for (int i = 0; i < 200; ++i) {
+    const bool big = i % 4 == 0;
+    s.ids.push_back(std::to_string(i));
+    s.texts.push_back((big ? large : small) + " question " + std::to_string(i * 7919 % 1000));  // lengths overlap
+    s.correct.push_back({big ? 0.0 : 1.0, 1.0});
+  }
+  std::vector<size_t> tr, te;
+  split_rows(s.size(), 0.7, 3, tr, te);
+  RouterOptions o;
+  o.rule_feature = "tables";
+  auto r = find_router("rule").make(s.candidates, s.cost);
+  r->train(s, tr, o);
+  CHECK(evaluate_router(*r, s, te).accuracy == Approx(1.0));
+  auto back = find_router("rule").load(r->params(), r->model_blob());
+  for (size_t q : te) CHECK(back->choose(s.texts[q]) == r->choose(s.texts[q]));
+  o.rule_feature = "vibes";
+  CHECK_THROWS_WITH(r->train(s, tr, o), Catch::Contains("length, tables or columns"));
+  // A router saved before the schema statistics existed still loads and decides.
+  TextFeaturizer f;
+  auto old = f.to_json();
+  old.erase("stats");
+  CHECK(TextFeaturizer::from_json(old).dim() == (1u << 18) + 4);
+}
+
 TEST_CASE("the rule router picks the threshold with the best training accuracy", "[route]") {
   RoutingSet s;
   s.candidates = {"cheap", "costly"};
