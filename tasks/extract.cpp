@@ -129,11 +129,21 @@ const ChoicePatterns& choice_patterns(char last) {
 std::optional<char> extract_choice(const std::string& text, char last) {
   if (last < 'A' || last > 'Z') last = 'D';
   const ChoicePatterns& pat = choice_patterns(last);
+  // Whitespace runs collapsed first: the patterns' consecutive \s* would otherwise try every split
+  // of a long run (a fuzzer found answers with dozens of blank lines taking seconds), and a run
+  // matches \s* exactly as one space does.
+  std::string flat;
+  flat.reserve(text.size());
+  for (char ch : text) {
+    const bool space = ch == ' ' || (ch >= '\t' && ch <= '\r');
+    if (!space) flat += ch;
+    else if (flat.empty() || flat.back() != ' ') flat += ' ';
+  }
   std::optional<char> found;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), pat.answer); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(flat.begin(), flat.end(), pat.answer); it != std::sregex_iterator(); ++it)
     found = (*it)[1].str()[0];
   if (found) return found;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), pat.boxed); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(flat.begin(), flat.end(), pat.boxed); it != std::sregex_iterator(); ++it)
     found = (*it)[1].str()[0];
   if (found) return found;
   // A final line that is only the letter, possibly decorated.
