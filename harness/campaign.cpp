@@ -564,12 +564,13 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     batch.clear();
     last_flush = std::chrono::steady_clock::now();
   };
-  auto finish_row = [&](RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged = std::nullopt) {
+  // `paid_by_calls`: a pipeline's answer row, already carrying the sum of its calls' costs.
+  auto finish_row = [&](RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged = std::nullopt, bool paid_by_calls = false) {
     const Item& item = items[cell.task][cell.item];
     r.run_id = rep.run_id;
     r.created_at = now_utc_iso();
     r.prompt = prompt_text(cell.request);
-    r.route = cell.route;
+    if (!r.route) r.route = cell.route;
     r.reference = item.reference;
     const TaskDef& task = c.tasks[cell.task];
     r.scorer = judged ? "judge" : task.scorer;
@@ -580,7 +581,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     }
     Usage u = r.usage;
     u.service_tier = cell.request.model.params.service_tier;
-    if (const PriceEntry* e = cell.price) {
+    if (const PriceEntry* e = paid_by_calls ? nullptr : cell.price) {
       try {
         r.cost = cost(u, *e);
       } catch (const InputError& err) {
@@ -789,21 +790,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     r.route = route.dump();
     (r.ok ? rep.ok : rep.errors)++;
     ++finished;
-    // Priced as the sum of its calls, not by the price list again.
-    const TaskDef& task = c.tasks[cell.task];
-    const Item& item = items[cell.task][cell.item];
-    r.run_id = rep.run_id;
-    r.created_at = now_utc_iso();
-    r.prompt = prompt_text(cell.request);
-    r.reference = item.reference;
-    r.scorer = task.scorer;
-    if (r.ok) {
-      ScoreResult sc = find_scorer(task.scorer)->score(item, *r.response);
-      r.score = sc.value;
-      r.prediction = sc.prediction;
-    }
-    if (pc.priced && pc.calls > 0) r.cost = pc.cost;
-    batch.push_back(std::move(r));
+    if (pc.priced && pc.calls > 0) r.cost = pc.cost;  // the sum of its calls, not the price list again
+    finish_row(std::move(r), cell, std::nullopt, true);
     progress(false);
   };
   auto call_row = [&](PipelineCell& pc, const PipelineCall& call, const std::string& fp, const std::string& key) {
