@@ -19,3 +19,6 @@ bash bench/route_targets.sh
 echo
 echo "== budget sweeps"
 bash bench/sweep_targets.sh
+echo
+echo "== performance against wrk and promptfoo (issue #10)"
+bash bench/perf_targets.sh

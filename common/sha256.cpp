@@ -11,14 +11,22 @@
 namespace reckon {
 namespace {
 
+// Fetching the algorithm and allocating a context cost more than hashing a short key, and a
+// campaign hashes two keys per cell: both are made once per thread and reused.
+EVP_MD_CTX* thread_context() {
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md{EVP_MD_fetch(nullptr, "SHA256", nullptr), &EVP_MD_free};
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr);
+  return ctx.get();
+}
+
 struct Hasher {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  Hasher() { EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr); }
-  void update(const char* p, size_t n) { EVP_DigestUpdate(ctx.get(), p, n); }
+  EVP_MD_CTX* ctx = thread_context();
+  void update(const char* p, size_t n) { EVP_DigestUpdate(ctx, p, n); }
   std::string hex() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx.get(), md, &len);
+    EVP_DigestFinal_ex(ctx, md, &len);
     static const char* digits = "0123456789abcdef";
     std::string out;
     out.reserve(len * 2);

@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "common/error.h"
 #include "common/jsonl.h"
@@ -71,7 +72,7 @@ ModelParams parse_params(const nlohmann::json& p, const std::string& where) {
 struct Cell {
   size_t model = 0, task = 0, item = 0;
   int64_t repeat = 0;
-  ChatRequest request;
+  const ModelRef* model_ref = nullptr;  // who answers (a routed cell's chosen candidate); the messages are the item's
   std::string request_key, fingerprint;
   const PriceEntry* price = nullptr;  // of the model that answers (a routed cell's chosen candidate)
   std::optional<std::string> route;   // a routed cell's decision
@@ -351,6 +352,9 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   }
   PriceCatalog catalog = PriceCatalog::builtin();
   std::vector<Cell> cells;
+  std::deque<ModelRef> routed_refs;  // the models behind routers' candidates, for cells to point at
+  // A cell's request, built when needed rather than held: a campaign holds many cells.
+  auto request_of = [&](const Cell& cell) { return ChatRequest{*cell.model_ref, items[cell.task][cell.item].messages}; };
   std::vector<const PriceEntry*> prices;  // per campaign model (nullptr for a routed one)
   auto price_of = [&](const ModelRef& ref, const std::string& at) {
     const PriceEntry* e = catalog.find(ref.name(), today_utc());
@@ -363,7 +367,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     const std::string at = "models[" + std::to_string(m) + "]";
     // A routed model: its router, and the model and price behind each of its candidates.
     std::optional<SavedRouter> router;
-    std::vector<ModelRef> targets;
+    std::vector<const ModelRef*> targets;
     std::vector<std::string> target_pipelines;
     std::vector<const PriceEntry*> target_prices;
     if (!c.models[m].router.empty()) {
@@ -393,7 +397,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           ref.params = c.models[m].ref.params;
         }
         target_prices.push_back(price_of(ref, at + " (candidate " + name + ")"));
-        targets.push_back(std::move(ref));
+        routed_refs.push_back(ref);
+        targets.push_back(&routed_refs.back());
         target_pipelines.push_back(pipeline);
       }
       prices.push_back(nullptr);
@@ -403,12 +408,12 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     for (size_t t = 0; t < c.tasks.size(); ++t)
       for (size_t i = 0; i < items[t].size(); ++i)
         for (int r = 0; r < c.models[m].repeats; ++r) {
-          Cell cell{m, t, i, r, {c.models[m].ref, items[t][i].messages}, "", "", prices[m], std::nullopt, c.models[m].pipeline};
+          Cell cell{m, t, i, r, &c.models[m].ref, "", "", prices[m], std::nullopt, c.models[m].pipeline};
           std::string routed;
           if (router) {
             const std::string& text = items[t][i].messages.back().content;
             const auto k = static_cast<size_t>(router->router->choose(text));
-            cell.request.model = targets[k];
+            cell.model_ref = targets[k];
             cell.price = target_prices[k];
             cell.pipeline = target_pipelines[k];
             nlohmann::json decision = {{"router", c.models[m].router}, {"candidate", router->candidates()[k]}};
@@ -417,7 +422,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
             routed = c.models[m].name() + "\n";  // the same request asked directly is another cell
           }
           if (!cell.pipeline.empty()) routed = c.models[m].name() + "\n";  // its calls are cached one by one
-          cell.request_key = sha256_hex(canonical_request(cell.request).dump() + "\n" + std::to_string(r) +
+          cell.request_key = sha256_hex(canonical_request(request_of(cell)).dump() + "\n" + std::to_string(r) +
                                         (cell.pipeline.empty() ? "" : "\n" + cell.pipeline));
           // The shard is decided by the request alone, so every shard agrees without talking.
           if (opts.shard_count > 1 &&
@@ -457,9 +462,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         double med = outs.empty() ? cap_out : *quantile(outs, 0.5), p90 = outs.empty() ? cap_out : *quantile(outs, 0.9);
         double lo = 0, hi = 0, in_tok = 0;
         for (const auto* cell : these) {
-          lo += estimate_cost(cell->request, cell->price, med);
-          hi += estimate_cost(cell->request, cell->price, p90);
-          for (const auto& msg : cell->request.messages) in_tok += static_cast<double>(msg.content.size()) / 4.0;
+          const ChatRequest req = request_of(*cell);
+          lo += estimate_cost(req, cell->price, med);
+          hi += estimate_cost(req, cell->price, p90);
+          for (const auto& msg : req.messages) in_tok += static_cast<double>(msg.content.size()) / 4.0;
         }
         total_lo += lo;
         total_hi += hi;
@@ -553,6 +559,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     todo.push_back(&cell);
   }
 
+  std::stable_sort(todo.begin(), todo.end(), [](const Cell* a, const Cell* b) {
+    return std::tie(a->task, a->item, a->repeat) < std::tie(b->task, b->item, b->repeat);
+  });
+
   // One writer: rows are committed in batches (at most ~50 ms of results at risk on a crash).
   std::vector<RequestRecord> batch;
   auto last_flush = std::chrono::steady_clock::now();
@@ -569,7 +579,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     const Item& item = items[cell.task][cell.item];
     r.run_id = rep.run_id;
     r.created_at = now_utc_iso();
-    r.prompt = prompt_text(cell.request);
+    r.prompt = prompt_text(request_of(cell));
     if (!r.route) r.route = cell.route;
     r.reference = item.reference;
     const TaskDef& task = c.tasks[cell.task];
@@ -580,7 +590,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       r.prediction = s.prediction;
     }
     Usage u = r.usage;
-    u.service_tier = cell.request.model.params.service_tier;
+    u.service_tier = cell.model_ref->params.service_tier;
     if (const PriceEntry* e = paid_by_calls ? nullptr : cell.price) {
       try {
         r.cost = cost(u, *e);
@@ -809,7 +819,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   };
   auto price_call = [&](PipelineCell& pc, RequestRecord& r) {
     Usage u = r.usage;
-    u.service_tier = pc.cell->request.model.params.service_tier;
+    u.service_tier = pc.cell->model_ref->params.service_tier;
     if (const PriceEntry* e = pc.cell->price) {
       try {
         r.cost = cost(u, *e);
@@ -829,7 +839,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       if (calls.empty()) return;  // answers awaited
       std::vector<std::pair<int, std::string>> ready;
       for (auto& call : calls) {
-        ChatRequest req{pc.cell->request.model, call.messages};
+        ChatRequest req{*pc.cell->model_ref, call.messages};
         const std::string key = sha256_hex(canonical_request(req).dump() + "\n" + std::to_string(pc.cell->repeat));
         const std::string fp = sha256_hex(pc.cell->fingerprint + "\n" + std::to_string(call.index) + "\n" + call.step);
         if (auto it = finished_calls.find(fp); it != finished_calls.end()) {  // this run already paid for it
@@ -907,13 +917,21 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     pump(pc);
   };
 
-  for (const Cell* cell : todo) {
+  // Cells are handed to the client a window at a time, as it drains: memory and the dispatch loop
+  // stay at the window's size however many cells the campaign has.
+  size_t next_cell = 0;
+  auto submit_next = [&]() -> bool {
+    if (next_cell == todo.size()) return false;
+    const Cell* cell = todo[next_cell++];
     if (!cell->pipeline.empty()) {
       start_pipeline(cell);
-      continue;
+      return true;
     }
-    client.submit(cell->request, cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
-      inflight_estimate -= estimates[cell];
+    client.submit(request_of(*cell), cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
+      if (auto e = estimates.find(cell); e != estimates.end()) {
+        inflight_estimate -= e->second;
+        estimates.erase(e);
+      }
       if (res.attempts == 0) {  // never sent: the next run sends it
         ++rep.not_sent;
         return;
@@ -948,6 +966,19 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       }
       progress(false);
     }, cell);
+    return true;
+  };
+  {
+    // Enough waiting calls to keep every provider's slots full; the cells go in item order, the
+    // models of one item side by side, so each provider has its share of the window.
+    std::map<std::string, int> slots;
+    for (const auto& m : c.models) {
+      auto p = c.per_provider.find(m.ref.provider);
+      slots[m.ref.provider] = p != c.per_provider.end() && p->second.max_concurrency > 0 ? p->second.max_concurrency : c.concurrency;
+    }
+    size_t window = 64;
+    for (const auto& [provider, n] : slots) window += static_cast<size_t>(n) * 4;
+    client.set_source(submit_next, window);
   }
   client.set_admit([&](const ChatRequest& req, const void* tag) {
     if (g_interrupted) {
@@ -967,6 +998,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     return true;
   });
   client.run();
+  rep.not_sent += todo.size() - next_cell;  // never handed to the client (stopped first)
   flush();
   progress(true);
   std::signal(SIGINT, previous);

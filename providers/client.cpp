@@ -137,7 +137,10 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
     return true;
   }
   auto& st = state(m.provider);
-  if (st.in_flight >= st.concurrency.limit()) return false;
+  if (st.in_flight >= st.concurrency.limit()) {
+    saturated_ = true;
+    return false;
+  }
   double now = clock_.now();
   double est_tokens = 0;
   for (const auto& msg : job->req.messages) est_tokens += static_cast<double>(msg.content.size()) / 4.0;
@@ -251,13 +254,20 @@ void ModelClient::run() {
       engine_.poll(0.05);
       continue;
     }
+    while (source_ && pending_.size() < window_)
+      if (!source_()) source_ = nullptr;
     double now = clock_.now();
     double next_due = -1;
     size_t n = pending_.size();
     for (size_t i = 0; i < n && !pending_.empty() && !stop_; ++i) {
       auto job = std::move(pending_.front());
       pending_.pop_front();
+      saturated_ = false;
       if (job->not_before > now || !try_dispatch(job)) {
+        if (job && saturated_ && states_.size() == 1) {  // the one provider is full: nothing else can go
+          pending_.push_front(std::move(job));
+          break;
+        }
         if (job) {
           if (next_due < 0 || job->not_before < next_due) next_due = std::max(job->not_before, now);
           pending_.push_back(std::move(job));

@@ -50,6 +50,13 @@ class ModelClient {
   // Queues a call; `repeat` picks the recording for replay; `tag` is handed back to admit.
   // The callback runs on this thread.
   void submit(ChatRequest req, int64_t repeat, Callback cb, const void* tag = nullptr);
+  // Asked for more calls whenever fewer than `window` wait to be sent: `more` submits some and
+  // returns false once it has none left. Keeps a run of any size at a window's memory, and the
+  // dispatch loop at a window's length.
+  void set_source(std::function<bool()> more, size_t window) {
+    source_ = std::move(more);
+    window_ = window;
+  }
   // Runs until every submitted call finished, or stop() / a fatal error. Calls never sent are
   // reported with attempts == 0 (the caller records nothing for them: a rerun sends them).
   void run();
@@ -80,6 +87,9 @@ class ModelClient {
   Backoff backoff_;
   const ReplaySource* replay_ = nullptr;
   std::function<bool(const ChatRequest&, const void* tag)> admit_;
+  std::function<bool()> source_;
+  size_t window_ = 0;
+  bool saturated_ = false;  // the last try_dispatch found its provider at its concurrency limit
   std::deque<std::unique_ptr<Job>> pending_;
   std::map<std::string, std::unique_ptr<ProviderState>> states_;
   bool stop_ = false;

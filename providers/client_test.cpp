@@ -261,3 +261,46 @@ TEST_CASE("a missing key stops the run with the variable named", "[client]") {
   CHECK_FALSE(r.ok);
   CHECK(r.error.find("OPENAI_API_KEY is not set") != std::string::npos);
 }
+
+TEST_CASE("a source feeds calls a window at a time: all answered, never more than the window waiting", "[client]") {
+  test::LoopbackServer s;
+  s.set_default({200, {}, ok_body()});
+  SystemClock clock;
+  ClientOptions o = fast();
+  o.max_concurrency = 4;
+  ModelClient client(o, clock);
+  const int total = 300;
+  const size_t window = 10;
+  int submitted = 0, answered = 0, ok = 0;
+  size_t most_waiting = 0;
+  client.set_source([&] {
+    if (submitted == total) return false;
+    // Waiting = submitted, not yet answered, not in flight.
+    most_waiting = std::max(most_waiting, static_cast<size_t>(submitted - answered - client.in_flight()));
+    client.submit(openai_request(s), submitted++, [&](const ChatRequest&, const CallResult& r) {
+      ++answered;
+      ok += r.ok;
+    });
+    return true;
+  }, window);
+  client.run();
+  CHECK(ok == total);
+  CHECK(most_waiting < window);
+}
+
+TEST_CASE("a run stopped early leaves the source's remaining calls unasked", "[client]") {
+  test::LoopbackServer s;
+  s.set_default({200, {}, ok_body()});
+  SystemClock clock;
+  ModelClient client(fast(), clock);
+  int submitted = 0, answered = 0;
+  client.set_source([&] {
+    if (submitted == 1000) return false;
+    client.submit(openai_request(s), submitted++, [&](const ChatRequest&, const CallResult&) { ++answered; });
+    return true;
+  }, 8);
+  client.set_admit([&](const ChatRequest&, const void*) { return answered < 20; });
+  client.run();
+  CHECK(answered >= 20);
+  CHECK(submitted < 100);  // the other calls were never built
+}

@@ -113,7 +113,17 @@ Database::Database(const std::string& path, bool read_only) : path_(path) {
   }
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  cache_.clear();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
+
+Statement& Database::cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  it->second->reset();
+  return *it->second;
+}
 
 void Database::exec(const std::string& sql) {
   char* err = nullptr;

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace reckon {
 
@@ -61,6 +63,9 @@ class Database {
   const std::string& path() const { return path_; }
   void exec(const std::string& sql);
   Statement prepare(const std::string& sql) { return Statement(db_, sql); }
+  // A statement compiled once per connection and reset for each use: for the writes done per row
+  // (compiling an upsert costs more than running it). Run it to completion before the next use.
+  Statement& cached(const std::string& sql);
   int64_t user_version();
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
@@ -68,6 +73,7 @@ class Database {
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK unless commit() was called.

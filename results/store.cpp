@@ -23,7 +23,9 @@ Store::Store(const std::string& path, Mode mode) {
                        " is older than this reckon's; open it once for writing (e.g. `reckon import`) to migrate");
     return;
   }
-  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  // A 16 MB page cache (SQLite's default is 2 MB): the request indexes are keyed by hashes, so
+  // each batch touches pages all over them, and a small cache reads them back from the OS.
+  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
   for (int64_t v = version; v < schema_version(); ++v) {
     Transaction tx(*db_);
     db_->exec(migrations()[static_cast<size_t>(v)]);
@@ -34,7 +36,7 @@ Store::Store(const std::string& path, Mode mode) {
 
 void Store::add_run(const std::string& id, const std::string& kind, const std::string& source,
                     const std::optional<std::string>& campaign) {
-  db_->prepare(
+  db_->cached(
          "INSERT INTO runs(id, campaign, kind, source, started_at, reckon_version) VALUES(?,?,?,?,?,?) "
          "ON CONFLICT(id) DO NOTHING")
       .bind(1, id)
@@ -47,23 +49,23 @@ void Store::add_run(const std::string& id, const std::string& kind, const std::s
 }
 
 void Store::finish_run(const std::string& id) {
-  db_->prepare("UPDATE runs SET finished_at = ? WHERE id = ?").bind(1, now_utc_iso()).bind(2, id).run();
+  db_->cached("UPDATE runs SET finished_at = ? WHERE id = ?").bind(1, now_utc_iso()).bind(2, id).run();
 }
 
 void Store::upsert_model(const std::string& name, const std::string& provider) {
-  db_->prepare("INSERT INTO models(name, provider) VALUES(?, ?) ON CONFLICT(name) DO NOTHING")
+  db_->cached("INSERT INTO models(name, provider) VALUES(?, ?) ON CONFLICT(name) DO NOTHING")
       .bind(1, name)
       .bind(2, provider)
       .run();
 }
 
 void Store::upsert_task(const std::string& name) {
-  db_->prepare("INSERT INTO tasks(name) VALUES(?) ON CONFLICT(name) DO NOTHING").bind(1, name).run();
+  db_->cached("INSERT INTO tasks(name) VALUES(?) ON CONFLICT(name) DO NOTHING").bind(1, name).run();
 }
 
 void Store::upsert_item(const std::string& task, const std::string& item_id, const std::optional<std::string>& prompt,
                         const std::optional<std::string>& reference, const std::optional<std::string>& metadata_json) {
-  db_->prepare(
+  db_->cached(
          "INSERT INTO items(task, item_id, prompt, reference, metadata) VALUES(?,?,?,?,?) ON CONFLICT(task, item_id) DO UPDATE "
          "SET prompt = COALESCE(items.prompt, excluded.prompt), reference = COALESCE(items.reference, excluded.reference), "
          "metadata = COALESCE(items.metadata, excluded.metadata)")
@@ -76,7 +78,7 @@ void Store::upsert_item(const std::string& task, const std::string& item_id, con
 }
 
 void Store::upsert_price(const PriceEntry& e) {
-  db_->prepare(
+  db_->cached(
          "INSERT INTO prices(id, model, provider, effective_from, listed_price, source, entry) VALUES(?,?,?,?,?,?,?) "
          "ON CONFLICT(id) DO UPDATE SET provider=excluded.provider, listed_price=excluded.listed_price, "
          "source=excluded.source, entry=excluded.entry")
@@ -143,7 +145,7 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
 }
 
 void Store::replace_request(const RequestRecord& r) {
-  db_->prepare("DELETE FROM requests WHERE fingerprint = ?").bind(1, r.fingerprint).run();
+  db_->cached("DELETE FROM requests WHERE fingerprint = ?").bind(1, r.fingerprint).run();
   insert_request(r);
 }
 

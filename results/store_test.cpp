@@ -141,3 +141,20 @@ TEST_CASE("a writer waits out another connection's lock (SQLITE_BUSY) instead of
   CHECK(n.int64(0) == 1);
   CHECK(n.int64(1) == 2);  // both writers' rows are there
 }
+
+TEST_CASE("a cached statement is compiled once and starts each use reset, bindings cleared", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  const std::string sql = "INSERT INTO tasks(name, spec) VALUES(?, ?) ON CONFLICT(name) DO NOTHING";
+  Statement& first = s.db().cached(sql);
+  first.bind(1, "a").bind(2, "with a description").run();
+  Statement& again = s.db().cached(sql);
+  CHECK(&again == &first);
+  again.bind(1, "b").run();  // parameter 2 not bound this time: NULL, not the last use's value
+  auto q = s.db().prepare("SELECT name, spec FROM tasks ORDER BY name");
+  REQUIRE(q.step());
+  CHECK(q.text(1) == "with a description");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "b");
+  CHECK(q.is_null(1));
+}
