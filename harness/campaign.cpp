@@ -18,6 +18,7 @@
 #include "common/jsonl.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/sql_pipelines.h"
+#include "results/row_writer.h"
 #include "routers/saved.h"
 #include "common/sha256.h"
 #include "common/stats.h"
@@ -548,6 +549,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       r.finish_reason = cache_q.text(7);
       r.usage.usage_complete = cache_q.int64(8) == 1;
       r.usage.provider_cost_usd = cache_q.opt_real(9);
+      cache_q.reset();  // an open read would pin its snapshot while the writer commits
       r.model = c.models[cell.model].name();
       r.task = c.tasks[cell.task].name;
       r.item_id = items[cell.task][cell.item].id;
@@ -563,17 +565,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     return std::tie(a->task, a->item, a->repeat) < std::tie(b->task, b->item, b->repeat);
   });
 
-  // One writer: rows are committed in batches (at most ~50 ms of results at risk on a crash).
-  std::vector<RequestRecord> batch;
-  auto last_flush = std::chrono::steady_clock::now();
-  auto flush = [&] {
-    if (batch.empty()) return;
-    Transaction tx(store.db());
-    for (const auto& r : batch) store.replace_request(r);
-    tx.commit();
-    batch.clear();
-    last_flush = std::chrono::steady_clock::now();
-  };
+  // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results
+  // at risk on a crash) while the network loop goes on.
+  RowWriter writer(db_path);
+
   // `paid_by_calls`: a pipeline's answer row, already carrying the sum of its calls' costs.
   auto finish_row = [&](RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged = std::nullopt, bool paid_by_calls = false) {
     const Item& item = items[cell.task][cell.item];
@@ -601,11 +596,9 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       }
     }
     if (r.ok && !r.cache_hit) rep.spent_usd += r.cost.total_usd.value_or(0);
-    batch.push_back(std::move(r));
-    if (batch.size() >= 256 || std::chrono::steady_clock::now() - last_flush > std::chrono::milliseconds(50)) flush();
+    writer.push(std::move(r));
   };
   for (auto& [row, cell] : cached_rows) finish_row(std::move(row), *cell);
-  flush();
 
   SystemClock clock;
   ClientOptions co;
@@ -715,7 +708,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           if (!verdict) verdict = ScoreResult{std::nullopt, "judge: unreadable verdict"};
           ++rep.judged;
         }
-        batch.push_back(std::move(j));
+        writer.push(std::move(j));
       }
       finish_row(std::move(job->answer), *job->cell, verdict ? verdict : ScoreResult{std::nullopt, "judge: no verdict"});
     }, job);
@@ -857,11 +850,12 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           r.usage.output_tokens = cache_q.opt_int64(5).value_or(0);
           r.usage.reasoning_tokens = cache_q.opt_int64(6);
           r.usage.usage_complete = cache_q.int64(8) == 1;
+          cache_q.reset();
           r.prompt = prompt_text(req);
           price_call(pc, r);
           add_to_total(pc, r.usage, r.cost);
           ready.emplace_back(call.index, *r.response);
-          batch.push_back(std::move(r));
+          writer.push(std::move(r));
           continue;
         }
         client.submit(req, pc.cell->repeat, [&, call, fp, key, pcp = &pc](const ChatRequest& sent, const CallResult& res) {
@@ -889,8 +883,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
             add_to_total(me, r.usage, r.cost);
           }
           const std::optional<std::string> text = res.ok ? std::optional<std::string>(res.completion.text) : std::nullopt;
-          batch.push_back(std::move(r));
-          if (batch.size() >= 256 || std::chrono::steady_clock::now() - last_flush > std::chrono::milliseconds(50)) flush();
+          writer.push(std::move(r));
           me.run->answer(call.index, text, res.error);
           pump(me);
         }, pc.cell);
@@ -999,7 +992,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   });
   client.run();
   rep.not_sent += todo.size() - next_cell;  // never handed to the client (stopped first)
-  flush();
+  writer.close();
   progress(true);
   std::signal(SIGINT, previous);
   rep.fatal = client.fatal_error();

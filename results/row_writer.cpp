@@ -1,0 +1,71 @@
+#include "results/row_writer.h"
+
+namespace reckon {
+
+RowWriter::RowWriter(std::string db_path, size_t batch_rows, std::chrono::milliseconds max_delay)
+    : path_(std::move(db_path)), batch_rows_(std::max<size_t>(1, batch_rows)), max_delay_(max_delay) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+RowWriter::~RowWriter() {
+  try {
+    close();
+  } catch (...) {  // the owner already saw (or chose to ignore) the error
+  }
+}
+
+void RowWriter::push(RequestRecord r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_) std::rethrow_exception(error_);
+  queue_.push_back(std::move(r));
+  if (queue_.size() >= batch_rows_) wake_.notify_one();
+}
+
+void RowWriter::close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+size_t RowWriter::written() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return written_;
+}
+
+void RowWriter::loop() {
+  try {
+    Store store(path_, Store::Mode::kReadWrite);
+    std::vector<RequestRecord> batch;
+    for (;;) {
+      bool last = false;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait_for(lock, max_delay_, [&] { return closing_ || queue_.size() >= batch_rows_; });
+        batch.swap(queue_);
+        last = closing_;
+      }
+      if (!batch.empty()) {
+        Transaction tx(store.db());
+        for (const auto& r : batch) store.replace_request(r);
+        tx.commit();
+        std::lock_guard<std::mutex> lock(mu_);
+        written_ += batch.size();
+      }
+      batch.clear();
+      if (last) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (queue_.empty()) return;
+      }
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = std::current_exception();
+  }
+}
+
+}  // namespace reckon

@@ -1,0 +1,46 @@
+#pragma once
+// The store's writer during a campaign: rows are queued by the network loop and committed by a
+// thread of its own, in batches, on its own connection (WAL lets the campaign read meanwhile).
+// The loop never waits on SQLite or on the disk's fsync at a checkpoint; at most `max_delay` of
+// finished rows (or `batch_rows`) is uncommitted at any moment, so a killed run loses no more.
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "results/store.h"
+
+namespace reckon {
+
+class RowWriter {
+ public:
+  RowWriter(std::string db_path, size_t batch_rows = 256, std::chrono::milliseconds max_delay = std::chrono::milliseconds(50));
+  ~RowWriter();
+  RowWriter(const RowWriter&) = delete;
+  RowWriter& operator=(const RowWriter&) = delete;
+
+  // Queues a row (replacing a row of the same fingerprint, as Store::replace_request). Throws the
+  // writer's error (e.g. disk full) once it has failed: nothing is dropped silently.
+  void push(RequestRecord r);
+  // Commits everything queued, then stops the thread; rethrows the writer's error. Idempotent.
+  void close();
+  size_t written() const;
+
+ private:
+  void loop();
+  std::string path_;
+  size_t batch_rows_;
+  std::chrono::milliseconds max_delay_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<RequestRecord> queue_;
+  bool closing_ = false;
+  std::exception_ptr error_;
+  size_t written_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace reckon

@@ -1,0 +1,72 @@
+#include "results/row_writer.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "tests/support.h"
+
+using namespace reckon;
+
+namespace {
+
+RequestRecord record(const std::string& fp, bool ok) {
+  RequestRecord r;
+  r.fingerprint = fp;
+  r.run_id = "run-w";
+  r.model = "openai:gpt-5.4";
+  r.task = "t";
+  r.item_id = fp;
+  r.ok = ok;
+  r.created_at = "2026-11-28T10:00:00Z";
+  r.response = "42";
+  r.score = ok ? 1.0 : 0.0;
+  return r;
+}
+
+int64_t count(Store& s, const std::string& where) {
+  auto q = s.db().prepare("SELECT COUNT(*) FROM requests WHERE " + where);
+  q.step();
+  return q.int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("the row writer commits every queued row, in batches, and replaces a row's earlier attempt", "[store]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("w.db");
+  { Store s(db, Store::Mode::kReadWrite); s.add_run("run-w", "campaign", "test"); }
+  RowWriter w(db, 64);
+  for (int i = 0; i < 1000; ++i) w.push(record("fp" + std::to_string(i), i % 10 != 0));
+  for (int i = 0; i < 1000; i += 10) w.push(record("fp" + std::to_string(i), true));  // the rerun's answers
+  w.close();
+  CHECK(w.written() == 1100);
+  Store s(db, Store::Mode::kReadOnly);
+  CHECK(count(s, "1") == 1000);
+  CHECK(count(s, "status = 'ok'") == 1000);
+  auto q = s.db().prepare("SELECT COUNT(*) FROM scores");
+  q.step();
+  CHECK(q.int64(0) == 1000);  // the replaced rows' scores went with them
+}
+
+TEST_CASE("rows are committed while the writer runs, not only at close", "[store]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("w.db");
+  { Store s(db, Store::Mode::kReadWrite); s.add_run("run-w", "campaign", "test"); }
+  RowWriter w(db, 1000, std::chrono::milliseconds(10));
+  w.push(record("early", true));
+  Store reader(db, Store::Mode::kReadOnly);
+  int64_t seen = 0;
+  for (int i = 0; i < 200 && seen == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = count(reader, "fingerprint = 'early'");
+  }
+  CHECK(seen == 1);
+  w.close();
+}
+
+TEST_CASE("a writer that cannot write says so at the next push or at close", "[store]") {
+  test::TempDir tmp;
+  RowWriter w(tmp.path(), 1);  // a folder, not a database
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_THROWS_AS(w.close(), InputError);
+}
