@@ -113,10 +113,10 @@ double estimate_cost(const ChatRequest& r, const PriceEntry* e, double expected_
   }
 }
 
-std::string prompt_text(const ChatRequest& r) {
-  if (r.messages.size() == 1) return r.messages[0].content;
+std::string prompt_text(const std::vector<Message>& messages) {
+  if (messages.size() == 1) return messages[0].content;
   nlohmann::json j = nlohmann::json::array();
-  for (const auto& m : r.messages) j.push_back({{"role", m.role}, {"content", m.content}});
+  for (const auto& m : messages) j.push_back({{"role", m.role}, {"content", m.content}});
   return j.dump();
 }
 
@@ -574,7 +574,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     const Item& item = items[cell.task][cell.item];
     r.run_id = rep.run_id;
     r.created_at = now_utc_iso();
-    r.prompt = prompt_text(request_of(cell));
+    r.prompt = prompt_text(items[cell.task][cell.item].messages);
     if (!r.route) r.route = cell.route;
     r.reference = item.reference;
     const TaskDef& task = c.tasks[cell.task];
@@ -692,7 +692,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         j.usage = res.completion.usage;
         j.run_id = rep.run_id;
         j.created_at = now_utc_iso();
-        j.prompt = prompt_text(req);
+        j.prompt = prompt_text(req.messages);
         if (res.ok) j.response = res.completion.text;
         if (judge_price) {
           try {
@@ -851,7 +851,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           r.usage.reasoning_tokens = cache_q.opt_int64(6);
           r.usage.usage_complete = cache_q.int64(8) == 1;
           cache_q.reset();
-          r.prompt = prompt_text(req);
+          r.prompt = prompt_text(req.messages);
           price_call(pc, r);
           add_to_total(pc, r.usage, r.cost);
           ready.emplace_back(call.index, *r.response);
@@ -876,7 +876,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
           if (res.ok) r.response = res.completion.text;
           if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
-          r.prompt = prompt_text(sent);
+          r.prompt = prompt_text(sent.messages);
           price_call(me, r);
           if (res.ok) {
             rep.spent_usd += r.cost.total_usd.value_or(0);
@@ -979,10 +979,11 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       return false;
     }
     if (judge_tags.count(tag)) return true;  // the answer is paid for: grade it
+    if (!cap) return true;  // nothing to estimate against
     const Cell* cell = static_cast<const Cell*>(tag);
     double model_out = static_cast<double>(req.model.params.max_tokens.value_or(1000));
     double est = cell ? estimate_cost(req, cell->price, model_out) : 0;
-    if (cap && rep.spent_usd + inflight_estimate + est > *cap) {
+    if (rep.spent_usd + inflight_estimate + est > *cap) {
       rep.stopped_by_cap = true;
       return false;
     }

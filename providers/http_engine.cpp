@@ -45,6 +45,7 @@ HttpEngine::~HttpEngine() {
     curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
   }
+  for (void* e : idle_) curl_easy_cleanup(static_cast<CURL*>(e));
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
 }
 
@@ -53,7 +54,12 @@ void HttpEngine::start(const HttpRequest& req, double timeout_s, OnData on_data,
   t->on_data = std::move(on_data);
   t->on_done = std::move(on_done);
   t->body_out = req.body;
-  t->easy = curl_easy_init();
+  if (!idle_.empty()) {
+    t->easy = static_cast<CURL*>(idle_.back());
+    idle_.pop_back();
+  } else {
+    t->easy = curl_easy_init();
+  }
   for (const auto& [k, v] : req.headers) t->headers = curl_slist_append(t->headers, (k + ": " + v).c_str());
   t->headers = curl_slist_append(t->headers, "Expect:");
   Transfer* raw = t.get();
@@ -126,7 +132,8 @@ void HttpEngine::poll(double max_wait_s) {
       t->response.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     }
     curl_multi_remove_handle(m, e);
-    curl_easy_cleanup(e);
+    curl_easy_reset(e);
+    idle_.push_back(e);
     curl_slist_free_all(t->headers);
     t->on_done(std::move(t->response));
   }

@@ -3,6 +3,7 @@
 // HTTP/2 where the server offers it, TLS through OpenSSL.
 #include <functional>
 #include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ class HttpEngine {
   struct Transfer;
   void* multi_;
   std::map<void*, std::unique_ptr<Transfer>> transfers_;
+  std::vector<void*> idle_;  // finished easy handles, reset for reuse (cheaper than a new one per call)
 };
 
 // One request, waited for (control-plane calls such as fine-tuning jobs; model calls go through

@@ -145,6 +145,7 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
 }
 
 void Store::replace_request(const RequestRecord& r) {
+  if (insert_request(r)) return;  // the usual case: no earlier row to replace
   db_->cached("DELETE FROM requests WHERE fingerprint = ?").bind(1, r.fingerprint).run();
   insert_request(r);
 }
