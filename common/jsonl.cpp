@@ -7,10 +7,9 @@
 
 namespace reckon {
 
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+void for_each_jsonl(const std::string& path, const std::function<void(size_t line, nlohmann::json&& row)>& row) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open");
-  std::vector<nlohmann::json> rows;
   std::string line;
   size_t n = 0;
   while (std::getline(in, line)) {
@@ -18,8 +17,13 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
     if (trim(line).empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(n) + ": not a JSON object");
-    rows.push_back(std::move(j));
+    row(n, std::move(j));
   }
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> rows;
+  for_each_jsonl(path, [&](size_t, nlohmann::json&& j) { rows.push_back(std::move(j)); });
   return rows;
 }
 

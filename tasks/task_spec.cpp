@@ -1,6 +1,7 @@
 // User tasks from a JSON spec: local JSONL/CSV (or a pulled dataset file), a prompt template,
 // a scorer from the table.
 #include <fstream>
+#include <functional>
 #include <regex>
 
 #include "common/csv.h"
@@ -80,8 +81,11 @@ TaskDef parse_task_spec(const nlohmann::json& j, const std::string& where) {
 
 namespace {
 
-std::vector<std::map<std::string, std::string>> read_rows(const std::string& path) {
-  std::vector<std::map<std::string, std::string>> rows;
+using Row = std::map<std::string, std::string>;
+
+// Each data row in turn (CSV by extension, else JSONL), one held at a time: a task of any size
+// costs its items, not its rows as well.
+void for_each_row(const std::string& path, const std::function<void(const Row&)>& each) {
   if (ends_with(to_lower(path), ".csv")) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open");
@@ -92,18 +96,17 @@ std::vector<std::map<std::string, std::string>> read_rows(const std::string& pat
       if (rec->fields.size() == 1 && trim(rec->fields[0]).empty()) continue;
       if (rec->fields.size() != header->fields.size())
         throw InputError(path + ":" + std::to_string(rec->line) + ": field count differs from the header");
-      std::map<std::string, std::string> row;
+      Row row;
       for (size_t i = 0; i < header->fields.size(); ++i) row[trim(header->fields[i])] = rec->fields[i];
-      rows.push_back(std::move(row));
+      each(row);
     }
-    return rows;
+    return;
   }
-  for (const auto& j : read_jsonl(path)) {
-    std::map<std::string, std::string> row;
+  for_each_jsonl(path, [&](size_t, nlohmann::json&& j) {
+    Row row;
     for (auto it = j.begin(); it != j.end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
-    rows.push_back(std::move(row));
-  }
-  return rows;
+    each(row);
+  });
 }
 
 }  // namespace
@@ -113,36 +116,37 @@ std::vector<Item> load_items(const TaskDef& t, const DataAccess& data) {
   const auto& j = t.spec;
   const auto& d = j["data"];
   std::string path = d.contains("file") ? d["file"].get<std::string>() : data.file(d["dataset"].get<std::string>(), d["path"].get<std::string>());
-  auto rows = read_rows(path);
   std::string ref_field = j["reference_field"].get<std::string>();
   std::string id_field = j.value("id_field", "");
   const auto& p = j["prompt"];
   std::vector<Item> items;
-  for (size_t i = 0; i < rows.size(); ++i) {
+  size_t i = 0;
+  for_each_row(path, [&](const Row& row) {
     std::string where = path + ": row " + std::to_string(i + 1);
     Item it;
     if (!id_field.empty()) {
-      auto f = rows[i].find(id_field);
-      if (f == rows[i].end()) throw InputError(where + ": missing id field '" + id_field + "'");
+      auto f = row.find(id_field);
+      if (f == row.end()) throw InputError(where + ": missing id field '" + id_field + "'");
       it.id = f->second;
     } else {
       it.id = std::to_string(i);
     }
-    auto ref = rows[i].find(ref_field);
-    if (ref == rows[i].end()) throw InputError(where + ": missing reference field '" + ref_field + "'");
+    auto ref = row.find(ref_field);
+    if (ref == row.end()) throw InputError(where + ": missing reference field '" + ref_field + "'");
     it.reference = ref->second;
-    if (p.contains("system")) it.messages.push_back({"system", render_template(p["system"].get<std::string>(), rows[i], where)});
+    if (p.contains("system")) it.messages.push_back({"system", render_template(p["system"].get<std::string>(), row, where)});
     if (p.contains("few_shot"))
       for (const auto& shot : p["few_shot"]) {
         it.messages.push_back({"user", shot.value("user", "")});
         it.messages.push_back({"assistant", shot.value("assistant", "")});
       }
-    it.messages.push_back({"user", render_template(p["user"].get<std::string>(), rows[i], where)});
+    it.messages.push_back({"user", render_template(p["user"].get<std::string>(), row, where)});
     if (j.contains("regex")) it.extra["regex"] = j["regex"];
     for (const auto& m : t.metadata_columns)
-      if (auto f = rows[i].find(m); f != rows[i].end()) it.metadata[m] = f->second;
+      if (auto f = row.find(m); f != row.end()) it.metadata[m] = f->second;
     items.push_back(std::move(it));
-  }
+    ++i;
+  });
   return items;
 }
 
