@@ -263,8 +263,17 @@ class Bench:
                 os.remove(db + suffix)
         imp_wall, _, imp_rss, _ = self.timed([self.reckon, "import", "--db", db, csv])
         rev_wall, _, rev_rss, _ = self.timed([self.reckon, "reversal", "--db", db])
-        return {"requests": n, "import_s": imp_wall, "import_rows_per_s": n / imp_wall, "import_peak_mb": imp_rss,
-                "reversal_s": rev_wall, "reversal_peak_mb": rev_rss}
+        out = {"requests": n, "import_s": imp_wall, "import_rows_per_s": n / imp_wall, "import_peak_mb": imp_rss,
+               "reversal_s": rev_wall, "reversal_peak_mb": rev_rss}
+        if not self.args.quick:
+            # `select eval` (5 seeds x 4 budgets, 5,000 x 500) and `route train` (100,000 queries): their
+            # own benchmarks, at the sizes their issues name.
+            for name in ("select_bench", "route_bench"):
+                exe = os.path.join(os.path.dirname(self.reckon), "bench", name)
+                if os.path.exists(exe):
+                    p = subprocess.run([exe], stdout=subprocess.PIPE, text=True, check=True)
+                    out[name] = p.stdout.rstrip()
+        return out
 
 
 def machine():
@@ -309,6 +318,9 @@ def report(res):
     lines += [f"Analyses: `reckon import` of {a['requests']:,} requests {a['import_s']:.1f} s "
               f"({a['import_rows_per_s']:,.0f} rows/s, peak {a['import_peak_mb']:.0f} MB); `reckon reversal` over them "
               f"{a['reversal_s']:.1f} s (peak {a['reversal_peak_mb']:.0f} MB)."]
+    for name in ("select_bench", "route_bench"):
+        if name in a:
+            lines += ["", f"`{name}`:", "```", a[name], "```"]
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make build >/dev/null
-cmake --build build --target store_bench -j "$(nproc)" >/dev/null
+cmake --build build --target store_bench select_bench route_bench -j "$(nproc)" >/dev/null
 peer=build/perf/peer
 args=("$@")
 if [[ " ${args[*]-} " != *" --no-peer "* ]]; then

@@ -15,7 +15,8 @@ RowWriter::~RowWriter() {
 }
 
 void RowWriter::push(RequestRecord r) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] { return error_ || queue_.size() < 16 * batch_rows_; });
   if (error_) std::rethrow_exception(error_);
   queue_.push_back(std::move(r));
   if (queue_.size() >= batch_rows_) wake_.notify_one();
@@ -49,6 +50,7 @@ void RowWriter::loop() {
         batch.swap(queue_);
         last = closing_;
       }
+      drained_.notify_all();
       if (!batch.empty()) {
         Transaction tx(store.db());
         for (const auto& r : batch) store.replace_request(r);
@@ -63,8 +65,11 @@ void RowWriter::loop() {
       }
     }
   } catch (...) {
-    std::lock_guard<std::mutex> lock(mu_);
-    error_ = std::current_exception();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = std::current_exception();
+    }
+    drained_.notify_all();
   }
 }
 

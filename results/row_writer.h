@@ -23,7 +23,8 @@ class RowWriter {
   RowWriter& operator=(const RowWriter&) = delete;
 
   // Queues a row (replacing a row of the same fingerprint, as Store::replace_request). Throws the
-  // writer's error (e.g. disk full) once it has failed: nothing is dropped silently.
+  // writer's error (e.g. disk full) once it has failed: nothing is dropped silently. Waits while
+  // 16 batches are already queued, so a slow disk slows the run instead of filling memory.
   void push(RequestRecord r);
   // Commits everything queued, then stops the thread; rethrows the writer's error. Idempotent.
   void close();
@@ -35,7 +36,7 @@ class RowWriter {
   size_t batch_rows_;
   std::chrono::milliseconds max_delay_;
   mutable std::mutex mu_;
-  std::condition_variable wake_;
+  std::condition_variable wake_, drained_;
   std::vector<RequestRecord> queue_;
   bool closing_ = false;
   std::exception_ptr error_;

@@ -1,6 +1,8 @@
 #include "results/row_writer.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <thread>
 
 #include "common/error.h"
 #include "tests/support.h"
@@ -69,4 +71,25 @@ TEST_CASE("a writer that cannot write says so at the next push or at close", "[s
   RowWriter w(tmp.path(), 1);  // a folder, not a database
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK_THROWS_AS(w.close(), InputError);
+}
+
+TEST_CASE("a writer behind the run holds the run back rather than queueing without bound", "[store]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("w.db");
+  { Store s(db, Store::Mode::kReadWrite); s.add_run("run-w", "campaign", "test"); }
+  // A reader holding a write lock stalls the writer; pushes must then wait once 16 batches queue.
+  Store blocker(db, Store::Mode::kReadWrite);
+  auto tx = std::make_unique<Transaction>(blocker.db());
+  RowWriter w(db, 4, std::chrono::milliseconds(1));
+  std::atomic<int> pushed{0};
+  std::thread producer([&] {
+    for (int i = 0; i < 200; ++i, ++pushed) w.push(record("fp" + std::to_string(i), true));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(pushed.load() <= 2 * 16 * 4 + 1);  // a full queue, and a full one taken as the batch being written
+  CHECK(pushed.load() < 200);
+  tx.reset();  // rolled back: the writer goes on
+  producer.join();
+  w.close();
+  CHECK(w.written() == 200);
 }
