@@ -12,13 +12,15 @@ void for_each_jsonl(const std::string& path, const std::function<void(size_t lin
   if (!in) throw InputError(path + ": cannot open");
   std::string line;
   size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (trim(line).empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(n) + ": not a JSON object");
-    row(n, std::move(j));
-  }
+  while (std::getline(in, line))
+    if (auto j = parse_jsonl_object(line, path, ++n)) row(n, std::move(*j));
+}
+
+std::optional<nlohmann::json> parse_jsonl_object(const std::string& line, const std::string& path, size_t line_no) {
+  if (trim(line).empty()) return std::nullopt;
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(line_no) + ": not a JSON object");
+  return j;
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {

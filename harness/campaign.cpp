@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "common/jsonl.h"
@@ -71,7 +72,8 @@ ModelParams parse_params(const nlohmann::json& p, const std::string& where) {
 }
 
 struct Cell {
-  size_t model = 0, task = 0, item = 0;
+  size_t model = 0, task = 0;
+  std::shared_ptr<const Item> item;  // shared by the item's cells; freed when the last one is done
   int64_t repeat = 0;
   const ModelRef* model_ref = nullptr;  // who answers (a routed cell's chosen candidate); the messages are the item's
   std::string request_key, fingerprint;
@@ -337,25 +339,27 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     while (q.step()) stored[q.text(0)].insert(q.text(1));
     if (stored.empty()) throw InputError(db_path + ": no stored selection '" + c.selection.stored + "' (field 'selection.stored')");
   }
-  // Plan: items per task, then every cell.
-  std::vector<std::vector<Item>> items;
-  for (const auto& t : c.tasks) {
-    auto all = load_items(t, opts.data);
-    if (!stored.empty()) {
-      std::vector<Item> kept;
-      for (auto& it : all)
-        if (stored[t.name].count(it.id)) kept.push_back(std::move(it));
-      all = std::move(kept);
-    }
-    std::vector<Item> chosen;
-    for (size_t i : select_items(all.size(), c.selection)) chosen.push_back(std::move(all[i]));
-    items.push_back(std::move(chosen));
+  // Which items run, per task (a stored selection, then the campaign's sample), from one streamed
+  // pass that also checks every row before anything is sent. The items themselves are read again
+  // as the run reaches them: a campaign holds the items in flight, not its tasks.
+  std::vector<std::vector<bool>> chosen(c.tasks.size());
+  std::vector<bool> all_chosen(c.tasks.size());
+  size_t expected_cells = 0;
+  for (size_t t = 0; t < c.tasks.size(); ++t) {
+    ItemStream stream(c.tasks[t], opts.data);
+    std::vector<size_t> eligible;  // row numbers the stored selection keeps
+    for (size_t row = 0; auto it = stream.next(); ++row)
+      if (stored.empty() || stored[c.tasks[t].name].count(it->id)) eligible.push_back(row);
+    chosen[t].assign(eligible.empty() ? 0 : eligible.back() + 1, false);
+    const auto picked = select_items(eligible.size(), c.selection);
+    for (size_t i : picked) chosen[t][eligible[i]] = true;
+    all_chosen[t] = picked.size() == chosen[t].size();
+    for (const auto& m : c.models) expected_cells += picked.size() * static_cast<size_t>(std::max(0, m.repeats));
   }
   PriceCatalog catalog = PriceCatalog::builtin();
-  std::vector<Cell> cells;
   std::deque<ModelRef> routed_refs;  // the models behind routers' candidates, for cells to point at
-  // A cell's request, built when needed rather than held: a campaign holds many cells.
-  auto request_of = [&](const Cell& cell) { return ChatRequest{*cell.model_ref, items[cell.task][cell.item].messages}; };
+  // A cell's request, built when needed rather than held.
+  auto request_of = [&](const Cell& cell) { return ChatRequest{*cell.model_ref, cell.item->messages}; };
   std::vector<const PriceEntry*> prices;  // per campaign model (nullptr for a routed one)
   auto price_of = [&](const ModelRef& ref, const std::string& at) {
     const PriceEntry* e = catalog.find(ref.name(), today_utc());
@@ -364,13 +368,18 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
                        "' (add one with `reckon price import`, or set \"allow_unpriced\": true)");
     return e;
   };
-  for (size_t m = 0; m < c.models.size(); ++m) {
-    const std::string at = "models[" + std::to_string(m) + "]";
-    // A routed model: its router, and the model and price behind each of its candidates.
+  // A routed model: its router, and the model, pipeline and price behind each of its candidates.
+  struct Routing {
     std::optional<SavedRouter> router;
     std::vector<const ModelRef*> targets;
     std::vector<std::string> target_pipelines;
     std::vector<const PriceEntry*> target_prices;
+  };
+  std::vector<Routing> routing(c.models.size());
+  std::set<const PriceEntry*> used_prices;
+  for (size_t m = 0; m < c.models.size(); ++m) {
+    const std::string at = "models[" + std::to_string(m) + "]";
+    auto& [router, targets, target_pipelines, target_prices] = routing[m];
     if (!c.models[m].router.empty()) {
       if (!std::ifstream(db_path).good()) throw InputError(db_path + ": no database holding router '" + c.models[m].router + "'");
       Store s(db_path, Store::Mode::kReadOnly);
@@ -406,35 +415,73 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     } else {
       prices.push_back(price_of(c.models[m].ref, at));
     }
-    for (size_t t = 0; t < c.tasks.size(); ++t)
-      for (size_t i = 0; i < items[t].size(); ++i)
-        for (int r = 0; r < c.models[m].repeats; ++r) {
-          Cell cell{m, t, i, r, &c.models[m].ref, "", "", prices[m], std::nullopt, c.models[m].pipeline};
-          std::string routed;
-          if (router) {
-            const std::string& text = items[t][i].messages.back().content;
-            const auto k = static_cast<size_t>(router->router->choose(text));
-            cell.model_ref = targets[k];
-            cell.price = target_prices[k];
-            cell.pipeline = target_pipelines[k];
-            nlohmann::json decision = {{"router", c.models[m].router}, {"candidate", router->candidates()[k]}};
-            if (targets.size() == 2) decision["escalation"] = router->router->escalation(text);
-            cell.route = decision.dump();
-            routed = c.models[m].name() + "\n";  // the same request asked directly is another cell
-          }
-          if (!cell.pipeline.empty()) routed = c.models[m].name() + "\n";  // its calls are cached one by one
-          cell.request_key = sha256_hex(canonical_request(request_of(cell)).dump() + "\n" + std::to_string(r) +
-                                        (cell.pipeline.empty() ? "" : "\n" + cell.pipeline));
-          // The shard is decided by the request alone, so every shard agrees without talking.
-          if (opts.shard_count > 1 &&
-              std::stoull(cell.request_key.substr(0, 12), nullptr, 16) % static_cast<uint64_t>(opts.shard_count) !=
-                  static_cast<uint64_t>(opts.shard_index))
-            continue;
-          cell.fingerprint = sha256_hex(rep.run_id + "\n" + routed + cell.request_key);
-          cells.push_back(std::move(cell));
-        }
+    for (const auto* e : target_prices) used_prices.insert(e);
+    used_prices.insert(prices[m]);
   }
-  rep.cells = cells.size();
+  used_prices.erase(nullptr);
+
+  // One cell: its request key, routing decision and fingerprint; nullptr when another shard's.
+  auto plan_cell = [&](size_t m, size_t t, const std::shared_ptr<const Item>& item, int r) -> std::unique_ptr<Cell> {
+    auto cell = std::make_unique<Cell>(Cell{m, t, item, r, &c.models[m].ref, "", "", prices[m], std::nullopt, c.models[m].pipeline});
+    std::string routed;
+    if (const auto& rt = routing[m]; rt.router) {
+      const std::string& text = item->messages.back().content;
+      const auto k = static_cast<size_t>(rt.router->router->choose(text));
+      cell->model_ref = rt.targets[k];
+      cell->price = rt.target_prices[k];
+      cell->pipeline = rt.target_pipelines[k];
+      nlohmann::json decision = {{"router", c.models[m].router}, {"candidate", rt.router->candidates()[k]}};
+      if (rt.targets.size() == 2) decision["escalation"] = rt.router->router->escalation(text);
+      cell->route = decision.dump();
+      routed = c.models[m].name() + "\n";  // the same request asked directly is another cell
+    }
+    if (!cell->pipeline.empty()) routed = c.models[m].name() + "\n";  // its calls are cached one by one
+    cell->request_key = sha256_hex(canonical_request(request_of(*cell)).dump() + "\n" + std::to_string(r) +
+                                   (cell->pipeline.empty() ? "" : "\n" + cell->pipeline));
+    // The shard is decided by the request alone, so every shard agrees without talking.
+    if (opts.shard_count > 1 &&
+        std::stoull(cell->request_key.substr(0, 12), nullptr, 16) % static_cast<uint64_t>(opts.shard_count) !=
+            static_cast<uint64_t>(opts.shard_index))
+      return nullptr;
+    cell->fingerprint = sha256_hex(rep.run_id + "\n" + routed + cell->request_key);
+    return cell;
+  };
+  // The plan, one cell at a time: task by task, item by item, each item's models and repeats.
+  struct Cursor {
+    size_t task = 0, row = 0, model = 0;
+    int repeat = 0;
+    std::unique_ptr<ItemStream> stream;
+    std::shared_ptr<const Item> item;
+  } cur;
+  std::function<void(size_t task, const Item&)> on_item;  // each item as the plan reaches it
+  auto next_cell = [&]() -> std::unique_ptr<Cell> {
+    for (;;) {
+      if (!cur.item) {
+        if (cur.task == c.tasks.size()) return nullptr;
+        if (!cur.stream) cur.stream = std::make_unique<ItemStream>(c.tasks[cur.task], opts.data), cur.row = 0;
+        auto it = cur.stream->next();
+        if (!it) {
+          cur.stream.reset();
+          ++cur.task;
+          continue;
+        }
+        const size_t row = cur.row++;
+        if (row >= chosen[cur.task].size() || !chosen[cur.task][row]) continue;
+        cur.item = std::make_shared<const Item>(std::move(*it));
+        if (on_item) on_item(cur.task, *cur.item);
+        cur.model = 0, cur.repeat = 0;
+      }
+      if (cur.model == c.models.size()) {
+        cur.item.reset();
+        continue;
+      }
+      const size_t m = cur.model;
+      const int r = cur.repeat;
+      if (++cur.repeat >= c.models[m].repeats) cur.repeat = 0, ++cur.model;
+      if (r >= c.models[m].repeats) continue;  // a model asked for no repeats
+      if (auto cell = plan_cell(m, cur.task, cur.item, r)) return cell;
+    }
+  };
   const PriceEntry* judge_price = c.judge ? catalog.find(c.judge->name(), today_utc()) : nullptr;
   if (c.judge && !judge_price && !c.allow_unpriced)
     throw InputError(c.source + ": judge: no price for '" + c.judge->name() + "'");
@@ -444,35 +491,46 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     if (std::ifstream(db_path).good()) history.emplace(db_path, Store::Mode::kReadOnly);
     TextTable t({"model", "task", "requests", "input tok (est)", "output tok median", "output tok p90", "cost (median)",
                  "cost (p90)", "basis"});
-    double total_lo = 0, total_hi = 0;
+    // Past output lengths per model and task, then every planned cell priced at them.
+    struct Estimate {
+      std::vector<double> outs;
+      double med = 0, p90 = 0, lo = 0, hi = 0, in_tok = 0;
+      size_t requests = 0;
+    };
+    std::vector<std::vector<Estimate>> est(c.models.size(), std::vector<Estimate>(c.tasks.size()));
     for (size_t m = 0; m < c.models.size(); ++m)
       for (size_t ti = 0; ti < c.tasks.size(); ++ti) {
-        std::vector<const Cell*> these;
-        for (const auto& cell : cells)
-          if (cell.model == m && cell.task == ti) these.push_back(&cell);
-        std::vector<double> outs;
+        auto& e = est[m][ti];
         if (history) {
           auto q = history->db().prepare(
               "SELECT output_tokens FROM requests WHERE (model = ?1 OR model = ?2 OR model LIKE '%:' || ?2) AND task = ?3 "
               "AND status = 'ok' AND output_tokens IS NOT NULL");
           // The same model answers to provider:model, replay:model or a bare imported name.
           q.bind(1, c.models[m].ref.name()).bind(2, c.models[m].ref.model).bind(3, c.tasks[ti].name);
-          while (q.step()) outs.push_back(q.real(0));
+          while (q.step()) e.outs.push_back(q.real(0));
         }
         double cap_out = static_cast<double>(c.models[m].ref.params.max_tokens.value_or(1000));
-        double med = outs.empty() ? cap_out : *quantile(outs, 0.5), p90 = outs.empty() ? cap_out : *quantile(outs, 0.9);
-        double lo = 0, hi = 0, in_tok = 0;
-        for (const auto* cell : these) {
-          const ChatRequest req = request_of(*cell);
-          lo += estimate_cost(req, cell->price, med);
-          hi += estimate_cost(req, cell->price, p90);
-          for (const auto& msg : req.messages) in_tok += static_cast<double>(msg.content.size()) / 4.0;
-        }
-        total_lo += lo;
-        total_hi += hi;
-        t.add({c.models[m].name(), c.tasks[ti].name, std::to_string(these.size()), fmt_fixed(in_tok, 0), fmt_fixed(med, 0),
-               fmt_fixed(p90, 0), fmt_usd(lo), fmt_usd(hi),
-               outs.empty() ? "max_tokens (no history)" : std::to_string(outs.size()) + " past answers"});
+        e.med = e.outs.empty() ? cap_out : *quantile(e.outs, 0.5);
+        e.p90 = e.outs.empty() ? cap_out : *quantile(e.outs, 0.9);
+      }
+    while (auto cell = next_cell()) {
+      ++rep.cells;
+      auto& e = est[cell->model][cell->task];
+      const ChatRequest req = request_of(*cell);
+      e.lo += estimate_cost(req, cell->price, e.med);
+      e.hi += estimate_cost(req, cell->price, e.p90);
+      for (const auto& msg : req.messages) e.in_tok += static_cast<double>(msg.content.size()) / 4.0;
+      ++e.requests;
+    }
+    double total_lo = 0, total_hi = 0;
+    for (size_t m = 0; m < c.models.size(); ++m)
+      for (size_t ti = 0; ti < c.tasks.size(); ++ti) {
+        const auto& e = est[m][ti];
+        total_lo += e.lo;
+        total_hi += e.hi;
+        t.add({c.models[m].name(), c.tasks[ti].name, std::to_string(e.requests), fmt_fixed(e.in_tok, 0), fmt_fixed(e.med, 0),
+               fmt_fixed(e.p90, 0), fmt_usd(e.lo), fmt_usd(e.hi),
+               e.outs.empty() ? "max_tokens (no history)" : std::to_string(e.outs.size()) + " past answers"});
       }
     std::cout << "Dry run of " << c.name << " (" << rep.cells << " requests; nothing sent)\n" << t.render(2)
               << "expected cost " << fmt_usd(total_lo) << " (median output) to " << fmt_usd(total_hi)
@@ -481,11 +539,13 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   }
 
   Store store(db_path, Store::Mode::kReadWrite);
+  bool earlier_run = false;  // without one, no cell can be done already
   {
     auto q = store.db().prepare("SELECT COUNT(*) FROM runs WHERE id = ?");
     q.bind(1, rep.run_id);
     q.step();
-    if (opts.resume && q.int64(0) == 0)
+    earlier_run = q.int64(0) > 0;
+    if (opts.resume && !earlier_run)
       throw InputError(db_path + ": no earlier run of campaign '" + c.name + "' to resume (run it without --resume first)");
   }
   {
@@ -498,83 +558,49 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         .run();
     store.add_run(rep.run_id, "campaign", c.source, c.name);
     for (size_t m = 0; m < c.models.size(); ++m) store.upsert_model(c.models[m].name(), c.models[m].ref.provider);
-    std::set<const PriceEntry*> used;
-    for (const auto& cell : cells)
-      if (cell.price && used.insert(cell.price).second) store.upsert_price(*cell.price);
-    for (size_t t = 0; t < c.tasks.size(); ++t) {
-      store.upsert_task(c.tasks[t].name);
-      for (const auto& it : items[t])
-        store.upsert_item(c.tasks[t].name, it.id, it.messages.back().content, it.reference,
-                          it.metadata.empty() ? std::nullopt : std::optional<std::string>(nlohmann::json(it.metadata).dump()));
-    }
+    for (const PriceEntry* e : used_prices) store.upsert_price(*e);
+    for (const auto& t : c.tasks) store.upsert_task(t.name);
     tx.commit();
   }
 
-  // Resume: what this run already finished; cache: what any run already answered.
-  std::set<std::string> done;
-  {
-    auto q = store.db().prepare("SELECT fingerprint FROM requests WHERE run_id = ? AND status = 'ok'");
-    q.bind(1, rep.run_id);
-    while (q.step()) done.insert(q.text(0));
-  }
-  std::vector<const Cell*> todo;
-  std::vector<std::pair<RequestRecord, const Cell*>> cached_rows;
+  // Resume: this run's finished cells are skipped; cache: what any run already answered is reused.
+  auto done_q = store.db().prepare("SELECT 1 FROM requests WHERE fingerprint = ? AND run_id = ? AND status = 'ok'");
+  auto is_done = [&](const Cell& cell) {
+    if (!earlier_run) return false;
+    done_q.reset();
+    done_q.bind(1, cell.fingerprint).bind(2, rep.run_id);
+    const bool found = done_q.step();
+    done_q.reset();  // an open read would pin its snapshot while the writer commits
+    return found;
+  };
   auto cache_q = store.db().prepare(
       "SELECT response, input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, "
       "reasoning_tokens, finish_reason, usage_complete, provider_cost_usd FROM requests WHERE request_key = ? AND status = 'ok' "
       "AND cache_hit = 0 LIMIT 1");
-  for (const auto& cell : cells) {
-    if (done.count(cell.fingerprint)) {
-      ++rep.skipped_done;
-      continue;
-    }
-    if (!cell.pipeline.empty()) {
-      todo.push_back(&cell);
-      continue;
-    }
-    cache_q.reset();
-    cache_q.bind(1, cell.request_key);
-    if (cache_q.step()) {
-      RequestRecord r;
-      r.fingerprint = cell.fingerprint;
-      r.request_key = cell.request_key;
-      r.cache_hit = true;
-      r.response = cache_q.text(0);
-      r.usage.input_tokens = cache_q.opt_int64(1).value_or(0);
-      r.usage.cache_read_tokens = cache_q.opt_int64(2).value_or(0);
-      r.usage.cache_write_5m_tokens = cache_q.opt_int64(3).value_or(0);
-      r.usage.cache_write_1h_tokens = cache_q.opt_int64(4).value_or(0);
-      r.usage.output_tokens = cache_q.opt_int64(5).value_or(0);
-      r.usage.reasoning_tokens = cache_q.opt_int64(6);
-      r.finish_reason = cache_q.text(7);
-      r.usage.usage_complete = cache_q.int64(8) == 1;
-      r.usage.provider_cost_usd = cache_q.opt_real(9);
-      cache_q.reset();  // an open read would pin its snapshot while the writer commits
-      r.model = c.models[cell.model].name();
-      r.task = c.tasks[cell.task].name;
-      r.item_id = items[cell.task][cell.item].id;
-      r.repeat = cell.repeat;
-      cached_rows.emplace_back(std::move(r), &cell);
-      ++rep.cached;
-      continue;
-    }
-    todo.push_back(&cell);
-  }
-
-  std::stable_sort(todo.begin(), todo.end(), [](const Cell* a, const Cell* b) {
-    return std::tie(a->task, a->item, a->repeat) < std::tie(b->task, b->item, b->repeat);
-  });
+  // Cells from planning until their row is written (callbacks hold pointers to them).
+  std::unordered_map<const Cell*, std::unique_ptr<Cell>> live;
+  auto keep = [&](std::unique_ptr<Cell> owned) {
+    const Cell* cell = owned.get();
+    live.emplace(cell, std::move(owned));
+    return cell;
+  };
+  auto release = [&](const Cell* cell) { live.erase(cell); };
 
   // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results
   // at risk on a crash) while the network loop goes on.
   RowWriter writer(db_path);
+  // Items are stored as the run reaches them (by the writer, with the rows).
+  on_item = [&](size_t t, const Item& it) {
+    writer.push_item(c.tasks[t].name, it.id, it.messages.back().content, it.reference,
+                     it.metadata.empty() ? std::nullopt : std::optional<std::string>(nlohmann::json(it.metadata).dump()));
+  };
 
   // `paid_by_calls`: a pipeline's answer row, already carrying the sum of its calls' costs.
   auto finish_row = [&](RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged = std::nullopt, bool paid_by_calls = false) {
-    const Item& item = items[cell.task][cell.item];
+    const Item& item = *cell.item;
     r.run_id = rep.run_id;
     r.created_at = now_utc_iso();
-    r.prompt = prompt_text(items[cell.task][cell.item].messages);
+    r.prompt = prompt_text(cell.item->messages);
     if (!r.route) r.route = cell.route;
     r.reference = item.reference;
     const TaskDef& task = c.tasks[cell.task];
@@ -598,7 +624,6 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     if (r.ok && !r.cache_hit) rep.spent_usd += r.cost.total_usd.value_or(0);
     writer.push(std::move(r));
   };
-  for (auto& [row, cell] : cached_rows) finish_row(std::move(row), *cell);
 
   SystemClock clock;
   ClientOptions co;
@@ -645,8 +670,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     last_progress = now;
     double secs = std::chrono::duration<double>(now - started).count();
     double rate = secs > 0 ? static_cast<double>(finished) / secs : 0;
-    double eta = rate > 0 ? static_cast<double>(todo.size() - finished) / rate : 0;
-    std::cerr << "\r" << finished << "/" << todo.size() << " requests  " << fmt_fixed(rate, 1) << "/s  spent "
+    double eta = rate > 0 ? static_cast<double>(expected_cells > finished ? expected_cells - finished : 0) / rate : 0;
+    std::cerr << "\r" << finished << "/~" << expected_cells << " requests  " << fmt_fixed(rate, 1) << "/s  spent "
               << fmt_usd(rep.spent_usd) << "  errors " << rep.errors << "  ETA " << fmt_fixed(eta, 0) << "s   "
               << (final ? "\n" : "") << std::flush;
   };
@@ -658,7 +683,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   std::deque<JudgeJob> judge_jobs;
   std::set<const void*> judge_tags;
   auto judge = [&](RequestRecord answer, const Cell* cell) {
-    const Item& item = items[cell->task][cell->item];
+    const Item& item = *cell->item;
     auto list = [](const nlohmann::json& a) {
       std::string out;
       for (const auto& x : a) out += (out.empty() ? "" : "; ") + x.get<std::string>();
@@ -711,6 +736,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         writer.push(std::move(j));
       }
       finish_row(std::move(job->answer), *job->cell, verdict ? verdict : ScoreResult{std::nullopt, "judge: no verdict"});
+      release(job->cell);
     }, job);
   };
 
@@ -777,7 +803,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     r.fingerprint = cell.fingerprint;
     r.model = c.models[cell.model].name();
     r.task = c.tasks[cell.task].name;
-    r.item_id = items[cell.task][cell.item].id;
+    r.item_id = cell.item->id;
     r.repeat = cell.repeat;
     r.cache_hit = true;  // paid by its calls
     r.ok = !pc.run->failed();
@@ -795,6 +821,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     ++finished;
     if (pc.priced && pc.calls > 0) r.cost = pc.cost;  // the sum of its calls, not the price list again
     finish_row(std::move(r), cell, std::nullopt, true);
+    release(&cell);
     progress(false);
   };
   auto call_row = [&](PipelineCell& pc, const PipelineCall& call, const std::string& fp, const std::string& key) {
@@ -803,7 +830,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     r.request_key = key;
     r.model = c.models[pc.cell->model].name();
     r.task = c.tasks[pc.cell->task].name;
-    r.item_id = items[pc.cell->task][pc.cell->item].id;
+    r.item_id = pc.cell->item->id;
     r.repeat = pc.cell->repeat;
     r.step = "call:" + call.step;
     r.run_id = rep.run_id;
@@ -893,7 +920,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     }
   };
   auto start_pipeline = [&](const Cell* cell) {
-    const Item& item = items[cell->task][cell->item];
+    const Item& item = *cell->item;
     std::map<std::string, std::string> fields = {{"prompt", item.messages.back().content}};
     for (const auto& [k, v] : item.extra.items())
       if (v.is_string()) fields[k] = v.get<std::string>();
@@ -912,54 +939,91 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
 
   // Cells are handed to the client a window at a time, as it drains: memory and the dispatch loop
   // stay at the window's size however many cells the campaign has.
-  size_t next_cell = 0;
   auto submit_next = [&]() -> bool {
-    if (next_cell == todo.size()) return false;
-    const Cell* cell = todo[next_cell++];
-    if (!cell->pipeline.empty()) {
-      start_pipeline(cell);
+    for (;;) {
+      std::unique_ptr<Cell> planned = next_cell();
+      if (!planned) return false;
+      ++rep.cells;
+      if (is_done(*planned)) {
+        ++rep.skipped_done;
+        continue;
+      }
+      const Cell* cell = keep(std::move(planned));
+      if (!cell->pipeline.empty()) {
+        start_pipeline(cell);
+        return true;
+      }
+      cache_q.reset();
+      cache_q.bind(1, cell->request_key);
+      if (cache_q.step()) {
+        RequestRecord r;
+        r.fingerprint = cell->fingerprint;
+        r.request_key = cell->request_key;
+        r.cache_hit = true;
+        r.response = cache_q.text(0);
+        r.usage.input_tokens = cache_q.opt_int64(1).value_or(0);
+        r.usage.cache_read_tokens = cache_q.opt_int64(2).value_or(0);
+        r.usage.cache_write_5m_tokens = cache_q.opt_int64(3).value_or(0);
+        r.usage.cache_write_1h_tokens = cache_q.opt_int64(4).value_or(0);
+        r.usage.output_tokens = cache_q.opt_int64(5).value_or(0);
+        r.usage.reasoning_tokens = cache_q.opt_int64(6);
+        r.finish_reason = cache_q.text(7);
+        r.usage.usage_complete = cache_q.int64(8) == 1;
+        r.usage.provider_cost_usd = cache_q.opt_real(9);
+        cache_q.reset();  // an open read would pin its snapshot while the writer commits
+        r.model = c.models[cell->model].name();
+        r.task = c.tasks[cell->task].name;
+        r.item_id = cell->item->id;
+        r.repeat = cell->repeat;
+        finish_row(std::move(r), *cell);
+        release(cell);
+        ++rep.cached;
+        continue;
+      }
+      cache_q.reset();
+      client.submit(request_of(*cell), cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
+        if (auto e = estimates.find(cell); e != estimates.end()) {
+          inflight_estimate -= e->second;
+          estimates.erase(e);
+        }
+        if (res.attempts == 0) {  // never sent: the next run sends it
+          ++rep.not_sent;
+          release(cell);
+          return;
+        }
+        ++finished;
+        ++rep.sent;
+        RequestRecord r;
+        r.fingerprint = cell->fingerprint;
+        r.request_key = cell->request_key;
+        r.model = c.models[cell->model].name();
+        r.task = c.tasks[cell->task].name;
+        r.item_id = cell->item->id;
+        r.repeat = cell->repeat;
+        r.ok = res.ok;
+        r.attempts = res.attempts;
+        r.http_status = res.http_status;
+        if (!res.ok) {
+          r.error_class = to_string(res.error_class);
+          r.error = res.error;
+        }
+        r.latency_ms = res.latency_ms;
+        r.ttft_ms = res.ttft_ms;
+        r.usage = res.completion.usage;
+        if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
+        if (res.ok) r.response = res.completion.text;
+        if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+        (res.ok ? rep.ok : rep.errors)++;
+        if (res.ok && c.judge && !c.tasks[cell->task].judge_prompt.empty()) {
+          judge(std::move(r), cell);  // the cell is released once graded
+        } else {
+          finish_row(std::move(r), *cell);
+          release(cell);
+        }
+        progress(false);
+      }, cell);
       return true;
     }
-    client.submit(request_of(*cell), cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) {
-      if (auto e = estimates.find(cell); e != estimates.end()) {
-        inflight_estimate -= e->second;
-        estimates.erase(e);
-      }
-      if (res.attempts == 0) {  // never sent: the next run sends it
-        ++rep.not_sent;
-        return;
-      }
-      ++finished;
-      ++rep.sent;
-      RequestRecord r;
-      r.fingerprint = cell->fingerprint;
-      r.request_key = cell->request_key;
-      r.model = c.models[cell->model].name();
-      r.task = c.tasks[cell->task].name;
-      r.item_id = items[cell->task][cell->item].id;
-      r.repeat = cell->repeat;
-      r.ok = res.ok;
-      r.attempts = res.attempts;
-      r.http_status = res.http_status;
-      if (!res.ok) {
-        r.error_class = to_string(res.error_class);
-        r.error = res.error;
-      }
-      r.latency_ms = res.latency_ms;
-      r.ttft_ms = res.ttft_ms;
-      r.usage = res.completion.usage;
-      if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
-      if (res.ok) r.response = res.completion.text;
-      if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
-      (res.ok ? rep.ok : rep.errors)++;
-      if (res.ok && c.judge && !c.tasks[cell->task].judge_prompt.empty()) {
-        judge(std::move(r), cell);
-      } else {
-        finish_row(std::move(r), *cell);
-      }
-      progress(false);
-    }, cell);
-    return true;
   };
   {
     // Enough waiting calls to keep every provider's slots full; the cells go in item order, the
@@ -992,7 +1056,13 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     return true;
   });
   client.run();
-  rep.not_sent += todo.size() - next_cell;  // never handed to the client (stopped first)
+  // What the run never reached (a spend cap, Ctrl-C, a fatal error): counted, for the rerun to send.
+  if (rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty())
+    while (auto cell = next_cell()) {
+      ++rep.cells;
+      if (is_done(*cell)) ++rep.skipped_done;
+      else ++rep.not_sent;
+    }
   writer.close();
   progress(true);
   std::signal(SIGINT, previous);

@@ -22,6 +22,14 @@ void RowWriter::push(RequestRecord r) {
   if (queue_.size() >= batch_rows_) wake_.notify_one();
 }
 
+void RowWriter::push_item(std::string task, std::string item_id, std::optional<std::string> prompt,
+                          std::optional<std::string> reference, std::optional<std::string> metadata_json) {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] { return error_ || items_.size() < 16 * batch_rows_; });
+  if (error_) std::rethrow_exception(error_);
+  items_.push_back({std::move(task), std::move(item_id), std::move(prompt), std::move(reference), std::move(metadata_json)});
+}
+
 void RowWriter::close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -42,26 +50,30 @@ void RowWriter::loop() {
   try {
     Store store(path_, Store::Mode::kReadWrite);
     std::vector<RequestRecord> batch;
+    std::vector<ItemRow> items;
     for (;;) {
       bool last = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait_for(lock, max_delay_, [&] { return closing_ || queue_.size() >= batch_rows_; });
         batch.swap(queue_);
+        items.swap(items_);
         last = closing_;
       }
       drained_.notify_all();
-      if (!batch.empty()) {
+      if (!batch.empty() || !items.empty()) {
         Transaction tx(store.db());
+        for (const auto& it : items) store.upsert_item(it.task, it.item_id, it.prompt, it.reference, it.metadata_json);
         for (const auto& r : batch) store.replace_request(r);
         tx.commit();
         std::lock_guard<std::mutex> lock(mu_);
         written_ += batch.size();
       }
       batch.clear();
+      items.clear();
       if (last) {
         std::lock_guard<std::mutex> lock(mu_);
-        if (queue_.empty()) return;
+        if (queue_.empty() && items_.empty()) return;
       }
     }
   } catch (...) {

@@ -26,6 +26,9 @@ class RowWriter {
   // writer's error (e.g. disk full) once it has failed: nothing is dropped silently. Waits while
   // 16 batches are already queued, so a slow disk slows the run instead of filling memory.
   void push(RequestRecord r);
+  // Queues an item for the items table (Store::upsert_item), written with the next batch.
+  void push_item(std::string task, std::string item_id, std::optional<std::string> prompt,
+                 std::optional<std::string> reference, std::optional<std::string> metadata_json);
   // Commits everything queued, then stops the thread; rethrows the writer's error. Idempotent.
   void close();
   size_t written() const;
@@ -38,6 +41,11 @@ class RowWriter {
   mutable std::mutex mu_;
   std::condition_variable wake_, drained_;
   std::vector<RequestRecord> queue_;
+  struct ItemRow {
+    std::string task, item_id;
+    std::optional<std::string> prompt, reference, metadata_json;
+  };
+  std::vector<ItemRow> items_;
   bool closing_ = false;
   std::exception_ptr error_;
   size_t written_ = 0;

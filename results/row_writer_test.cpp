@@ -93,3 +93,18 @@ TEST_CASE("a writer behind the run holds the run back rather than queueing witho
   w.close();
   CHECK(w.written() == 200);
 }
+
+TEST_CASE("items queued with the rows reach the items table, the first prompt kept", "[store]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("w.db");
+  { Store s(db, Store::Mode::kReadWrite); s.upsert_task("t"); }
+  RowWriter w(db, 8);
+  for (int i = 0; i < 50; ++i) w.push_item("t", "i" + std::to_string(i), "prompt " + std::to_string(i), "42", std::nullopt);
+  w.push_item("t", "i0", "a later prompt", "42", std::nullopt);
+  w.close();
+  Store s(db, Store::Mode::kReadOnly);
+  auto q = s.db().prepare("SELECT COUNT(*), MAX(CASE WHEN item_id = 'i0' THEN prompt END) FROM items WHERE task = 't'");
+  q.step();
+  CHECK(q.int64(0) == 50);
+  CHECK(q.text(1) == "prompt 0");
+}

@@ -2,6 +2,7 @@
 // Tasks: items (prompt messages + reference) and the scorer that grades a response. Built-in
 // tasks come from one table; user tasks from a JSON spec.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,26 @@ const TaskDef* find_builtin_task(const std::string& name);
 //  scorer (see `reckon tasks list`), metadata: [columns].
 TaskDef parse_task_spec(const nlohmann::json& spec, const std::string& where);
 std::vector<Item> load_items(const TaskDef& task, const DataAccess& data);
+
+// A task's items one at a time: a user task's file is read as items are asked for, so a campaign
+// over a task of any size holds only the items in flight (a built-in task's loader returns its
+// benchmark whole, and the stream hands those out). Errors name the file and row.
+class ItemStream {
+ public:
+  ItemStream(const TaskDef& task, const DataAccess& data);
+  ~ItemStream();
+  ItemStream(const ItemStream&) = delete;
+  ItemStream& operator=(const ItemStream&) = delete;
+  std::optional<Item> next();
+
+ private:
+  class Rows;
+  const TaskDef& task_;
+  std::string path_;
+  std::unique_ptr<Rows> rows_;
+  std::vector<Item> loaded_;
+  size_t index_ = 0;
+};
 
 // "{field}" placeholders filled from `fields`; InputError naming an unknown field.
 std::string render_template(const std::string& tmpl, const std::map<std::string, std::string>& fields, const std::string& where);

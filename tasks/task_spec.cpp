@@ -79,74 +79,106 @@ TaskDef parse_task_spec(const nlohmann::json& j, const std::string& where) {
   return t;
 }
 
-namespace {
-
 using Row = std::map<std::string, std::string>;
 
-// Each data row in turn (CSV by extension, else JSONL), one held at a time: a task of any size
-// costs its items, not its rows as well.
-void for_each_row(const std::string& path, const std::function<void(const Row&)>& each) {
-  if (ends_with(to_lower(path), ".csv")) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path + ": cannot open");
-    CsvReader r(in);
-    auto header = r.next();
-    if (!header) throw InputError(path + ": empty file");
-    while (auto rec = r.next()) {
-      if (rec->fields.size() == 1 && trim(rec->fields[0]).empty()) continue;
-      if (rec->fields.size() != header->fields.size())
-        throw InputError(path + ":" + std::to_string(rec->line) + ": field count differs from the header");
-      Row row;
-      for (size_t i = 0; i < header->fields.size(); ++i) row[trim(header->fields[i])] = rec->fields[i];
-      each(row);
+// A user task's data rows, one at a time (CSV by extension, else JSONL).
+class ItemStream::Rows {
+ public:
+  explicit Rows(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+    if (!in_) throw InputError(path + ": cannot open");
+    csv_ = ends_with(to_lower(path), ".csv");
+    if (csv_) {
+      reader_ = std::make_unique<CsvReader>(in_);
+      auto header = reader_->next();
+      if (!header) throw InputError(path + ": empty file");
+      for (const auto& h : header->fields) header_.push_back(trim(h));
     }
+  }
+  std::optional<Row> next() {
+    if (csv_) {
+      while (auto rec = reader_->next()) {
+        if (rec->fields.size() == 1 && trim(rec->fields[0]).empty()) continue;
+        if (rec->fields.size() != header_.size())
+          throw InputError(path_ + ":" + std::to_string(rec->line) + ": field count differs from the header");
+        Row row;
+        for (size_t i = 0; i < header_.size(); ++i) row[header_[i]] = std::move(rec->fields[i]);
+        return row;
+      }
+      return std::nullopt;
+    }
+    std::string line;
+    while (std::getline(in_, line)) {
+      auto j = parse_jsonl_object(line, path_, ++line_no_);
+      if (!j) continue;
+      Row row;
+      for (auto it = j->begin(); it != j->end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+      return row;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  bool csv_ = false;
+  std::unique_ptr<CsvReader> reader_;
+  std::vector<std::string> header_;
+  size_t line_no_ = 0;
+};
+
+ItemStream::ItemStream(const TaskDef& task, const DataAccess& data) : task_(task) {
+  if (task.load) {
+    loaded_ = task.load(data);
     return;
   }
-  for_each_jsonl(path, [&](size_t, nlohmann::json&& j) {
-    Row row;
-    for (auto it = j.begin(); it != j.end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
-    each(row);
-  });
+  const auto& d = task.spec["data"];
+  path_ = d.contains("file") ? d["file"].get<std::string>() : data.file(d["dataset"].get<std::string>(), d["path"].get<std::string>());
+  rows_ = std::make_unique<Rows>(path_);
 }
 
-}  // namespace
+ItemStream::~ItemStream() = default;
+
+std::optional<Item> ItemStream::next() {
+  if (!rows_) {
+    if (index_ == loaded_.size()) return std::nullopt;
+    return std::move(loaded_[index_++]);
+  }
+  auto row = rows_->next();
+  if (!row) return std::nullopt;
+  const auto& j = task_.spec;
+  const std::string ref_field = j["reference_field"].get<std::string>();
+  const std::string id_field = j.value("id_field", "");
+  const auto& p = j["prompt"];
+  const size_t i = index_++;
+  std::string where = path_ + ": row " + std::to_string(i + 1);
+  Item it;
+  if (!id_field.empty()) {
+    auto f = row->find(id_field);
+    if (f == row->end()) throw InputError(where + ": missing id field '" + id_field + "'");
+    it.id = f->second;
+  } else {
+    it.id = std::to_string(i);
+  }
+  auto ref = row->find(ref_field);
+  if (ref == row->end()) throw InputError(where + ": missing reference field '" + ref_field + "'");
+  it.reference = ref->second;
+  if (p.contains("system")) it.messages.push_back({"system", render_template(p["system"].get<std::string>(), *row, where)});
+  if (p.contains("few_shot"))
+    for (const auto& shot : p["few_shot"]) {
+      it.messages.push_back({"user", shot.value("user", "")});
+      it.messages.push_back({"assistant", shot.value("assistant", "")});
+    }
+  it.messages.push_back({"user", render_template(p["user"].get<std::string>(), *row, where)});
+  if (j.contains("regex")) it.extra["regex"] = j["regex"];
+  for (const auto& m : task_.metadata_columns)
+    if (auto f = row->find(m); f != row->end()) it.metadata[m] = f->second;
+  return it;
+}
 
 std::vector<Item> load_items(const TaskDef& t, const DataAccess& data) {
-  if (t.load) return t.load(data);
-  const auto& j = t.spec;
-  const auto& d = j["data"];
-  std::string path = d.contains("file") ? d["file"].get<std::string>() : data.file(d["dataset"].get<std::string>(), d["path"].get<std::string>());
-  std::string ref_field = j["reference_field"].get<std::string>();
-  std::string id_field = j.value("id_field", "");
-  const auto& p = j["prompt"];
+  ItemStream stream(t, data);
   std::vector<Item> items;
-  size_t i = 0;
-  for_each_row(path, [&](const Row& row) {
-    std::string where = path + ": row " + std::to_string(i + 1);
-    Item it;
-    if (!id_field.empty()) {
-      auto f = row.find(id_field);
-      if (f == row.end()) throw InputError(where + ": missing id field '" + id_field + "'");
-      it.id = f->second;
-    } else {
-      it.id = std::to_string(i);
-    }
-    auto ref = row.find(ref_field);
-    if (ref == row.end()) throw InputError(where + ": missing reference field '" + ref_field + "'");
-    it.reference = ref->second;
-    if (p.contains("system")) it.messages.push_back({"system", render_template(p["system"].get<std::string>(), row, where)});
-    if (p.contains("few_shot"))
-      for (const auto& shot : p["few_shot"]) {
-        it.messages.push_back({"user", shot.value("user", "")});
-        it.messages.push_back({"assistant", shot.value("assistant", "")});
-      }
-    it.messages.push_back({"user", render_template(p["user"].get<std::string>(), row, where)});
-    if (j.contains("regex")) it.extra["regex"] = j["regex"];
-    for (const auto& m : t.metadata_columns)
-      if (auto f = row.find(m); f != row.end()) it.metadata[m] = f->second;
-    items.push_back(std::move(it));
-    ++i;
-  });
+  while (auto it = stream.next()) items.push_back(std::move(*it));
   return items;
 }
 
