@@ -115,6 +115,20 @@ double estimate_cost(const ChatRequest& r, const PriceEntry* e, double expected_
   }
 }
 
+// What a call's row records of its outcome: status, attempts, timings, usage, the answer.
+void record_outcome(RequestRecord& r, const CallResult& res) {
+  r.ok = res.ok;
+  r.attempts = res.attempts;
+  r.http_status = res.http_status;
+  if (!res.ok) r.error_class = to_string(res.error_class), r.error = res.error;
+  r.latency_ms = res.latency_ms;
+  r.ttft_ms = res.ttft_ms;
+  r.usage = res.completion.usage;
+  if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
+  if (res.ok) r.response = res.completion.text;
+  if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+}
+
 std::string prompt_text(const std::vector<Message>& messages) {
   if (messages.size() == 1) return messages[0].content;
   nlohmann::json j = nlohmann::json::array();
@@ -564,9 +578,28 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   }
 
   // Resume: this run's finished cells are skipped; cache: what any run already answered is reused.
+  // Which hashes the store held when the run started, 8 bytes each: a cell asks the store only on
+  // a hit, so a run neither holds its cells' keys nor reads the database (while the writer
+  // commits to it) for each cell.
+  auto key_prefixes = [&](const std::string& sql, bool bind_run) {
+    std::vector<uint64_t> keys;
+    auto q = store.db().prepare(sql);
+    if (bind_run) q.bind(1, rep.run_id);
+    while (q.step())
+      if (const std::string k = q.text(0); k.size() >= 16) keys.push_back(std::stoull(k.substr(0, 16), nullptr, 16));
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  auto may_hold = [](const std::vector<uint64_t>& keys, const std::string& key) {
+    return key.size() >= 16 && std::binary_search(keys.begin(), keys.end(), std::stoull(key.substr(0, 16), nullptr, 16));
+  };
+  const std::vector<uint64_t> done_keys =
+      earlier_run ? key_prefixes("SELECT fingerprint FROM requests WHERE run_id = ? AND status = 'ok'", true) : std::vector<uint64_t>{};
+  const std::vector<uint64_t> cache_keys = key_prefixes(
+      "SELECT request_key FROM requests WHERE status = 'ok' AND cache_hit = 0 AND request_key IS NOT NULL", false);
   auto done_q = store.db().prepare("SELECT 1 FROM requests WHERE fingerprint = ? AND run_id = ? AND status = 'ok'");
   auto is_done = [&](const Cell& cell) {
-    if (!earlier_run) return false;
+    if (!may_hold(done_keys, cell.fingerprint)) return false;
     done_q.reset();
     done_q.bind(1, cell.fingerprint).bind(2, rep.run_id);
     const bool found = done_q.step();
@@ -709,16 +742,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         j.item_id = job->answer.item_id;
         j.repeat = job->answer.repeat;
         j.step = "judge";
-        j.ok = res.ok;
-        j.attempts = res.attempts;
-        j.http_status = res.http_status;
-        if (!res.ok) j.error_class = to_string(res.error_class), j.error = res.error;
-        j.latency_ms = res.latency_ms;
-        j.usage = res.completion.usage;
+        record_outcome(j, res);
         j.run_id = rep.run_id;
         j.created_at = now_utc_iso();
         j.prompt = prompt_text(req.messages);
-        if (res.ok) j.response = res.completion.text;
         if (judge_price) {
           try {
             j.cost = cost(j.usage, *judge_price);
@@ -893,16 +920,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           }
           ++rep.sent;
           RequestRecord r = call_row(me, call, fp, key);
-          r.ok = res.ok;
-          r.attempts = res.attempts;
-          r.http_status = res.http_status;
-          if (!res.ok) r.error_class = to_string(res.error_class), r.error = res.error;
-          r.latency_ms = res.latency_ms;
-          r.ttft_ms = res.ttft_ms;
-          r.usage = res.completion.usage;
-          if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
-          if (res.ok) r.response = res.completion.text;
-          if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+          record_outcome(r, res);
           r.prompt = prompt_text(sent.messages);
           price_call(me, r);
           if (res.ok) {
@@ -955,7 +973,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       }
       cache_q.reset();
       cache_q.bind(1, cell->request_key);
-      if (cache_q.step()) {
+      if (may_hold(cache_keys, cell->request_key) && cache_q.step()) {
         RequestRecord r;
         r.fingerprint = cell->fingerprint;
         r.request_key = cell->request_key;
@@ -1000,19 +1018,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         r.task = c.tasks[cell->task].name;
         r.item_id = cell->item->id;
         r.repeat = cell->repeat;
-        r.ok = res.ok;
-        r.attempts = res.attempts;
-        r.http_status = res.http_status;
-        if (!res.ok) {
-          r.error_class = to_string(res.error_class);
-          r.error = res.error;
-        }
-        r.latency_ms = res.latency_ms;
-        r.ttft_ms = res.ttft_ms;
-        r.usage = res.completion.usage;
-        if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
-        if (res.ok) r.response = res.completion.text;
-        if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+        record_outcome(r, res);
         (res.ok ? rep.ok : rep.errors)++;
         if (res.ok && c.judge && !c.tasks[cell->task].judge_prompt.empty()) {
           judge(std::move(r), cell);  // the cell is released once graded
