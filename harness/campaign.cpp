@@ -357,7 +357,6 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   // pass that also checks every row before anything is sent. The items themselves are read again
   // as the run reaches them: a campaign holds the items in flight, not its tasks.
   std::vector<std::vector<bool>> chosen(c.tasks.size());
-  std::vector<bool> all_chosen(c.tasks.size());
   size_t expected_cells = 0;
   for (size_t t = 0; t < c.tasks.size(); ++t) {
     ItemStream stream(c.tasks[t], opts.data);
@@ -367,7 +366,6 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     chosen[t].assign(eligible.empty() ? 0 : eligible.back() + 1, false);
     const auto picked = select_items(eligible.size(), c.selection);
     for (size_t i : picked) chosen[t][eligible[i]] = true;
-    all_chosen[t] = picked.size() == chosen[t].size();
     for (const auto& m : c.models) expected_cells += picked.size() * static_cast<size_t>(std::max(0, m.repeats));
   }
   PriceCatalog catalog = PriceCatalog::builtin();
