@@ -7,15 +7,6 @@
 
 namespace reckon {
 
-void for_each_jsonl(const std::string& path, const std::function<void(size_t line, nlohmann::json&& row)>& row) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open");
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line))
-    if (auto j = parse_jsonl_object(line, path, ++n)) row(n, std::move(*j));
-}
-
 std::optional<nlohmann::json> parse_jsonl_object(const std::string& line, const std::string& path, size_t line_no) {
   if (trim(line).empty()) return std::nullopt;
   auto j = nlohmann::json::parse(line, nullptr, false);
@@ -24,8 +15,13 @@ std::optional<nlohmann::json> parse_jsonl_object(const std::string& line, const 
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open");
   std::vector<nlohmann::json> rows;
-  for_each_jsonl(path, [&](size_t, nlohmann::json&& j) { rows.push_back(std::move(j)); });
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line))
+    if (auto j = parse_jsonl_object(line, path, ++n)) rows.push_back(std::move(*j));
   return rows;
 }
 

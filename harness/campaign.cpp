@@ -357,9 +357,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   // pass that also checks every row before anything is sent. The items themselves are read again
   // as the run reaches them: a campaign holds the items in flight, not its tasks.
   std::vector<std::vector<bool>> chosen(c.tasks.size());
+  std::vector<std::unique_ptr<ItemStream>> streams;  // rewound for the run after this pass
   size_t expected_cells = 0;
   for (size_t t = 0; t < c.tasks.size(); ++t) {
-    ItemStream stream(c.tasks[t], opts.data);
+    ItemStream& stream = *streams.emplace_back(std::make_unique<ItemStream>(c.tasks[t], opts.data));
     std::vector<size_t> eligible;  // row numbers the stored selection keeps
     for (size_t row = 0; auto it = stream.next(); ++row)
       if (stored.empty() || stored[c.tasks[t].name].count(it->id)) eligible.push_back(row);
@@ -367,6 +368,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     const auto picked = select_items(eligible.size(), c.selection);
     for (size_t i : picked) chosen[t][eligible[i]] = true;
     for (const auto& m : c.models) expected_cells += picked.size() * static_cast<size_t>(std::max(0, m.repeats));
+    stream.rewind();
   }
   PriceCatalog catalog = PriceCatalog::builtin();
   std::deque<ModelRef> routed_refs;  // the models behind routers' candidates, for cells to point at
@@ -462,7 +464,6 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   struct Cursor {
     size_t task = 0, row = 0, model = 0;
     int repeat = 0;
-    std::unique_ptr<ItemStream> stream;
     std::shared_ptr<const Item> item;
   } cur;
   std::function<void(size_t task, const Item&)> on_item;  // each item as the plan reaches it
@@ -470,11 +471,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     for (;;) {
       if (!cur.item) {
         if (cur.task == c.tasks.size()) return nullptr;
-        if (!cur.stream) cur.stream = std::make_unique<ItemStream>(c.tasks[cur.task], opts.data), cur.row = 0;
-        auto it = cur.stream->next();
+        auto it = streams[cur.task]->next();
         if (!it) {
-          cur.stream.reset();
-          ++cur.task;
+          streams[cur.task].reset();  // a built-in task's items are let go
+          ++cur.task, cur.row = 0;
           continue;
         }
         const size_t row = cur.row++;
@@ -970,8 +970,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         return true;
       }
       cache_q.reset();
-      cache_q.bind(1, cell->request_key);
-      if (may_hold(cache_keys, cell->request_key) && cache_q.step()) {
+      if (may_hold(cache_keys, cell->request_key) && (cache_q.bind(1, cell->request_key), cache_q.step())) {
         RequestRecord r;
         r.fingerprint = cell->fingerprint;
         r.request_key = cell->request_key;

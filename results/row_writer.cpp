@@ -14,10 +14,16 @@ RowWriter::~RowWriter() {
   }
 }
 
+// Waits for room in `queue` (16 batches), or rethrows the writer's error.
+template <class Queue>
+void RowWriter::wait_for_room(std::unique_lock<std::mutex>& lock, const Queue& queue) {
+  drained_.wait(lock, [&] { return error_ || queue.size() < 16 * batch_rows_; });
+  if (error_) std::rethrow_exception(error_);
+}
+
 void RowWriter::push(RequestRecord r) {
   std::unique_lock<std::mutex> lock(mu_);
-  drained_.wait(lock, [&] { return error_ || queue_.size() < 16 * batch_rows_; });
-  if (error_) std::rethrow_exception(error_);
+  wait_for_room(lock, queue_);
   queue_.push_back(std::move(r));
   if (queue_.size() >= batch_rows_) wake_.notify_one();
 }
@@ -25,8 +31,7 @@ void RowWriter::push(RequestRecord r) {
 void RowWriter::push_item(std::string task, std::string item_id, std::optional<std::string> prompt,
                           std::optional<std::string> reference, std::optional<std::string> metadata_json) {
   std::unique_lock<std::mutex> lock(mu_);
-  drained_.wait(lock, [&] { return error_ || items_.size() < 16 * batch_rows_; });
-  if (error_) std::rethrow_exception(error_);
+  wait_for_room(lock, items_);
   items_.push_back({std::move(task), std::move(item_id), std::move(prompt), std::move(reference), std::move(metadata_json)});
 }
 

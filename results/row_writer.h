@@ -35,6 +35,8 @@ class RowWriter {
 
  private:
   void loop();
+  template <class Queue>
+  void wait_for_room(std::unique_lock<std::mutex>& lock, const Queue& queue);
   std::string path_;
   size_t batch_rows_;
   std::chrono::milliseconds max_delay_;

@@ -73,11 +73,14 @@ class ItemStream {
   ItemStream(const ItemStream&) = delete;
   ItemStream& operator=(const ItemStream&) = delete;
   std::optional<Item> next();
+  // Back to the first item (a user task's file is read again; a built-in's items are kept).
+  void rewind();
 
  private:
   class Rows;
   const TaskDef& task_;
-  std::string path_;
+  std::string path_, ref_field_, id_field_, user_template_;
+  std::optional<std::string> system_template_;
   std::unique_ptr<Rows> rows_;
   std::vector<Item> loaded_;
   size_t index_ = 0;

@@ -131,9 +131,19 @@ ItemStream::ItemStream(const TaskDef& task, const DataAccess& data) : task_(task
     loaded_ = task.load(data);
     return;
   }
-  const auto& d = task.spec["data"];
+  const auto& j = task.spec;
+  const auto& d = j["data"];
   path_ = d.contains("file") ? d["file"].get<std::string>() : data.file(d["dataset"].get<std::string>(), d["path"].get<std::string>());
+  ref_field_ = j["reference_field"].get<std::string>();
+  id_field_ = j.value("id_field", "");
+  user_template_ = j["prompt"]["user"].get<std::string>();
+  if (j["prompt"].contains("system")) system_template_ = j["prompt"]["system"].get<std::string>();
   rows_ = std::make_unique<Rows>(path_);
+}
+
+void ItemStream::rewind() {
+  index_ = 0;
+  if (rows_) rows_ = std::make_unique<Rows>(path_);
 }
 
 ItemStream::~ItemStream() = default;
@@ -141,34 +151,31 @@ ItemStream::~ItemStream() = default;
 std::optional<Item> ItemStream::next() {
   if (!rows_) {
     if (index_ == loaded_.size()) return std::nullopt;
-    return std::move(loaded_[index_++]);
+    return loaded_[index_++];  // a copy: the stream can be rewound
   }
   auto row = rows_->next();
   if (!row) return std::nullopt;
   const auto& j = task_.spec;
-  const std::string ref_field = j["reference_field"].get<std::string>();
-  const std::string id_field = j.value("id_field", "");
-  const auto& p = j["prompt"];
   const size_t i = index_++;
   std::string where = path_ + ": row " + std::to_string(i + 1);
   Item it;
-  if (!id_field.empty()) {
-    auto f = row->find(id_field);
-    if (f == row->end()) throw InputError(where + ": missing id field '" + id_field + "'");
+  if (!id_field_.empty()) {
+    auto f = row->find(id_field_);
+    if (f == row->end()) throw InputError(where + ": missing id field '" + id_field_ + "'");
     it.id = f->second;
   } else {
     it.id = std::to_string(i);
   }
-  auto ref = row->find(ref_field);
-  if (ref == row->end()) throw InputError(where + ": missing reference field '" + ref_field + "'");
+  auto ref = row->find(ref_field_);
+  if (ref == row->end()) throw InputError(where + ": missing reference field '" + ref_field_ + "'");
   it.reference = ref->second;
-  if (p.contains("system")) it.messages.push_back({"system", render_template(p["system"].get<std::string>(), *row, where)});
-  if (p.contains("few_shot"))
-    for (const auto& shot : p["few_shot"]) {
+  if (system_template_) it.messages.push_back({"system", render_template(*system_template_, *row, where)});
+  if (j["prompt"].contains("few_shot"))
+    for (const auto& shot : j["prompt"]["few_shot"]) {
       it.messages.push_back({"user", shot.value("user", "")});
       it.messages.push_back({"assistant", shot.value("assistant", "")});
     }
-  it.messages.push_back({"user", render_template(p["user"].get<std::string>(), *row, where)});
+  it.messages.push_back({"user", render_template(user_template_, *row, where)});
   if (j.contains("regex")) it.extra["regex"] = j["regex"];
   for (const auto& m : task_.metadata_columns)
     if (auto f = row->find(m); f != row->end()) it.metadata[m] = f->second;
@@ -176,6 +183,7 @@ std::optional<Item> ItemStream::next() {
 }
 
 std::vector<Item> load_items(const TaskDef& t, const DataAccess& data) {
+  if (t.load) return t.load(data);
   ItemStream stream(t, data);
   std::vector<Item> items;
   while (auto it = stream.next()) items.push_back(std::move(*it));
