@@ -61,6 +61,40 @@ std::vector<std::string> table(const std::string& db) {
   return rows;
 }
 
+// Polls `ready` until it holds (a progress marker: rows in the store, requests at the server); false after
+// a minute. Kills and signals wait on these, never on a clock.
+bool wait_until(const std::function<bool()>& ready) {
+  for (int i = 0; i < 12000; ++i) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+// Rows a running campaign has committed to `db` (0 while the store is not created yet).
+int64_t committed(const std::string& db, const std::string& where = "1") {
+  try {
+    return count(db, "SELECT COUNT(*) FROM requests WHERE " + where);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+pid_t start_reckon(const std::vector<std::string>& args, bool quiet_stderr) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    if (quiet_stderr) dup2(devnull, 2);
+    std::vector<char*> argv{const_cast<char*>(RECKON_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(RECKON_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 }  // namespace
 
 TEST_CASE("bad campaign files fail with the file and field named", "[campaign]") {
@@ -138,7 +172,13 @@ TEST_CASE("the spend cap stops the run cleanly and a rerun with a higher cap fin
   RunReport capped = run_campaign(c, o);
   CHECK(capped.stopped_by_cap);
   CHECK(capped.not_sent > 0);
-  CHECK(capped.spent_usd <= 1.0 + 0.2);
+  // What the run says it spent is what the store holds (the strict bound on the cap: the test below).
+  {
+    Store st(db, Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT TOTAL(cost_usd) FROM requests");
+    q.step();
+    CHECK(q.real(0) == Approx(capped.spent_usd).epsilon(1e-12));
+  }
   o.max_cost_usd = 100;
   o.resume = true;
   RunReport rest = run_campaign(c, o);
@@ -149,6 +189,134 @@ TEST_CASE("the spend cap stops the run cleanly and a rerun with a higher cap fin
   RunOptions fresh = options(tmp.file("none.db"), cache);
   fresh.resume = true;
   CHECK_THROWS_WITH(run_campaign(c, fresh), Catch::Contains("no earlier run"));
+}
+
+TEST_CASE("the spend cap counts in-flight calls at their estimate: the store's total never passes it", "[campaign]") {
+  // Each answer: 19 input and 10 output tokens of gpt-5.4 ($2.5 / $15 per million) = $0.0001975.
+  // Each estimate: a 60-character prompt is 60/4 + 8 = 23 tokens, max_tokens 10 → $0.0002075 (≥ the answer).
+  // Cap $0.002: at most ⌊0.002 / 0.0001975⌋ = 10 answers fit; the run stops only when spent + in-flight
+  // estimates + one more estimate pass the cap, so it pays for more than (0.002 − 0.0002075) / 0.0002075 = 8.6,
+  // i.e. 9 or 10 answers. Counting in-flight calls at zero, 8 concurrent calls held 100 ms by the server
+  // would be admitted together twice: 16 answers, $0.00316.
+  test::TempDir tmp;
+  std::string rows;
+  for (int i = 0; i < 30; ++i) {
+    std::string q = "question " + std::to_string(i) + " ";
+    q.resize(60, 'x');
+    rows += "{\"q\":\"" + q + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  }
+  test::LoopbackServer server;
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 100;
+  server.set_default(body);
+  nlohmann::json camp{{"name", "cap"},
+                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}, {"max_tokens", 10}}}}}},
+                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", rows)}}}, {"reference_field", "a"},
+                                  {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+                      {"concurrency", 8}};
+  const Campaign c = parse_campaign(camp, "cap.json");
+  test::TempDir cache;
+  RunOptions o = options(tmp.file("cap.db"), cache);
+  o.max_cost_usd = 0.002;
+  const RunReport capped = run_campaign(c, o);
+  CHECK(capped.stopped_by_cap);
+  const int64_t paid = static_cast<int64_t>(server.request_count());
+  CHECK(paid >= 9);
+  CHECK(paid <= 10);
+  const double answer = 19 * 2.5e-6 + 10 * 15e-6;
+  {
+    Store st(tmp.file("cap.db"), Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT COUNT(*), TOTAL(cost_usd) FROM requests WHERE status = 'ok'");
+    q.step();
+    CHECK(q.int64(0) == paid);
+    CHECK(q.real(1) == Approx(paid * answer).epsilon(1e-12));
+    CHECK(q.real(1) <= 0.002);
+    CHECK(capped.spent_usd == Approx(q.real(1)).epsilon(1e-12));
+  }
+  // A higher cap finishes the rest without asking a paid cell again.
+  o.max_cost_usd = 1;
+  o.resume = true;
+  const RunReport rest = run_campaign(c, o);
+  CHECK_FALSE(rest.stopped_by_cap);
+  CHECK(server.request_count() == 30);
+  CHECK(count(tmp.file("cap.db"), "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 30);
+}
+
+namespace {
+
+// A campaign of `model` over `n` numbered items whose prompts are 40 characters, on `server`.
+nlohmann::json forty_char_campaign(const test::TempDir& tmp, const std::string& name, const std::string& model,
+                                   const test::LoopbackServer& server, int n) {
+  std::string rows;
+  for (int i = 0; i < n; ++i) {
+    std::string q = "question " + std::to_string(i) + " ";
+    q.resize(40, 'x');
+    rows += "{\"q\":\"" + q + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  }
+  return {{"name", name},
+          {"models", {{{"model", model}, {"params", {{"base_url", server.base_url()}}}}}},
+          {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write(name + "-items.jsonl", rows)}}}, {"reference_field", "a"},
+                      {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+          {"concurrency", 2}};
+}
+
+}  // namespace
+
+TEST_CASE("a dry run (--dry-run) prices the plan from the store's history (median and p90) and sends nothing", "[campaign][cli]") {
+  // History: gpt-5-mini answered task `numbers` with 100, 200, ..., 1000 output tokens: median 550, p90
+  // (position 8.1) 910. Four planned requests of 40 characters: 40/4 + 8 = 18 input tokens each.
+  // At $0.25 / $2 per million: median 4 × (18 × 0.25 + 550 × 2) / 1e6 = $0.004418, p90 4 × (4.5 + 1820) / 1e6
+  // = $0.007298.
+  test::TempDir tmp;
+  const std::string db = tmp.file("h.db");
+  std::string csv = "model,task,item_id,input_tokens,output_tokens\n";
+  for (int i = 1; i <= 10; ++i) csv += "gpt-5-mini,numbers,h" + std::to_string(i) + ",10," + std::to_string(100 * i) + "\n";
+  REQUIRE(test::run_reckon({"import", "--db", db, tmp.write("history.csv", csv)}).exit_code == 0);
+  test::LoopbackServer server;
+  const std::string file = tmp.write("c.json", forty_char_campaign(tmp, "dry", "openai:gpt-5-mini", server, 4).dump());
+  const int64_t runs_before = count(db, "SELECT COUNT(*) FROM runs");
+  auto dry = test::run_reckon({"run", file, "--db", db, "--dry-run"});
+  INFO(dry.out << dry.err);
+  REQUIRE(dry.exit_code == 0);
+  CHECK(dry.out.find("(4 requests; nothing sent)") != std::string::npos);
+  CHECK(dry.out.find("550") != std::string::npos);
+  CHECK(dry.out.find("910") != std::string::npos);
+  CHECK(dry.out.find("10 past answers") != std::string::npos);
+  CHECK(dry.out.find("expected cost $0.004418 (median output) to $0.007298 (p90 output") != std::string::npos);
+  CHECK(server.request_count() == 0);
+  CHECK(count(db, "SELECT COUNT(*) FROM runs") == runs_before);  // and nothing written
+  // Without history the estimate says so and uses max_tokens (1000 by default): 4 × (4.5 + 2000) / 1e6.
+  auto fresh = test::run_reckon({"run", file, "--db", tmp.file("none.db"), "--dry-run"});
+  REQUIRE(fresh.exit_code == 0);
+  CHECK(fresh.out.find("max_tokens (no history)") != std::string::npos);
+  CHECK(fresh.out.find("expected cost $0.008018 (median output) to $0.008018") != std::string::npos);
+  CHECK_FALSE(std::ifstream(tmp.file("none.db")).good());
+  CHECK(server.request_count() == 0);
+}
+
+TEST_CASE("the response cache never serves an error: a failed request is asked again by any later campaign", "[campaign]") {
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  server.set_default({400, {}, R"({"error":{"message":"bad request: context too long","type":"invalid_request_error"}})"});
+  const std::string db = tmp.file("c.db");
+  const RunReport failed = run_campaign(parse_campaign(forty_char_campaign(tmp, "first", "openai:gpt-5.4", server, 5), "t"),
+                                        options(db, cache));
+  CHECK(failed.errors == 5);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'error' AND request_key IS NOT NULL") == 5);
+  // Another campaign with the very same requests: nothing comes from the cache, all five are sent.
+  server.set_default({200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  const RunReport second = run_campaign(parse_campaign(forty_char_campaign(tmp, "second", "openai:gpt-5.4", server, 5), "t"),
+                                        options(db, cache));
+  CHECK(second.cached == 0);
+  CHECK(second.sent == 5);
+  CHECK(server.request_count() == 10);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE cache_hit = 1") == 0);
+  // Once answered, the answer (not the error) is what a third campaign reuses.
+  const RunReport third = run_campaign(parse_campaign(forty_char_campaign(tmp, "third", "openai:gpt-5.4", server, 5), "t"),
+                                       options(db, cache));
+  CHECK(third.cached == 5);
+  CHECK(server.request_count() == 10);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests r WHERE r.cache_hit = 1 AND r.status <> 'ok'") == 0);
 }
 
 TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing lost or paid twice", "[campaign][slow]") {
@@ -166,19 +334,22 @@ TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing los
                       {"concurrency", 4}};
   std::string file = tmp.write("camp.json", camp.dump());
   std::string killed_db = tmp.file("killed.db"), clean_db = tmp.file("clean.db");
+  // Each kill comes once the store holds more rows than before (the run was mid-way, on progress, not on
+  // a clock): some but not all cells are done at every kill.
+  int64_t done_before = 0;
   for (int round = 0; round < 3; ++round) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      execl(RECKON_BINARY, RECKON_BINARY, "run", file.c_str(), "--db", killed_db.c_str(), "--quiet", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250 + 100 * round));
+    pid_t pid = start_reckon({"run", file, "--db", killed_db, "--quiet"}, true);
+    const int64_t target = done_before + 20;
+    CHECK(wait_until([&] { return committed(killed_db) >= target; }));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));  // killed, not finished
+    const int64_t done = committed(killed_db);
+    INFO("round " << round);
+    CHECK(done >= target);
+    CHECK(done < 150);
+    done_before = done;
   }
   size_t before_resume = server.request_count();
   CHECK(before_resume < 150);  // the kills came before the end
@@ -212,19 +383,15 @@ TEST_CASE("Ctrl-C stops gracefully: in-flight answers are written, exit 130, a r
                       {"concurrency", 2}};
   std::string file = tmp.write("camp.json", camp.dump());
   std::string db = tmp.file("r.db");
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    execl(RECKON_BINARY, RECKON_BINARY, "run", file.c_str(), "--db", db.c_str(), "--quiet", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  pid_t pid = start_reckon({"run", file, "--db", db, "--quiet"}, false);
+  // The handler is installed before the first request is sent: wait for requests, not for a clock.
+  CHECK(wait_until([&] { return server.request_count() >= 10; }));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 130);
+  CHECK(server.request_count() < 100);  // it stopped mid-way
   CHECK(static_cast<size_t>(count(db, "SELECT COUNT(*) FROM requests")) == server.request_count());  // every answer written
   auto rest = test::run_reckon({"run", file, "--db", db, "--resume", "--quiet"});
   CHECK(rest.exit_code == 0);
@@ -493,19 +660,20 @@ TEST_CASE("a pipeline campaign killed with SIGKILL resumes mid-pipeline without 
       {"concurrency", 4}};
   std::string file = tmp.write("camp.json", camp.dump());
   std::string killed_db = tmp.file("killed.db"), clean_db = tmp.file("clean.db");
+  // Killed on progress: once more pipeline calls are committed than before, with answers still missing.
+  int64_t calls_before = 0;
   for (int round = 0; round < 3; ++round) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      execl(RECKON_BINARY, RECKON_BINARY, "run", file.c_str(), "--db", killed_db.c_str(), "--quiet", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * round));
+    pid_t pid = start_reckon({"run", file, "--db", killed_db, "--quiet"}, true);
+    const int64_t target = calls_before + 40;
+    CHECK(wait_until([&] { return committed(killed_db, "step LIKE 'call:%'") >= target; }));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    INFO("round " << round);
+    calls_before = committed(killed_db, "step LIKE 'call:%'");
+    CHECK(calls_before >= target);
+    CHECK(committed(killed_db, "step IS NULL") < 150);
   }
   const size_t before_resume = server.request_count();
   CHECK(before_resume < 300);  // the kills came before the end

@@ -10,7 +10,7 @@
 using reckon::test::run_reckon;
 using reckon::test::TempDir;
 
-TEST_CASE("--help lists every verb and --version answers", "[cli]") {
+TEST_CASE("reckon --help lists every verb and --version answers", "[cli]") {
   auto help = run_reckon({"--help"});
   CHECK(help.exit_code == 0);
   for (const char* verb : {"import", "merge", "summary", "price", "data"}) CHECK(help.out.find(verb) != std::string::npos);

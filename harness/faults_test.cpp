@@ -38,7 +38,9 @@ std::vector<Fault> plain_faults() {
   const std::string limit = test::read_file(test::shared_data("fixtures/transcribed/openai_429_rate_limit_exceeded.body.json"));
   const std::string overloaded = test::read_file(test::shared_data("fixtures/transcribed/anthropic_529_overloaded.body.json"));
   Scripted slow{200, {}, ok};
-  slow.delay_ms = 2500;  // past the campaign's 1 s timeout
+  // Far past the campaign's 4 s timeout, while an ordinary answer comes in milliseconds: neither a loaded
+  // machine nor a slow worker can turn one into the other.
+  slow.delay_ms = 9000;
   return {
       {"ok", {200, {}, ok}, true},
       {"429 retry-after seconds", {429, {{"retry-after", "0"}}, limit}},
@@ -119,7 +121,7 @@ TEST_CASE("a campaign under mixed faults ends with every cell ok or error, and c
        {{{"name", "numbers"}, {"data", {{"file", data}}}, {"reference_field", "a"}, {"prompt", {{"user", "{q}"}}},
          {"scorer", "last_number"}}}},
       {"concurrency", 8},
-      {"retry", {{"max_attempts", 3}, {"timeout_s", 1.0}, {"backoff_s", 0.005}, {"max_backoff_s", 0.02}}}};
+      {"retry", {{"max_attempts", 3}, {"timeout_s", 4.0}, {"backoff_s", 0.005}, {"max_backoff_s", 0.02}}}};
   const std::string db = tmp.file("faults.db");
   RunOptions o;
   o.db = db;

@@ -29,10 +29,14 @@ struct Dashboard::Impl {
   Store store;
   std::mutex mu;  // one SQLite connection, many server threads
   httplib::Server server;
-  explicit Impl(DashboardOptions o) : opt(std::move(o)), store(opt.db, Store::Mode::kReadOnly) {
-    store.db().exec("PRAGMA query_only = 1");  // belt and braces over the read-only open
-  }
+  explicit Impl(DashboardOptions o) : opt(std::move(o)), store(open_dashboard_store(opt.db)) {}
 };
+
+Store open_dashboard_store(const std::string& db) {
+  Store store(db, Store::Mode::kReadOnly);
+  store.db().exec("PRAGMA query_only = 1");  // belt and braces over the read-only open
+  return store;
+}
 
 namespace {
 

@@ -22,6 +22,10 @@ struct DashboardRoute {
 };
 const std::vector<DashboardRoute>& dashboard_routes();
 
+// The store as the dashboard holds it: opened read-only, with `query_only` on top, so no statement sent
+// through it can change the file. InputError when the store is missing or not reckon's.
+Store open_dashboard_store(const std::string& db);
+
 class Dashboard {
  public:
   explicit Dashboard(DashboardOptions opt);  // opens the store read-only; InputError when it cannot

@@ -6,7 +6,10 @@
 #include <netinet/in.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -59,6 +62,25 @@ std::optional<std::string> external_ipv4() {
   return found;
 }
 
+// Local addresses (hex, as /proc/net/tcp writes them) of the IPv4 sockets listening on `port`.
+std::vector<std::string> listening_addresses(int port) {
+  std::ifstream in("/proc/net/tcp");
+  std::vector<std::string> found;
+  std::string line;
+  std::getline(in, line);  // header
+  char want[8];
+  std::snprintf(want, sizeof want, "%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string slot, local, remote, state;
+    f >> slot >> local >> remote >> state;
+    if (state != "0A") continue;  // TCP_LISTEN
+    auto colon = local.find(':');
+    if (colon != std::string::npos && local.substr(colon + 1) == want) found.push_back(local.substr(0, colon));
+  }
+  return found;
+}
+
 }  // namespace
 
 TEST_CASE("the dashboard serves the report and JSON views, live while another connection writes", "[serve]") {
@@ -93,12 +115,54 @@ TEST_CASE("the dashboard serves the report and JSON views, live while another co
   rows = nlohmann::json::parse(c.Get("/api/model-task")->body);
   CHECK(rows.size() == 2);
 
-  for (const char* path : {"/api/costs", "/api/reversal", "/api/thinking"}) {
+  // The other endpoints serve exactly what the CLI prints for the same store.
+  auto api = [&](const char* path) {
     auto r = c.Get(path);
     REQUIRE(r);
-    CHECK(r->status == 200);
-    CHECK_NOTHROW(nlohmann::json::parse(r->body));
+    REQUIRE(r->status == 200);
+    return nlohmann::json::parse(r->body);
+  };
+  auto cli = [&](std::vector<std::string> args) {
+    auto r = test::run_reckon(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  CHECK(api("/api/reversal") == nlohmann::json::parse(cli({"reversal", "--db", db, "--definition", "real", "--json"})));
+  CHECK(api("/api/thinking") == nlohmann::json::parse(cli({"thinking", "--db", db, "--json"})));
+  nlohmann::json costs = api("/api/costs");
+  nlohmann::json exported = nlohmann::json::array();
+  std::istringstream lines(cli({"export", "--db", db, "--view", "v_costs", "--format", "jsonl"}));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) exported.push_back(nlohmann::json::parse(line));
+  CHECK(costs == exported);
+  // And those numbers are the store's: 10 + 4 rows of 100 input and 200 output tokens, half of them scored 1.
+  REQUIRE(costs.size() == 2);
+  int64_t requests = 0;
+  for (const auto& row : costs) requests += row["requests"].get<int64_t>();
+  CHECK(requests == 14);
+  nlohmann::json thinking = api("/api/thinking");
+  REQUIRE(thinking["shares"].size() == 2);
+  for (const auto& sh : thinking["shares"]) CHECK(sh["reasoning_tokens"].get<int64_t>() == 50 * sh["requests"].get<int64_t>());
+}
+
+TEST_CASE("the dashboard's connection cannot write to the store", "[serve][security]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("ro.db");
+  {
+    Store writer(db, Store::Mode::kReadWrite);
+    import_files(writer, {tmp.write("a.csv", rows_csv("gpt-5-mini", 2))}, {});
   }
+  Store probe = open_dashboard_store(db);
+  for (const char* sql : {"INSERT INTO prices(model) VALUES ('x')", "DELETE FROM requests", "UPDATE requests SET score = 1",
+                          "CREATE TABLE evil(x)", "DROP VIEW v_costs", "PRAGMA user_version = 99"}) {
+    INFO(sql);
+    CHECK_THROWS(probe.db().exec(sql));
+  }
+  Store check(db, Store::Mode::kReadOnly);
+  auto n = check.db().prepare("SELECT COUNT(*) FROM requests");
+  n.step();
+  CHECK(n.int64(0) == 2);
 }
 
 TEST_CASE("the dashboard escapes store text, refuses other paths and every write method", "[serve][security]") {
@@ -154,11 +218,32 @@ TEST_CASE("the dashboard listens on loopback only by default", "[serve][security
   o.db = db;
   Running srv(o);
   CHECK(srv.client().Get("/api/costs"));
+  // The kernel's own table of listening sockets: the dashboard's port is bound to 127.0.0.1, nothing else
+  // (this holds on a machine with no other address, where a connection attempt could prove nothing).
+  std::vector<std::string> bound = listening_addresses(srv.port);
+  REQUIRE(bound.size() == 1);
+  CHECK(bound[0] == "0100007F");
   if (auto ip = external_ipv4()) {
     httplib::Client outside(*ip, srv.port);
     outside.set_connection_timeout(2);
     CHECK_FALSE(outside.Get("/api/costs"));
+  } else {
+    WARN("no non-loopback IPv4 address here: the connection from outside was not tried");
   }
+}
+
+TEST_CASE("the dashboard listens on the address it is given", "[serve][security]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("a.db");
+  { Store writer(db, Store::Mode::kReadWrite); }
+  DashboardOptions o;
+  o.db = db;
+  o.host = "0.0.0.0";
+  Running srv(o);
+  CHECK(srv.client().Get("/api/costs"));  // serving (reached through loopback, as every address is)
+  std::vector<std::string> bound = listening_addresses(srv.port);
+  REQUIRE(bound.size() == 1);
+  CHECK(bound[0] == "00000000");  // the check above can tell the two apart
 }
 
 TEST_CASE("the dashboard refuses a missing store instead of creating one", "[serve]") {

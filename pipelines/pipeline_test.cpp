@@ -109,7 +109,7 @@ TEST_CASE("self-consistency samples k answers and takes the majority of their re
   CHECK(bad.final_answer() == "not sql");
 }
 
-TEST_CASE("chains feed one step's answer to the next; a failed call fails the run", "[pipeline]") {
+TEST_CASE("chains feed one step's answer to the next — a failed call fails the run", "[pipeline]") {
   Pipeline p{"chain", "", {{"first", "", "Say a word about {topic}"}, {"second", "be brief", "Expand: {first}"}}};
   PipelineRun run(p, {{"topic", "rain"}}, {});
   auto t = drive(run, [](const PipelineCall& c) { return c.step == "first" ? std::string(" wet ") : std::string("very wet"); });

@@ -22,7 +22,7 @@ TEST_CASE("retry hints: seconds, HTTP dates, Go durations, RFC 3339, Gemini retr
   CHECK(*gemini_retry_delay(gemini) == Approx(34.4));
 }
 
-TEST_CASE("429 rate limits retry with the hint; insufficient_quota stops the run", "[retry]") {
+TEST_CASE("429 rate limits retry with the hint — insufficient_quota stops the run", "[retry]") {
   std::string rl = test::read_file(test::shared_data("fixtures/transcribed/openai_429_rate_limit_exceeded.body.json"));
   Verdict v = classify_http_error(429, {{"x-ratelimit-reset-tokens", "6m0s"}, {"x-ratelimit-reset-requests", "1s"}}, rl, 0);
   CHECK(v.retryable);
@@ -53,7 +53,7 @@ TEST_CASE("Anthropic 529 and 429 with reset timestamps, Gemini RetryInfo", "[ret
   CHECK(*gv.retry_after == Approx(34.4));
 }
 
-TEST_CASE("client errors are not retried; auth, unknown model and daily quota stop the run", "[retry]") {
+TEST_CASE("client errors are not retried — auth, unknown model and daily quota stop the run", "[retry]") {
   CHECK_FALSE(classify_http_error(400, {}, R"({"error":{"message":"bad"}})", 0).retryable);
   CHECK_FALSE(classify_http_error(400, {}, "{}", 0).fatal);
   CHECK(classify_http_error(401, {}, "{}", 0).fatal);

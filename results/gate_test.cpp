@@ -65,7 +65,7 @@ TEST_CASE("a noise-sized difference passes when only significant drops fail", "[
   CHECK(r.rows[0].ci_high > 0);
 }
 
-TEST_CASE("an improvement passes; a cost increase over the threshold fails", "[gate]") {
+TEST_CASE("an improvement passes — a cost increase over the threshold fails", "[gate]") {
   test::TempDir tmp;
   std::string base = make_run(tmp, "base", 50, [](int i) { return i % 2; });
   std::string better = make_run(tmp, "better", 50, [](int) { return 1; });
@@ -79,6 +79,73 @@ TEST_CASE("an improvement passes; a cost increase over the threshold fails", "[g
   bool cost_failed = false;
   for (const auto& c : r.rows[0].checks) cost_failed = cost_failed || (c.name == "cost" && !c.passed);
   CHECK(cost_failed);
+}
+
+namespace {
+
+// A run of 10 items, all correct: item i has `output` output tokens and latency (i + 1) × 100 × `slower` ms.
+std::string timed_run(const test::TempDir& tmp, const std::string& name, int output, double slower) {
+  std::string csv = "model,task,item_id,input_tokens,output_tokens,score,latency_ms\n";
+  for (int i = 0; i < 10; ++i)
+    csv += "gpt-5-mini,t," + std::to_string(i) + ",100," + std::to_string(output) + ",1," +
+           std::to_string(std::lround((i + 1) * 100 * slower)) + "\n";
+  std::string db = tmp.file(name + ".db");
+  Store s(db, Store::Mode::kReadWrite);
+  ImportOptions o;
+  o.run_id = name;
+  import_files(s, {tmp.write(name + ".csv", csv)}, o);
+  return db;
+}
+
+const GateCheck& check_named(const GateReport& r, const std::string& name) {
+  for (const auto& c : r.rows.at(0).checks)
+    if (c.name == name) return c;
+  FAIL("no " << name << " check");
+  throw;
+}
+
+}  // namespace
+
+TEST_CASE("the cost threshold: +8.9 % passes at 10 % and fails at 8 %", "[gate]") {
+  // gpt-5-mini ($0.25 / $2 per million): 100 in + 100 out = $0.000225 an item; 100 in + 110 out = $0.000245,
+  // +8.89 %.
+  test::TempDir tmp;
+  std::string base = timed_run(tmp, "base", 100, 1.0), cand = timed_run(tmp, "cand", 110, 1.0);
+  GateOptions o;
+  o.max_cost_increase_pct = 10;
+  GateReport r = run_gate({base, ""}, {cand, ""}, o);
+  CHECK(r.rows[0].base_cost / 10 == Approx(0.000225));
+  CHECK(r.rows[0].cand_cost / 10 == Approx(0.000245));
+  CHECK(r.passed());
+  CHECK(check_named(r, "cost").checked);
+  o.max_cost_increase_pct = 8;
+  r = run_gate({base, ""}, {cand, ""}, o);
+  CHECK_FALSE(r.passed());
+  CHECK_FALSE(check_named(r, "cost").passed);
+  CHECK(check_named(r, "accuracy").passed);
+  CHECK(check_named(r, "latency_p90").passed);  // no threshold given: reported, never failing
+}
+
+TEST_CASE("the p90-latency threshold: +20 % passes at 25 % and fails at 15 %", "[gate]") {
+  // Latencies 100..1000 ms: p90 (linear, position 8.1) = 900 + 0.1 × 100 = 910 ms; 1.2× slower: 1092 ms, +20 %.
+  test::TempDir tmp;
+  std::string base = timed_run(tmp, "base", 100, 1.0), cand = timed_run(tmp, "cand", 100, 1.2);
+  GateOptions o;
+  o.max_latency_p90_increase_pct = 25;
+  GateReport r = run_gate({base, ""}, {cand, ""}, o);
+  REQUIRE(r.rows[0].base_p90_ms.has_value());
+  CHECK(*r.rows[0].base_p90_ms == Approx(910));
+  CHECK(*r.rows[0].cand_p90_ms == Approx(1092));
+  CHECK(r.passed());
+  o.max_latency_p90_increase_pct = 15;
+  r = run_gate({base, ""}, {cand, ""}, o);
+  CHECK_FALSE(r.passed());
+  CHECK_FALSE(check_named(r, "latency_p90").passed);
+  CHECK(check_named(r, "cost").passed);
+  // Through the CLI: exit 1 for the crossed threshold, 0 within it.
+  CHECK(test::run_reckon({"gate", "--baseline", base, "--candidate", cand, "--max-latency-p90-increase", "15"}).exit_code == 1);
+  CHECK(test::run_reckon({"gate", "--baseline", base, "--candidate", cand, "--max-latency-p90-increase", "25"}).exit_code == 0);
+  CHECK(test::run_reckon({"gate", "--baseline", base, "--candidate", cand, "--max-cost-increase", "0"}).exit_code == 0);  // same cost
 }
 
 TEST_CASE("disjoint items, missing runs and too few items are data errors", "[gate]") {

@@ -49,7 +49,7 @@ TEST_CASE("the DPO gradient matches finite differences of the DPO loss", "[route
   CHECK(dpo_loss(ref, ref, 0, 1, 0.3, nullptr) == Approx(std::log(2.0)));
 }
 
-TEST_CASE("labels are the cheapest correct candidate; pairs prefer cheaper-correct and correct", "[route]") {
+TEST_CASE("labels are the cheapest correct candidate — pairs prefer cheaper-correct and correct", "[route]") {
   RoutingSet s;
   s.candidates = {"a", "b", "c"};
   s.cost = {1, 2, 3};

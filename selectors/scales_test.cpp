@@ -182,7 +182,7 @@ TEST_CASE("scales selects representatives weighted by cluster share and estimate
   CHECK(rows[2].mae_pct < rows[0].mae_pct);  // and the text tells the kinds apart too
 }
 
-TEST_CASE("scales annotate with the replay provider: strict, resumable, stored; select runs cold", "[scales][cli]") {
+TEST_CASE("scales annotate with the replay provider: strict, resumable, stored — select runs cold", "[scales][cli]") {
   test::TempDir tmp;
   Bench b = bench(30, 1, 3);
   std::ofstream items(tmp.file("items.jsonl")), cassette(tmp.file("cassette.jsonl"));

@@ -191,7 +191,7 @@ TEST_CASE("a 2PL fit recovers the abilities that generated the data, and abiliti
   CHECK(predicted_mean(fit.items, hi, {}) > predicted_mean(fit.items, lo, {}));
 }
 
-TEST_CASE("select eval: model-based methods beat random on IRT data; bad matrices fail clearly", "[select]") {
+TEST_CASE("select eval: model-based methods beat random on IRT data — bad matrices fail clearly", "[select]") {
   ResponseMatrix m = simulated(300, 200, 11);
   SelectEvalOptions o;
   o.methods = {"random", "anchor", "irt", "gp-irt"};
@@ -229,7 +229,7 @@ TEST_CASE("a plan survives JSON and gives the same estimates", "[select]") {
   }
 }
 
-TEST_CASE("select stores a subset from a store's results; estimate gives full-score estimates with intervals",
+TEST_CASE("select stores a subset from a store's results — estimate gives full-score estimates with intervals",
           "[select][cli]") {
   test::TempDir tmp;
   const std::string db = tmp.file("s.db");

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <cstdlib>
 #include <mutex>
 #include <random>
@@ -213,7 +214,7 @@ TEST_CASE("a failing training command is recorded on its points, and a rerun ret
   CHECK_THROWS_WITH(run_sweep(st, "bad2", s, missing, {}, {}, tmp.file("work")), Catch::Contains("field 'model' is required"));
 }
 
-TEST_CASE("the openai backend uploads, trains SFT then DPO from it, polls, and judges the ft: model", "[sweep][backend]") {
+TEST_CASE("the openai backend uploads, trains SFT then DPO from it, polls, and judges the fine-tuned model", "[sweep][backend]") {
   test::TempDir tmp;
   FakeOpenAI server([](const std::string& m) { return m.rfind("ft:", 0) == 0; });
   const std::string key = std::string("sk-") + "reckon-test-" + std::to_string(::getpid());
@@ -266,7 +267,15 @@ TEST_CASE("the openai backend uploads, trains SFT then DPO from it, polls, and j
   auto q = st.db().prepare("SELECT COUNT(*) FROM sweep_points WHERE sweep_id = 'ft2' AND error LIKE '%ftjob-% failed: line 3: preferred_output is missing%'");
   q.step();
   CHECK(q.int64(0) == 2);
-  CHECK(test::read_file(tmp.file("s.db")).find(key) == std::string::npos);
+  // Every stored byte: the database file and its write-ahead log (the store is open in WAL mode, so fresh
+  // pages live in s.db-wal until a checkpoint).
+  auto stored_bytes = [&] {
+    std::string bytes = test::read_file(tmp.file("s.db"));
+    if (std::filesystem::exists(tmp.file("s.db-wal"))) bytes += test::read_file(tmp.file("s.db-wal"));
+    return bytes;
+  };
+  REQUIRE(stored_bytes().find("preferred_output is missing") != std::string::npos);  // the scan sees fresh rows
+  CHECK(stored_bytes().find(key) == std::string::npos);
   ::unsetenv("RECKON_FT_TEST_KEY");
   CHECK(run_sweep(st, "ft3", s, g, {}, {}, tmp.file("work3")) == 2);
   auto q2 = st.db().prepare("SELECT COUNT(*) FROM sweep_points WHERE sweep_id = 'ft3' AND error LIKE '%needs the API key in RECKON_FT_TEST_KEY%'");

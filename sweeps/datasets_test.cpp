@@ -75,7 +75,7 @@ TEST_CASE("training records are laid out exactly as TRL and OpenAI fine-tuning r
   CHECK(prompt_messages("[1, 2] is a list").front().content == "[1, 2] is a list");
 }
 
-TEST_CASE("a budget buys SFT examples and pairs; what is bought never exceeds it", "[datasets]") {
+TEST_CASE("a budget buys SFT examples and pairs — what is bought never exceeds it", "[datasets]") {
   CHECK(split_budget(10, 0.5, 2).sft_examples == 5);
   CHECK(split_budget(10, 0.5, 2).preference_pairs == 2);
   CHECK(split_budget(10, 0.25, 3).sft_examples == 2);
@@ -88,19 +88,30 @@ TEST_CASE("a budget buys SFT examples and pairs; what is bought never exceeds it
   fill(st);
   TrainingSetOptions opt;
   opt.correct_at = 0.5;
-  for (double budget : {1.0, 9.0, 20.0, 37.0, 1000.0})
-    for (double fraction : {0.0, 0.3, 1.0})
-      for (double pair_cost : {1.0, 2.5}) {
-        opt.budget = budget;
-        opt.sft_fraction = fraction;
-        opt.pair_cost = pair_cost;
-        const auto sets = build_training_sets(st, opt);
-        const auto bought = split_budget(budget, fraction, pair_cost);
-        CHECK(static_cast<int64_t>(sets.sft_train.size()) == std::min<int64_t>(bought.sft_examples, sets.sft_available));
-        CHECK(static_cast<int64_t>(sets.pairs_train.size()) == std::min<int64_t>(bought.preference_pairs, sets.pairs_available));
-        CHECK(sets.units_spent <= budget + 1e-9);
-        CHECK(sets.units_spent == Approx(sets.sft_train.size() + pair_cost * sets.pairs_train.size()));
-      }
+  // Worked out by hand: ⌊B·F⌋ SFT examples, then ⌊(B − SFT) / pair cost⌋ pairs; what the data cannot
+  // supply is not bought (the module's own count of what is available caps it).
+  struct Bought {
+    double budget, fraction, pair_cost;
+    int64_t sft, pairs;
+  };
+  const Bought cases[] = {
+      {1, 0, 1, 0, 1},          {1, 0.3, 2.5, 0, 0},       {9, 0.3, 1, 2, 7},   {9, 0.3, 2.5, 2, 2},
+      {20, 1, 1, 20, 0},        {20, 0, 2.5, 0, 8},        {37, 0.3, 2.5, 11, 10}, {37, 0, 2.5, 0, 14},
+      {1000, 0.3, 1, 300, 700}, {1000, 1, 2.5, 1000, 0},
+  };
+  for (const Bought& c : cases) {
+    INFO("budget " << c.budget << ", SFT share " << c.fraction << ", pair cost " << c.pair_cost);
+    opt.budget = c.budget;
+    opt.sft_fraction = c.fraction;
+    opt.pair_cost = c.pair_cost;
+    const auto sets = build_training_sets(st, opt);
+    REQUIRE(sets.sft_available > 0);
+    REQUIRE(sets.pairs_available > 0);
+    CHECK(static_cast<int64_t>(sets.sft_train.size()) == std::min<int64_t>(c.sft, sets.sft_available));
+    CHECK(static_cast<int64_t>(sets.pairs_train.size()) == std::min<int64_t>(c.pairs, sets.pairs_available));
+    CHECK(sets.units_spent <= c.budget + 1e-9);
+    CHECK(sets.units_spent == Approx(sets.sft_train.size() + c.pair_cost * sets.pairs_train.size()));
+  }
 }
 
 TEST_CASE("training sets pick the best or cheapest correct answer, dedupe, and never leak held-out prompts", "[datasets]") {

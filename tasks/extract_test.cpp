@@ -1,6 +1,7 @@
 #include "tasks/extract.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <filesystem>
 #include <fstream>
 
@@ -112,11 +113,31 @@ TEST_CASE("replayed AIME outputs agree with the authors' grading on at least 98%
 }
 
 TEST_CASE("GPQA: every disagreement with the published grading is a correction reckon can justify", "[extract][price-reversal]") {
+  // Each disagreement, classified by hand from the published record: the authors' extracted letter and
+  // grade, reckon's letter, and the exact closing span of the response that decides it. All five are
+  // Claude Haiku 4.5 answers in bold (or after a last-minute change of mind) that the published
+  // grading read as no answer (or as the earlier letter); reckon reads the final `Answer:` line.
+  struct Disagreement {
+    const char* model;
+    int index;
+    const char* authors_prediction;
+    const char* reckon_letter;
+    const char* closing_span;
+  };
+  const Disagreement expected[] = {
+      {"claude-haiku-4.5", 24, "", "B", "= **18 hydrogen atoms**\n\nAnswer: **B**"},
+      {"claude-haiku-4.5", 27, "", "A", "via the secretory pathway.\n\nAnswer: **A**"},
+      {"claude-haiku-4.5", 126, "", "A", "(two different compounds)\n\nAnswer: **A**"},
+      {"claude-haiku-4.5", 153, "", "B", "cyclohexane-1,3-dione ✓\n\nAnswer: **B**"},
+      {"claude-haiku-4.5", 180, "A", "B", "B is the closest reasonable answer:\n\nAnswer: B"},
+  };
   std::string dir = test::shared_data(kLogs);
-  int total = 0, agree = 0, corrections = 0, misreads = 0;
+  int total = 0, agree = 0;
+  std::set<int> found;
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
     if (f.path().filename().string().rfind("gpqa-", 0) != 0) continue;
     auto j = nlohmann::json::parse(std::ifstream(f.path()));
+    const std::string model = j["model_name"].get<std::string>();
     for (const auto& r : j["records"]) {
       Item it;
       it.reference = r["ground_truth"].get<std::string>();
@@ -128,24 +149,30 @@ TEST_CASE("GPQA: every disagreement with the published grading is a correction r
         ++agree;
         continue;
       }
-      // A correction: reckon's letter is what the response's final "Answer:" line says.
-      std::string last_answer = out.substr(out.rfind("Answer:") == std::string::npos ? 0 : out.rfind("Answer:"));
-      bool justified = !ours.prediction.empty() && last_answer.find(ours.prediction) != std::string::npos;
-      INFO(j["model_name"].get<std::string>() << " item " << r["index"] << ": authors '" << r["prediction"] << "', reckon '"
-                                               << ours.prediction << "'; tail: " << out.substr(out.size() > 120 ? out.size() - 120 : 0));
-      CHECK(justified);
-      (justified ? corrections : misreads)++;
+      const int index = r["index"].get<int>();
+      INFO(model << " item " << index << ": authors '" << r["prediction"] << "' graded " << theirs << ", reckon '" << ours.prediction
+                 << "'; tail: " << out.substr(out.size() > 120 ? out.size() - 120 : 0));
+      const Disagreement* d = nullptr;
+      for (const auto& e : expected)
+        if (model == e.model && index == e.index) d = &e;
+      REQUIRE(d);  // a disagreement nobody has classified
+      found.insert(index);
+      CHECK(r["prediction"].get<std::string>() == d->authors_prediction);
+      CHECK(theirs == 0.0);
+      CHECK(ours.prediction == d->reckon_letter);
+      CHECK(it.reference == d->reckon_letter);  // so reckon grades it correct
+      CHECK(*ours.value == 1.0);
+      const std::string span = d->closing_span;
+      REQUIRE(out.size() >= span.size());
+      CHECK(out.compare(out.size() - span.size(), span.size(), span) == 0);
     }
   }
   CHECK(total == 1584);
-  CHECK(misreads == 0);
-  CHECK(corrections == total - agree);
-  CHECK(corrections <= 10);
-  WARN("GPQA: reckon agrees with the published grading on " << agree << "/" << total << "; " << corrections
-                                                              << " corrections (well-formed answers the published grading missed)");
+  CHECK(found.size() == std::size(expected));  // every classified disagreement still happens
+  CHECK(total - agree == static_cast<int>(std::size(expected)));
 }
 
-TEST_CASE("TruthfulQA loads 817 questions; true references score 1, false ones 0", "[tasks][truthfulqa]") {
+TEST_CASE("TruthfulQA loads 817 questions — true references score 1, false ones 0", "[tasks][truthfulqa]") {
   test::TempDir cache;
   auto items = load_items(*find_builtin_task("truthfulqa"), test::mirror_access(cache));
   REQUIRE(items.size() == 817);

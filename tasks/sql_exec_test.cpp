@@ -1,6 +1,10 @@
 #include "tasks/sql_exec.h"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "common/sha256.h"
@@ -43,7 +47,7 @@ GoldRun gold_against_itself(const std::vector<Item>& items, const char* scorer) 
 
 }  // namespace
 
-TEST_CASE("Spider rule: bags, order only under ORDER BY; BIRD rule: sets", "[sql]") {
+TEST_CASE("Spider rule: bags, order only under ORDER BY — BIRD rule: sets", "[sql]") {
   test::TempDir tmp;
   std::string db = tmp.file("t.db");
   {
@@ -72,6 +76,36 @@ TEST_CASE("predicted SQL cannot write, attach, load extensions, or run forever",
     CHECK(sql_execution_match(db, evil, "SELECT x FROM singer", SqlCompare::kSet) == 0);
   }
   CHECK(sha256_file_hex(db) == before);
+
+  // A loadable extension that exists and leaves a marker when it runs: it loads on a plain connection that
+  // allows extensions, and predicted SQL cannot load it.
+  const std::string marker = tmp.file("loaded.marker");
+  setenv("RECKON_PROBE_MARKER", marker.c_str(), 1);
+  {
+    sqlite3* plain = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &plain) == SQLITE_OK);
+    sqlite3_enable_load_extension(plain, 1);
+    char* err = nullptr;
+    const std::string load = std::string("SELECT load_extension('") + SQLITE_PROBE_EXTENSION + "')";
+    const int rc = sqlite3_exec(plain, load.c_str(), nullptr, nullptr, &err);
+    INFO((err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(plain);
+    REQUIRE(rc == SQLITE_OK);
+    REQUIRE(std::filesystem::exists(marker));  // the probe is real
+    std::filesystem::remove(marker);
+  }
+  for (const std::string evil : {std::string("SELECT load_extension('") + SQLITE_PROBE_EXTENSION + "')",
+                                 std::string("SELECT load_extension('") + SQLITE_PROBE_EXTENSION + "', 'sqlite3_extension_init')",
+                                 std::string("SELECT x FROM singer WHERE load_extension('") + SQLITE_PROBE_EXTENSION + "') IS NULL"}) {
+    INFO(evil);
+    SqlResult r = run_sql(db, evil);
+    CHECK_FALSE(r.ok);
+    CHECK(sql_execution_match(db, evil, "SELECT x FROM singer", SqlCompare::kSet) == 0);
+    CHECK_FALSE(std::filesystem::exists(marker));
+  }
+  unsetenv("RECKON_PROBE_MARKER");
+
   SqlResult slow = run_sql(db, "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT COUNT(*) FROM c", 0.3);
   CHECK_FALSE(slow.ok);
   CHECK(slow.error == "time limit exceeded");

@@ -1,5 +1,6 @@
 #include "tests/loopback_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@ LoopbackServer::LoopbackServer() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       seen_.push_back({req.path, req.body, req.headers});
+      max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
       if (!queue_.empty()) {
         s = queue_.front();
         queue_.pop_front();
@@ -41,6 +43,10 @@ LoopbackServer::LoopbackServer() {
       }
     }
     if (s.delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(s.delay_ms));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+    }
     res.status = s.status;
     for (const auto& [k, v] : s.headers) res.set_header(k, v);
     if (s.chunks.empty() && !s.cut) {
@@ -85,6 +91,11 @@ void LoopbackServer::clear_queue() {
 std::vector<SeenRequest> LoopbackServer::requests() {
   std::lock_guard<std::mutex> lock(mu_);
   return seen_;
+}
+
+size_t LoopbackServer::max_in_flight() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return max_in_flight_;
 }
 
 size_t LoopbackServer::request_count() {

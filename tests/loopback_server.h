@@ -41,6 +41,9 @@ class LoopbackServer {
   void clear_queue();                     // drops what is still scripted
   std::vector<SeenRequest> requests();
   size_t request_count();
+  // The most requests the server was answering at once (its handlers overlap while they wait out
+  // `delay_ms`): how a test sees a client's concurrency without timing it.
+  size_t max_in_flight();
 
  private:
   httplib::Server svr_;
@@ -50,6 +53,7 @@ class LoopbackServer {
   std::deque<Scripted> queue_;
   Scripted default_;
   std::vector<SeenRequest> seen_;
+  size_t in_flight_ = 0, max_in_flight_ = 0;
 };
 
 }  // namespace reckon::test
