@@ -170,6 +170,9 @@ TEST_CASE("a campaign under mixed faults ends with every cell ok or error, and c
   streamed.clear_queue();
   const RunReport again = run_campaign(c, o);
   CHECK(again.errors == 0);
+  // Finished cells are skipped as this run's own (resume), not re-served from the response cache.
+  CHECK(static_cast<int64_t>(again.skipped_done) == cells - errors);
+  CHECK(again.cached == 0);
   CHECK(static_cast<int64_t>(plain.request_count() - plain_before) == plain_errors);
   CHECK(static_cast<int64_t>(plain.request_count() - plain_before + streamed.request_count() - stream_before) == errors);
   CHECK(scalar(st, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == cells);
