@@ -136,6 +136,49 @@ std::optional<Expected> documented_usage(const Route& route, const nlohmann::jso
   return Expected{num(u, "prompt_tokens"), output};
 }
 
+// The visible answer and finish reason of a plain JSON body, by each API's documented shape.
+struct Answer {
+  std::string text, finish;
+};
+std::optional<Answer> documented_answer(const Route& route, const nlohmann::json& body) {
+  auto str = [](const nlohmann::json& o, const char* k) {
+    return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+  };
+  const std::string provider = route.provider;
+  Answer a;
+  if (provider == "gemini") {  // candidates[0].content.parts[].text, thought parts apart
+    if (!body.contains("candidates") || !body["candidates"].is_array() || body["candidates"].empty()) return std::nullopt;
+    const auto& cand = body["candidates"][0];
+    if (cand.contains("content") && cand["content"].contains("parts"))
+      for (const auto& part : cand["content"]["parts"])
+        if (!part.value("thought", false)) a.text += str(part, "text");
+    a.finish = str(cand, "finishReason");
+    return a;
+  }
+  if (provider == "anthropic") {  // content[] blocks of type text; stop_reason
+    if (!body.contains("content") || !body["content"].is_array()) return std::nullopt;
+    for (const auto& block : body["content"])
+      if (str(block, "type") == "text") a.text += str(block, "text");
+    a.finish = str(body, "stop_reason");
+    return a;
+  }
+  if (std::string(route.api) == "responses") {  // output[] messages' output_text parts; status or the incomplete reason
+    if (!body.contains("output") || !body["output"].is_array()) return std::nullopt;
+    for (const auto& item : body["output"])
+      if (str(item, "type") == "message" && item.contains("content") && item["content"].is_array())
+        for (const auto& part : item["content"])
+          if (str(part, "type") == "output_text") a.text += str(part, "text");
+    a.finish = str(body, "status");
+    if (a.finish == "incomplete" && body.contains("incomplete_details")) a.finish = str(body["incomplete_details"], "reason");
+    return a;
+  }
+  if (!body.contains("choices") || !body["choices"].is_array() || body["choices"].empty()) return std::nullopt;
+  const auto& choice = body["choices"][0];  // choices[0].message.content; finish_reason
+  if (choice.contains("message")) a.text = str(choice["message"], "content");
+  a.finish = str(choice, "finish_reason");
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("every recording of the AI SDK's providers is replayed through its adapter or named with a reason", "[providers][recordings]") {
@@ -154,7 +197,7 @@ TEST_CASE("every recording of the AI SDK's providers is replayed through its ada
 
   test::LoopbackServer server;
   FakeClock clock;
-  size_t replayed = 0, unspoken = 0, succeeded = 0, checked_by_rule = 0;
+  size_t replayed = 0, unspoken = 0, succeeded = 0, checked_by_rule = 0, answers_checked = 0;
   std::map<std::string, size_t> errors_by_class;
   for (const auto& [name, upstream] : files) {
     const Route route = route_of(name, upstream);
@@ -202,6 +245,11 @@ TEST_CASE("every recording of the AI SDK's providers is replayed through its ada
           CHECK(u.input_tokens == want->input);
           CHECK(u.output_tokens == want->output);
         }
+        if (auto want = body.is_discarded() ? std::nullopt : documented_answer(route, body)) {
+          ++answers_checked;
+          CHECK(got.completion.text == want->text);
+          CHECK(got.completion.finish_reason == want->finish);
+        }
       }
       // The normalized rules hold for whatever the recording said.
       CHECK(u.input_tokens >= 0);
@@ -222,8 +270,9 @@ TEST_CASE("every recording of the AI SDK's providers is replayed through its ada
   CHECK(replayed + unspoken == files.size());
   CHECK(replayed >= 200);
   CHECK(checked_by_rule >= 60);
+  CHECK(answers_checked >= 60);
   std::string classes;
   for (const auto& [c, n] : errors_by_class) classes += " " + c + " " + std::to_string(n);
-  WARN("recordings: " << files.size() << " files, " << replayed << " replayed (" << succeeded << " succeeded, " << checked_by_rule << " of them checked by the documented rule;" << classes
+  WARN("recordings: " << files.size() << " files, " << replayed << " replayed (" << succeeded << " succeeded, " << checked_by_rule << " of them checked by the documented usage rule, " << answers_checked << " by text and finish reason;" << classes
                       << "), " << unspoken << " not spoken");
 }

@@ -221,6 +221,47 @@ TEST_CASE("bad routing inputs fail clearly", "[route]") {
   CHECK_THROWS_WITH(load_from_store(st, "t", {"m1", "m3"}), Catch::Contains("'m3' has no scored results"));
 }
 
+TEST_CASE("route eval through the CLI: its numbers follow from their definitions", "[route][cli]") {
+  // 200 queries: weak (cost 1) right on the even ones ("add two small numbers"), wrong on the odd ones
+  // ("prove the deep theorem"); strong (cost 10) always right. 30 % held out: 60 queries.
+  test::TempDir tmp;
+  std::string rows = "prompt_id,prompt,weak_correct,strong_correct\n";
+  for (int i = 0; i < 200; ++i)
+    rows += std::to_string(i) + (i % 2 ? ",prove the deep theorem number " + std::to_string(i) + ",0,1\n"
+                                       : ",add two small numbers " + std::to_string(i) + ",1,1\n");
+  const std::string db = tmp.file("r.db");
+  auto tr = test::run_reckon({"route", "train", "--outcomes", tmp.write("o.csv", rows), "--candidates", "weak,strong", "--costs", "1,10",
+                              "--router", "knn", "--name", "k", "--save-db", db});
+  INFO(tr.err);
+  REQUIRE(tr.exit_code == 0);
+  auto ev = test::run_reckon({"route", "eval", "--db", db, "--name", "k", "--json"});
+  INFO(ev.out << ev.err);
+  REQUIRE(ev.exit_code == 0);
+  auto j = nlohmann::json::parse(ev.out);
+  CHECK(j["queries"] == 60);
+  const double weak_share = j["calls"][0].get<double>(), strong_share = j["calls"][1].get<double>();
+  const double weak_acc = j["candidate_accuracy"][0].get<double>(), acc = j["accuracy"].get<double>();
+  CHECK(weak_share + strong_share == Approx(1.0));
+  CHECK(j["candidate_accuracy"][1].get<double>() == Approx(1.0));  // strong is always right
+  CHECK(weak_acc > 0.3);
+  CHECK(weak_acc < 0.7);  // about half the held-out queries are easy
+  // Cost per query: the call mix at costs 1 and 10.
+  CHECK(j["cost_per_query"].get<double>() == Approx(weak_share * 1 + strong_share * 10));
+  // The oracle sends exactly the queries weak gets right to weak: all right, at weak_acc × 1 + (1 − weak_acc) × 10.
+  CHECK(j["oracle_accuracy"].get<double>() == Approx(1.0));
+  CHECK(j["oracle_cost_per_query"].get<double>() == Approx(weak_acc * 1 + (1 - weak_acc) * 10));
+  // Random routing at the same call mix: each query right with the chosen candidate's accuracy.
+  CHECK(j["random_accuracy"].get<double>() == Approx(weak_share * weak_acc + strong_share * 1.0));
+  // TEP against the cheapest candidate (METHODS.md): relative accuracy gain over relative cost increase.
+  const double cost = j["cost_per_query"].get<double>();
+  CHECK(j["tep_basis"] == "cost");
+  CHECK(j["tep"].get<double>() == Approx(((acc - weak_acc) / weak_acc) / ((cost - 1) / 1)));
+  // The text tells the two kinds apart: the router beats random at its own mix.
+  CHECK(acc > j["random_accuracy"].get<double>());
+  CHECK(j["apgr"].get<double>() > 0.5);
+  CHECK(j["apgr"].get<double>() <= 1.0);
+}
+
 TEST_CASE("route train and eval from a store's results, saved and judged on held-out items", "[route][cli]") {
   test::TempDir tmp;
   const std::string db = tmp.file("s.db");

@@ -215,6 +215,49 @@ TEST_CASE("select eval: model-based methods beat random on IRT data — bad matr
   CHECK_THROWS_WITH(find_selector("magic"), Catch::Contains("one of random, stratified, anchor, irt, gp-irt"));
 }
 
+TEST_CASE("select eval through the CLI: MAE and Kendall tau worked out by hand", "[select][cli]") {
+  test::TempDir tmp;
+  // Two items, every model right on exactly one: any one-item subset estimates 0 or 1 for a true 0.5, so
+  // random selection at budget 1 errs by exactly 50 points for every target model, whatever the seed or the
+  // split (sd 0); every true score is tied, so the ranking's tau is 0.
+  std::string two = "model,i0,i1\n";
+  for (int m = 0; m < 10; ++m) two += "m" + std::to_string(m) + (m % 2 ? ",1,0\n" : ",0,1\n");
+  auto r = test::run_reckon({"select", "eval", "--responses", tmp.write("two.csv", two), "--method", "random", "--budget", "1",
+                             "--seeds", "4", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["method"] == "random");
+  CHECK(j["budget"] == 1);
+  CHECK(j["seeds"] == 4);
+  CHECK(j["mae_pct"].get<double>() == Approx(50.0));
+  CHECK(j["mae_pct_sd"].get<double>() == Approx(0.0).margin(1e-9));
+  CHECK(j["kendall_tau"].get<double>() == Approx(0.0).margin(1e-9));
+  // Every model scores the same on every item (m/9): any subset's mean is the full score, so the error is 0
+  // at any budget and the estimated ranking is the true one (tau 1).
+  std::string flat = "model,i0,i1,i2,i3,i4,i5,i6,i7\n";
+  for (int m = 0; m < 10; ++m) {
+    flat += "m" + std::to_string(m);
+    for (int i = 0; i < 8; ++i) flat += "," + std::to_string(m / 9.0);
+    flat += "\n";
+  }
+  r = test::run_reckon({"select", "eval", "--responses", tmp.write("flat.csv", flat), "--method", "random", "--budget", "3,8",
+                        "--seeds", "3", "--json"});
+  REQUIRE(r.exit_code == 0);
+  j = nlohmann::json::parse(r.out);
+  REQUIRE(j.size() == 2);
+  for (const auto& row : j) {
+    INFO(row.dump());
+    CHECK(row["mae_pct"].get<double>() == Approx(0.0).margin(1e-9));
+    CHECK(row["kendall_tau"].get<double>() == Approx(1.0));
+  }
+  // A ragged row is named by file and line.
+  auto bad = test::run_reckon({"select", "eval", "--responses", tmp.write("ragged.csv", "model,i0,i1\nm0,1,0\nm1,1\n"),
+                               "--method", "random", "--budget", "1", "--json"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("ragged.csv:3") != std::string::npos);
+}
+
 TEST_CASE("a plan survives JSON and gives the same estimates", "[select]") {
   ResponseMatrix m = simulated(120, 80, 2);
   SelectionContext ctx(m.y, m.items, nullptr);
