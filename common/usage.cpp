@@ -23,4 +23,17 @@ std::optional<ServiceTier> parse_service_tier(const std::string& raw) {
   return std::nullopt;
 }
 
+std::optional<std::string> usage_inconsistency(const Usage& u) {
+  if (!u.usage_complete) return std::nullopt;
+  std::string note;
+  if (u.cache_read_tokens + u.cache_write_tokens() > u.input_tokens)
+    note = "cache reads and writes (" + std::to_string(u.cache_read_tokens + u.cache_write_tokens()) + ") exceed input tokens (" +
+           std::to_string(u.input_tokens) + ")";
+  if (u.reasoning_tokens && *u.reasoning_tokens > u.output_tokens)
+    note += (note.empty() ? "" : "; ") + std::string("reasoning tokens (") + std::to_string(*u.reasoning_tokens) +
+            ") exceed output tokens (" + std::to_string(u.output_tokens) + ")";
+  if (note.empty()) return std::nullopt;
+  return note;
+}
+
 }  // namespace reckon

@@ -27,4 +27,9 @@ struct Usage {
   int64_t cache_write_tokens() const { return cache_write_5m_tokens + cache_write_1h_tokens; }
 };
 
+// What breaks the normalized rules in usage as a provider reported it (cache reads and writes beyond the
+// prompt, thinking beyond the output), or nothing. Such usage is stored as reported, the row flagged with
+// this text, and priced by the documented rule (pricing/cost.h): never dropped, never "fixed".
+std::optional<std::string> usage_inconsistency(const Usage& u);
+
 }  // namespace reckon

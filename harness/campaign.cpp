@@ -591,11 +591,15 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   auto may_hold = [](const std::vector<uint64_t>& keys, const std::string& key) {
     return key.size() >= 16 && std::binary_search(keys.begin(), keys.end(), std::stoull(key.substr(0, 16), nullptr, 16));
   };
+  // Done: answered, or answered with an error that was billed and would be billed the same again (a 200
+  // the provider sent: an invalid request, an answer reckon cannot read). Transient failures are asked again.
+  static const std::string kDone =
+      "(status = 'ok' OR (http_status = 200 AND usage_complete = 1 AND error_class IN ('client_error', 'bad_response')))";
   const std::vector<uint64_t> done_keys =
-      earlier_run ? key_prefixes("SELECT fingerprint FROM requests WHERE run_id = ? AND status = 'ok'", true) : std::vector<uint64_t>{};
+      earlier_run ? key_prefixes("SELECT fingerprint FROM requests WHERE run_id = ? AND " + kDone, true) : std::vector<uint64_t>{};
   const std::vector<uint64_t> cache_keys = key_prefixes(
       "SELECT request_key FROM requests WHERE status = 'ok' AND cache_hit = 0 AND request_key IS NOT NULL", false);
-  auto done_q = store.db().prepare("SELECT 1 FROM requests WHERE fingerprint = ? AND run_id = ? AND status = 'ok'");
+  auto done_q = store.db().prepare("SELECT 1 FROM requests WHERE fingerprint = ? AND run_id = ? AND " + kDone);
   auto is_done = [&](const Cell& cell) {
     if (!may_hold(done_keys, cell.fingerprint)) return false;
     done_q.reset();
@@ -652,7 +656,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         if (!r.error) r.error = std::string("cost: ") + err.what();
       }
     }
-    if (r.ok && !r.cache_hit) rep.spent_usd += r.cost.total_usd.value_or(0);
+    if (!r.cache_hit) rep.spent_usd += r.cost.total_usd.value_or(0);
     writer.push(std::move(r));
   };
 
@@ -750,7 +754,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           } catch (const InputError&) {
           }
         }
-        if (res.ok) rep.spent_usd += j.cost.total_usd.value_or(0);
+        rep.spent_usd += j.cost.total_usd.value_or(0);  // a failed call that was billed counts too
         if (res.ok) {
           std::string word = to_lower(trim(res.completion.text)).substr(0, 3);
           if (starts_with(word, "yes")) verdict = ScoreResult{1.0, "judge: yes"};
@@ -921,10 +925,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           record_outcome(r, res);
           r.prompt = prompt_text(sent.messages);
           price_call(me, r);
-          if (res.ok) {
-            rep.spent_usd += r.cost.total_usd.value_or(0);
-            add_to_total(me, r.usage, r.cost);
-          }
+          rep.spent_usd += r.cost.total_usd.value_or(0);  // a failed call that was billed counts too
+          if (res.ok) add_to_total(me, r.usage, r.cost);
           const std::optional<std::string> text = res.ok ? std::optional<std::string>(res.completion.text) : std::nullopt;
           writer.push(std::move(r));
           me.run->answer(call.index, text, res.error);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "results/costs.h"
 #include "results/merge.h"
 #include "results/store.h"
 #include "pipelines/pipeline.h"
@@ -319,6 +320,51 @@ TEST_CASE("the response cache never serves an error: a failed request is asked a
   CHECK(count(db, "SELECT COUNT(*) FROM requests r WHERE r.cache_hit = 1 AND r.status <> 'ok'") == 0);
 }
 
+TEST_CASE("paid 200 answers of every shape are priced and counted once, and a rerun asks none of them again", "[campaign][paid]") {
+  // gpt-5.4 at $2.5 input, $0.25 cached, $15 output per million. Four answers, each billed:
+  //   a refusal, 9 in / 7 out                                   → $0.0001275
+  //   a body without choices (recorded as an error), 7 / 2      → $0.0000475
+  //   150 cached of 100 prompt tokens (flagged), 10 out         → 0 uncached + $0.0000375 + $0.00015 = $0.0001875
+  //   the API reference example, 19 / 10                        → $0.0001975
+  // In all $0.00056, paid to the server in exactly 4 requests.
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  server.enqueue({200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"No."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":7}})"});
+  server.enqueue({200, {}, R"({"id":"x","usage":{"prompt_tokens":7,"completion_tokens":2}})"});
+  server.enqueue({200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"1"},"finish_reason":"stop"}],"usage":{"prompt_tokens":100,"completion_tokens":10,"prompt_tokens_details":{"cached_tokens":150}}})"});
+  server.set_default({200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  nlohmann::json camp = forty_char_campaign(tmp, "paid", "openai:gpt-5.4", server, 4);
+  camp["concurrency"] = 1;
+  const Campaign c = parse_campaign(camp, "paid.json");
+  const std::string db = tmp.file("paid.db");
+  const RunReport rep = run_campaign(c, options(db, cache));
+  CHECK(server.request_count() == 4);
+  CHECK(rep.ok == 3);
+  CHECK(rep.errors == 1);
+  CHECK(rep.spent_usd == Approx(0.00056).epsilon(1e-9));
+  {
+    Store st(db, Store::Mode::kReadOnly);
+    auto q = st.db().prepare(
+        "SELECT (SELECT TOTAL(cost_usd) FROM requests), (SELECT TOTAL(cost_usd) FROM v_requests), "
+        "(SELECT COUNT(*) FROM v_requests WHERE usage_note LIKE 'cache reads and writes (150) exceed input tokens (100)'), "
+        "(SELECT COUNT(*) FROM requests WHERE finish_reason = 'refusal' AND response = 'No.')");
+    q.step();
+    CHECK(q.real(0) == Approx(0.00056).epsilon(1e-9));
+    CHECK(q.real(1) == Approx(0.00056).epsilon(1e-9));
+    CHECK(q.int64(2) == 1);
+    CHECK(q.int64(3) == 1);
+    double spent = 0;
+    for (const auto& row : spend(st, {"model"}, std::nullopt)) spent += row.total;
+    CHECK(spent == Approx(0.00056).epsilon(1e-9));  // `reckon costs` agrees, the billed error included
+  }
+  // A rerun finds every cell answered: the billed error is not asked again.
+  RunOptions again = options(db, cache);
+  again.resume = true;
+  const RunReport rerun = run_campaign(c, again);
+  CHECK(rerun.skipped_done == 4);
+  CHECK(server.request_count() == 4);
+}
+
 TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing lost or paid twice", "[campaign][slow]") {
   test::TempDir tmp;
   std::string rows;
@@ -600,6 +646,21 @@ TEST_CASE("pipelines run in campaigns: each call a priced row, the answer row th
   // The answer views count answers, not calls; spend counts each call once.
   CHECK(count_of("SELECT SUM(n) FROM v_model_task WHERE model LIKE 'pipeline:%'") == 3 * n);
   CHECK(count_of("SELECT COUNT(*) FROM requests WHERE step IS NULL AND model LIKE 'pipeline:%' AND cache_hit = 0") == 0);
+  // Summing cost over v_requests is the money spent (each call once; the answer row, paid by its calls, adds 0),
+  // and its row_kind tells answers from calls.
+  {
+    auto sums = st.db().prepare(
+        "SELECT (SELECT TOTAL(cost_usd) FROM v_requests WHERE model LIKE 'pipeline:%'), "
+        "(SELECT TOTAL(cost_usd) FROM requests WHERE model LIKE 'pipeline:%' AND step LIKE 'call:%'), "
+        "(SELECT TOTAL(answer_cost_usd) FROM v_requests WHERE model LIKE 'pipeline:%' AND row_kind = 'answer')");
+    sums.step();
+    CHECK(sums.real(0) > 0);
+    CHECK(sums.real(0) == Approx(sums.real(1)).epsilon(1e-12));
+    CHECK(sums.real(2) == Approx(sums.real(1)).epsilon(1e-12));  // the answers' own cost: their calls' sums
+  }
+  CHECK(count_of("SELECT COUNT(*) FROM v_requests WHERE model LIKE 'pipeline:%' AND row_kind = 'answer'") == 3 * n);
+  CHECK(count_of("SELECT COUNT(*) FROM v_requests WHERE model LIKE 'pipeline:%' AND row_kind = 'call'") ==
+        count_of("SELECT COUNT(*) FROM requests WHERE model LIKE 'pipeline:%' AND step LIKE 'call:%'"));
   // The per-pipeline report: calls per answer, and TEP against sql-basic (same accuracy, more tokens: 0).
   const auto rep = test::run_reckon({"pipelines", "report", "--db", db, "--json"});
   REQUIRE(rep.exit_code == 0);

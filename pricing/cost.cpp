@@ -1,5 +1,7 @@
 #include "pricing/cost.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace reckon {
@@ -42,17 +44,14 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
   c.provider_cost_usd = u.provider_cost_usd;
   if (!u.usage_complete) return c;  // unknown, not zero
 
-  const int64_t reasoning = u.reasoning_tokens.value_or(0);
-  const int64_t uncached = u.input_tokens - u.cache_read_tokens - u.cache_write_tokens();
   if (u.input_tokens < 0 || u.output_tokens < 0 || u.cache_read_tokens < 0 || u.cache_write_5m_tokens < 0 ||
-      u.cache_write_1h_tokens < 0 || reasoning < 0)
+      u.cache_write_1h_tokens < 0 || u.reasoning_tokens.value_or(0) < 0)
     throw InputError("usage for " + e.model + " has negative token counts");
-  if (uncached < 0)
-    throw InputError("usage for " + e.model + ": cached + cache-write tokens exceed input tokens (" +
-                     std::to_string(u.input_tokens) + ")");
-  if (reasoning > u.output_tokens)
-    throw InputError("usage for " + e.model + ": reasoning tokens (" + std::to_string(reasoning) +
-                     ") exceed output tokens (" + std::to_string(u.output_tokens) + ")");
+  // Usage that breaks the normalized rules (usage_inconsistency) is priced as reported, never as negative
+  // tokens: cache reads and writes each at their rate, the uncached rest of the prompt at the input rate (none
+  // when the cache counts exceed the prompt); the output count as the billed total, thinking at most all of it.
+  const int64_t uncached = std::max<int64_t>(0, u.input_tokens - u.cache_read_tokens - u.cache_write_tokens());
+  const int64_t reasoning = std::min(u.reasoning_tokens.value_or(0), u.output_tokens);
 
   const Tier* tier = nullptr;
   for (const auto& t : e.tiers)

@@ -124,13 +124,31 @@ TEST_CASE("usage that never arrived has unknown cost, not zero", "[cost]") {
   CHECK_FALSE(c.total_usd.has_value());
 }
 
-TEST_CASE("inconsistent usage is rejected with the numbers", "[cost]") {
-  Usage u = usage(100, 10);
-  u.cache_read_tokens = 200;
-  CHECK_THROWS_AS(cost(u, builtin("gpt-5-mini")), InputError);
+TEST_CASE("inconsistent usage is flagged and priced as reported, never as negative tokens", "[cost]") {
+  // OpenRouter routing to Gemini reported cached_tokens 2161 and cache_write_tokens 2161 of 2168 prompt tokens.
+  // gpt-5-mini: $0.25 input, $0.025 cached, writes at the input rate, $2 output per million.
+  Usage u = usage(2168, 10);
+  u.cache_read_tokens = 2161;
+  u.cache_write_5m_tokens = 2161;
+  REQUIRE(usage_inconsistency(u).has_value());
+  CHECK(*usage_inconsistency(u) == "cache reads and writes (4322) exceed input tokens (2168)");
+  CostBreakdown c = cost(u, builtin("gpt-5-mini"));
+  CHECK(c.input_usd == 0);                                 // no uncached rest
+  CHECK(c.cache_read_usd == Approx(2161 * 0.025e-6));      // reads at the cached rate
+  CHECK(c.cache_write_usd == Approx(2161 * 0.25e-6));      // writes at the write (here input) rate
+  CHECK(c.output_usd == Approx(10 * 2e-6));
+  // An OpenRouter stream reported 11 reasoning tokens with 10 completion tokens: the 10 are billed, all as thinking.
   Usage r = usage(100, 10);
   r.reasoning_tokens = 11;
-  CHECK_THROWS_WITH(cost(r, builtin("gpt-5-mini")), Catch::Contains("exceed output tokens (10)"));
+  CHECK(*usage_inconsistency(r) == "reasoning tokens (11) exceed output tokens (10)");
+  CostBreakdown cr = cost(r, builtin("gpt-5-mini"));
+  CHECK(cr.output_usd == 0);
+  CHECK(cr.reasoning_usd == Approx(10 * 2e-6));
+  CHECK(*cr.total_usd == Approx(100 * 0.25e-6 + 10 * 2e-6));
+  CHECK_FALSE(usage_inconsistency(usage(100, 10)).has_value());
+  Usage neg = usage(100, 10);
+  neg.output_tokens = -1;
+  CHECK_THROWS_AS(cost(neg, builtin("gpt-5-mini")), InputError);
 }
 
 TEST_CASE("paper cost: prompt x input + completion x output, thinking optional", "[cost]") {

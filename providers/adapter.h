@@ -50,6 +50,9 @@ class Adapter {
   // Reads a non-streamed 200 body. Throws BadResponse.
   virtual Completion parse(const std::string& body) const = 0;
   virtual std::unique_ptr<StreamDecoder> decoder() const = 0;
+  // The usage in a 200 body `parse` could not read as an answer (an error object, a missing field): that
+  // request was billed all the same. Nothing when the body says no usage. Throws BadResponse.
+  virtual std::optional<Usage> usage_of(const nlohmann::json& body) const { return std::nullopt; }
 };
 
 // Parses JSON or throws BadResponse with a short excerpt (bodies are not secrets, keys never are in them).

@@ -1,5 +1,7 @@
 #include "providers/anthropic.h"
 
+#include "providers/retry.h"
+
 namespace reckon {
 namespace {
 
@@ -55,20 +57,14 @@ Usage anthropic_usage(const nlohmann::json& u) {
   }
   if (u.contains("server_tool_use") && u["server_tool_use"].is_object())
     out.search_requests = token_field(u["server_tool_use"], "web_search_requests").value_or(0);
-  if (out.reasoning_tokens && *out.reasoning_tokens > out.output_tokens)
-    throw BadResponse("usage reports more thinking tokens than output tokens");
   return out;
 }
 
 namespace {
 
 std::pair<ErrorClass, std::string> stream_error(const nlohmann::json& j) {
-  std::string type = j.contains("error") && j["error"].is_object() ? j["error"].value("type", "") : "";
-  std::string msg = j.contains("error") && j["error"].is_object() ? j["error"].value("message", type) : j.dump();
-  ErrorClass c = type == "overloaded_error" ? ErrorClass::kOverloaded
-                 : type == "rate_limit_error" ? ErrorClass::kRateLimit
-                                              : ErrorClass::kStream;
-  return {c, type.empty() ? msg : type + ": " + msg};
+  Verdict v = classify_error_object(j.contains("error") ? j["error"] : j);
+  return {v.error_class, v.message};
 }
 
 class MessagesDecoder : public StreamDecoder {
@@ -173,6 +169,10 @@ class Messages : public Adapter {
     return c;
   }
   std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<MessagesDecoder>(); }
+  std::optional<Usage> usage_of(const nlohmann::json& body) const override {
+    if (!body.is_object() || !body.contains("usage") || !body["usage"].is_object()) return std::nullopt;
+    return anthropic_usage(body["usage"]);
+  }
 };
 
 }  // namespace

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "common/text.h"
+#include "providers/retry.h"
 
 namespace reckon {
 
@@ -158,6 +160,34 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
   return true;
 }
 
+namespace {
+
+// A 200 body the adapter could not read as an answer. Bytes that are not JSON at all are not the provider's
+// answer (a proxy, a cut transfer): ask again. A JSON body is what the provider sent and billed: an error
+// object is classified by its type like an HTTP error, anything else is recorded as it is, never re-sent;
+// either way its usage is kept.
+Verdict unreadable_answer(const Adapter& adapter, const std::string& body, const std::string& why, Completion& out) {
+  out = Completion{};
+  out.usage.usage_complete = false;
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, why};
+  try {
+    if (auto u = adapter.usage_of(j)) {
+      out.usage = *u;
+      out.raw_usage = j.contains("usage") ? j["usage"] : j.value("usageMetadata", nlohmann::json());
+    }
+  } catch (const std::exception&) {  // the usage itself is unreadable: unknown, not zero
+  }
+  if (j.contains("error") && !j["error"].is_null()) {
+    Verdict v = classify_error_object(j["error"]);
+    v.message = "error in a 200 body: " + v.message.substr(std::string("error in stream: ").size());
+    return v;
+  }
+  return Verdict{ErrorClass::kBadResponse, false, false, std::nullopt, why + " (a 200 answer: recorded, not asked again)"};
+}
+
+}  // namespace
+
 void ModelClient::attempt(std::unique_ptr<Job> job) {
   ++job->attempts;
   if (job->attempts == 1) job->first_start = clock_.now();
@@ -204,7 +234,7 @@ void ModelClient::attempt(std::unique_ptr<Job> job) {
           v = Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, "malformed stream: " + *parse_error};
         } else if (decoder->error()) {
           auto [cls, msg] = *decoder->error();
-          v = Verdict{cls, cls != ErrorClass::kQuota, cls == ErrorClass::kQuota, std::nullopt, "error in stream: " + msg};
+          v = Verdict{cls, retryable(cls), cls == ErrorClass::kQuota || cls == ErrorClass::kAuth, std::nullopt, msg};
         } else if (!resp.transport_error.empty() || !decoder->finished()) {
           v = Verdict{resp.timed_out ? ErrorClass::kTimeout : ErrorClass::kStream, true, false, std::nullopt,
                       "stream ended early" + (resp.transport_error.empty() ? std::string() : ": " + resp.transport_error)};
@@ -219,7 +249,7 @@ void ModelClient::attempt(std::unique_ptr<Job> job) {
           r.completion = job->adapter->parse(resp.body);
           r.ok = true;
         } catch (const std::exception& e) {  // BadResponse, or a JSON value of the wrong type
-          v = Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, e.what()};
+          v = unreadable_answer(*job->adapter, resp.body, e.what(), r.completion);
         }
       }
     } else if (resp.status == 0 || (!resp.transport_error.empty() && resp.status < 400)) {
@@ -233,7 +263,9 @@ void ModelClient::attempt(std::unique_ptr<Job> job) {
       finish(std::move(job), std::move(r));
       return;
     }
-    if (!r.completion.usage.usage_complete || v.error_class != ErrorClass::kNone) r.completion.usage.usage_complete = false;
+    // Usage stays only where it arrived with the answer's bytes (a 200 stream or body); an HTTP error or a cut
+    // transfer carries none.
+    if (resp.status != 200) r.completion.usage.usage_complete = false;
     retry_or_finish(std::move(job), std::move(r), v);
   });
 }

@@ -1,5 +1,7 @@
 #include "providers/gemini.h"
 
+#include "providers/retry.h"
+
 namespace reckon {
 
 Usage gemini_usage(const nlohmann::json& u) {
@@ -12,11 +14,17 @@ Usage gemini_usage(const nlohmann::json& u) {
   int64_t thoughts = token_field(u, "thoughtsTokenCount").value_or(0);
   out.output_tokens = token_field(u, "candidatesTokenCount").value_or(0) + thoughts;
   out.reasoning_tokens = thoughts;
-  if (out.cache_read_tokens > out.input_tokens) throw BadResponse("usageMetadata: cached tokens exceed prompt tokens");
   return out;
 }
 
 namespace {
+
+// A prompt refused before any candidate: promptFeedback.blockReason, no candidates (the prompt is billed).
+bool blocked(const nlohmann::json& j) {
+  const bool no_candidates = !j.contains("candidates") || !j["candidates"].is_array() || j["candidates"].empty();
+  return no_candidates && j.contains("promptFeedback") && j["promptFeedback"].is_object() &&
+         j["promptFeedback"].contains("blockReason");
+}
 
 void read_candidates(const nlohmann::json& j, Completion& c, bool& content) {
   if (!j.contains("candidates") || !j["candidates"].is_array() || j["candidates"].empty()) return;
@@ -42,18 +50,16 @@ class GeminiDecoder : public StreamDecoder {
   void on_event(const SseEvent& e) override {
     nlohmann::json j = parse_json_body(e.data);
     if (j.contains("error")) {
-      const auto& err = j["error"];
-      std::string status = err.is_object() ? err.value("status", "") : "";
-      error_ = std::make_pair(status == "RESOURCE_EXHAUSTED" ? ErrorClass::kRateLimit
-                              : status == "UNAVAILABLE"      ? ErrorClass::kOverloaded
-                                                             : ErrorClass::kStream,
-                              err.is_object() ? err.value("message", status) : err.dump());
+      Verdict v = classify_error_object(j["error"]);
+      error_ = std::make_pair(v.error_class, v.message);
       return;
     }
     read_candidates(j, c_, saw_content_);
+    if (blocked(j)) c_.finish_reason = "blocked";
     if (j.contains("modelVersion") && j["modelVersion"].is_string()) c_.response_model = j["modelVersion"].get<std::string>();
-    // Cumulative usage in every chunk: keep the last.
-    if (j.contains("usageMetadata")) {
+    // Cumulative usage in every chunk: keep the last that counts the prompt (Vertex sends interim
+    // usageMetadata with only trafficType before the final one).
+    if (j.contains("usageMetadata") && j["usageMetadata"].is_object() && j["usageMetadata"].contains("promptTokenCount")) {
       c_.usage = gemini_usage(j["usageMetadata"]);
       c_.raw_usage = j["usageMetadata"];
     }
@@ -103,10 +109,11 @@ class Gemini : public Adapter {
   }
   Completion parse(const std::string& body) const override {
     nlohmann::json j = parse_json_body(body);
-    if (!j.is_object() || !j.contains("candidates")) throw BadResponse("response has no candidates");
+    if (!j.is_object() || (!j.contains("candidates") && !blocked(j))) throw BadResponse("response has no candidates");
     Completion c;
     bool content = false;
     read_candidates(j, c, content);
+    if (blocked(j)) c.finish_reason = "blocked";  // an answer: the prompt was refused, and billed
     if (j.contains("modelVersion") && j["modelVersion"].is_string()) c.response_model = j["modelVersion"].get<std::string>();
     if (j.contains("usageMetadata")) {
       c.usage = gemini_usage(j["usageMetadata"]);
@@ -117,6 +124,12 @@ class Gemini : public Adapter {
     return c;
   }
   std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<GeminiDecoder>(); }
+  std::optional<Usage> usage_of(const nlohmann::json& body) const override {
+    if (!body.is_object() || !body.contains("usageMetadata") || !body["usageMetadata"].is_object() ||
+        !body["usageMetadata"].contains("promptTokenCount"))
+      return std::nullopt;
+    return gemini_usage(body["usageMetadata"]);
+  }
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "providers/openai.h"
 
+#include "providers/retry.h"
+
 namespace reckon {
 
 Usage openai_chat_usage(const nlohmann::json& u, Dialect d) {
@@ -36,11 +38,7 @@ Usage openai_chat_usage(const nlohmann::json& u, Dialect d) {
     case Dialect::kSelfHosted:
       break;
   }
-  if (out.cache_read_tokens + out.cache_write_5m_tokens > out.input_tokens)
-    throw BadResponse("usage reports more cached tokens than prompt tokens");
-  if (out.reasoning_tokens && *out.reasoning_tokens > out.output_tokens)
-    throw BadResponse("usage reports more reasoning tokens than completion tokens");
-  return out;
+  return out;  // as reported, even when it breaks the rules: usage_inconsistency flags it
 }
 
 Usage openai_responses_usage(const nlohmann::json& u) {
@@ -55,8 +53,6 @@ Usage openai_responses_usage(const nlohmann::json& u) {
     out.cache_write_5m_tokens = token_field(u["input_tokens_details"], "cache_write_tokens").value_or(0);
   }
   if (u.contains("output_tokens_details")) out.reasoning_tokens = token_field(u["output_tokens_details"], "reasoning_tokens");
-  if (out.reasoning_tokens && *out.reasoning_tokens > out.output_tokens)
-    throw BadResponse("usage reports more reasoning tokens than output tokens");
   return out;
 }
 
@@ -66,11 +62,8 @@ std::string tier_name(ServiceTier t) { return t == ServiceTier::kStandard ? "" :
 
 std::optional<std::pair<ErrorClass, std::string>> in_stream_error(const nlohmann::json& j) {
   if (!j.contains("error") || j["error"].is_null()) return std::nullopt;
-  const auto& e = j["error"];
-  std::string code = e.is_object() && e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
-  std::string msg = e.is_object() && e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : e.dump();
-  ErrorClass c = code == "insufficient_quota" ? ErrorClass::kQuota : ErrorClass::kStream;
-  return std::make_pair(c, msg);
+  Verdict v = classify_error_object(j["error"]);
+  return std::make_pair(v.error_class, v.message);
 }
 
 class ChatDecoder : public StreamDecoder {
@@ -82,19 +75,19 @@ class ChatDecoder : public StreamDecoder {
       return;
     }
     nlohmann::json j = parse_json_body(e.data);
-    if (auto err = in_stream_error(j)) {
-      error_ = err;
-      return;
-    }
+    // An error may share its chunk with usage (OpenRouter's "Token limit reached" after finish_reason
+    // length): the usage is what was billed, so it is read all the same.
+    if (auto err = in_stream_error(j)) error_ = err;
     if (j.contains("model") && j["model"].is_string()) c_.response_model = j["model"].get<std::string>();
     if (j.contains("choices") && j["choices"].is_array()) {
       for (const auto& ch : j["choices"]) {
         if (!ch.contains("delta") || !ch["delta"].is_object()) continue;
         const auto& delta = ch["delta"];
-        for (const char* k : {"content"})
+        for (const char* k : {"content", "refusal"})
           if (delta.contains(k) && delta[k].is_string() && !delta[k].get<std::string>().empty()) {
             c_.text += delta[k].get<std::string>();
             saw_content_ = true;
+            refused_ = refused_ || std::string(k) == "refusal";
           }
         for (const char* k : {"reasoning_content", "reasoning"})
           if (delta.contains(k) && delta[k].is_string() && !delta[k].get<std::string>().empty()) {
@@ -114,13 +107,14 @@ class ChatDecoder : public StreamDecoder {
   Completion completion() const override {
     Completion c = c_;
     c.usage.usage_complete = usage_seen_;
+    if (refused_) c.finish_reason = "refusal";
     return c;
   }
 
  private:
   Dialect d_;
   Completion c_;
-  bool usage_seen_ = false;
+  bool usage_seen_ = false, refused_ = false;
 };
 
 class OpenAIChat : public Adapter {
@@ -154,10 +148,16 @@ class OpenAIChat : public Adapter {
     if (ch.contains("message") && ch["message"].is_object()) {
       const auto& m = ch["message"];
       if (m.contains("content") && m["content"].is_string()) c.text = m["content"].get<std::string>();
+      // A refusal is the answer: its text kept, its finish reason said.
+      if (c.text.empty() && m.contains("refusal") && m["refusal"].is_string() && !m["refusal"].get<std::string>().empty()) {
+        c.text = m["refusal"].get<std::string>();
+        c.finish_reason = "refusal";
+      }
       for (const char* k : {"reasoning_content", "reasoning"})
         if (m.contains(k) && m[k].is_string()) c.reasoning_text = m[k].get<std::string>();
     }
-    if (ch.contains("finish_reason") && ch["finish_reason"].is_string()) c.finish_reason = ch["finish_reason"].get<std::string>();
+    if (ch.contains("finish_reason") && ch["finish_reason"].is_string() && c.finish_reason != "refusal")
+      c.finish_reason = ch["finish_reason"].get<std::string>();
     if (j.contains("model") && j["model"].is_string()) c.response_model = j["model"].get<std::string>();
     if (!j.contains("usage") || !j["usage"].is_object()) {
       c.usage.usage_complete = false;  // the server said nothing: unknown, not zero
@@ -168,6 +168,10 @@ class OpenAIChat : public Adapter {
     return c;
   }
   std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<ChatDecoder>(d_); }
+  std::optional<Usage> usage_of(const nlohmann::json& body) const override {
+    if (!body.is_object() || !body.contains("usage") || !body["usage"].is_object()) return std::nullopt;
+    return openai_chat_usage(body["usage"], d_);
+  }
 
  private:
   Dialect d_;
@@ -175,13 +179,19 @@ class OpenAIChat : public Adapter {
 
 Completion responses_completion(const nlohmann::json& resp) {
   Completion c;
+  bool refused = false;
   if (resp.contains("output") && resp["output"].is_array()) {
     for (const auto& item : resp["output"]) {
       std::string type = item.value("type", "");
       if (type == "message" && item.contains("content") && item["content"].is_array()) {
-        for (const auto& part : item["content"])
+        for (const auto& part : item["content"]) {
           if (part.value("type", "") == "output_text" && part.contains("text") && part["text"].is_string())
             c.text += part["text"].get<std::string>();
+          if (part.value("type", "") == "refusal" && part.contains("refusal") && part["refusal"].is_string()) {
+            c.text += part["refusal"].get<std::string>();
+            refused = true;
+          }
+        }
       } else if (type == "reasoning" && item.contains("summary") && item["summary"].is_array()) {
         for (const auto& s : item["summary"])
           if (s.contains("text") && s["text"].is_string()) c.reasoning_text += s["text"].get<std::string>();
@@ -192,6 +202,7 @@ Completion responses_completion(const nlohmann::json& resp) {
   c.finish_reason = status == "incomplete" && resp.contains("incomplete_details") && resp["incomplete_details"].is_object()
                         ? resp["incomplete_details"].value("reason", "incomplete")
                         : status;
+  if (refused) c.finish_reason = "refusal";
   if (resp.contains("model") && resp["model"].is_string()) c.response_model = resp["model"].get<std::string>();
   if (resp.contains("usage") && resp["usage"].is_object()) {
     c.usage = openai_responses_usage(resp["usage"]);
@@ -210,7 +221,7 @@ class ResponsesDecoder : public StreamDecoder {
     if (type == "response.output_text.delta" && j.contains("delta") && j["delta"].is_string()) {
       text_ += j["delta"].get<std::string>();
       saw_content_ = true;
-    } else if (type == "response.reasoning_summary_text.delta") {
+    } else if (type == "response.reasoning_summary_text.delta" || type == "response.refusal.delta") {
       saw_content_ = true;
     } else if (type == "error") {
       if (auto err = in_stream_error(j)) error_ = err;
@@ -220,9 +231,12 @@ class ResponsesDecoder : public StreamDecoder {
       finished_ = true;
       if (type == "response.failed" && !error_) {
         const auto& r = j["response"];
-        std::string code = r.contains("error") && r["error"].is_object() ? r["error"].value("code", "") : "";
-        error_ = std::make_pair(code == "insufficient_quota" ? ErrorClass::kQuota : ErrorClass::kServer,
-                                "response.failed" + (code.empty() ? "" : ": " + code));
+        if (r.contains("error") && r["error"].is_object()) {
+          Verdict v = classify_error_object(r["error"]);
+          error_ = std::make_pair(v.error_class, v.message);
+        } else {
+          error_ = std::make_pair(ErrorClass::kServer, std::string("error in stream: response.failed"));
+        }
       }
     }
   }
@@ -263,6 +277,10 @@ class OpenAIResponses : public Adapter {
     return responses_completion(j);
   }
   std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<ResponsesDecoder>(); }
+  std::optional<Usage> usage_of(const nlohmann::json& body) const override {
+    if (!body.is_object() || !body.contains("usage") || !body["usage"].is_object()) return std::nullopt;
+    return openai_responses_usage(body["usage"]);
+  }
 };
 
 }  // namespace

@@ -94,14 +94,6 @@ const std::map<std::string, std::string> kExpectedErrors = {
     {"openai__reasoning-model-temperature-error.json", "an error object (unsupported temperature)"},
     {"openai__parallel-tool-call-wrapper.1.chunks.txt", "the recording's own response.created / completed JSON is malformed"},
     {"google__google-429-retry-info.json", "a 429 RESOURCE_EXHAUSTED body with RetryInfo"},
-    // Billed answers reckon cannot read yet (issue #20): retried today instead of recorded with their usage.
-    {"google__google-stream-no-args-tool-call.chunks.txt", "#20: interim usageMetadata without promptTokenCount"},
-    {"google__google-stream-tool-call-arguments.chunks.txt", "#20: interim usageMetadata without promptTokenCount"},
-    {"google__google-stream-tool-call-array-arguments-missing-terminal-function-call.chunks.txt",
-     "#20: interim usageMetadata without promptTokenCount"},
-    {"google__google-vertex-stream-tool-call-arguments-nested.1.chunks.txt", "#20: interim usageMetadata without promptTokenCount"},
-    {"google__issue-19758-prompt-block.json", "#20: a prompt blocked by safety, usage present, no candidates"},
-    {"google__issue-19758-prompt-block.chunks.txt", "#20: a prompt blocked by safety, usage present, no candidates"},
 };
 
 // Input and output tokens (thinking included) of a plain JSON body, read by the provider's documented rule
@@ -147,6 +139,9 @@ std::optional<Answer> documented_answer(const Route& route, const nlohmann::json
   const std::string provider = route.provider;
   Answer a;
   if (provider == "gemini") {  // candidates[0].content.parts[].text, thought parts apart
+    if (body.contains("promptFeedback") && body["promptFeedback"].contains("blockReason") &&
+        (!body.contains("candidates") || body["candidates"].empty()))
+      return Answer{"", "blocked"};  // the prompt refused: an answer with no text (reckon's name for it)
     if (!body.contains("candidates") || !body["candidates"].is_array() || body["candidates"].empty()) return std::nullopt;
     const auto& cand = body["candidates"][0];
     if (cand.contains("content") && cand["content"].contains("parts"))
@@ -230,7 +225,9 @@ StreamTotals documented_stream(const Route& route, const std::string& path) {
   if (provider == "gemini") {
     nlohmann::json last;
     for (const auto& c : chunks) {
-      if (c.contains("usageMetadata")) last = c["usageMetadata"];
+      // Interim usageMetadata without promptTokenCount (Vertex) is not the count: the last full one is.
+      if (c.contains("usageMetadata") && c["usageMetadata"].contains("promptTokenCount")) last = c["usageMetadata"];
+      if (c.contains("promptFeedback") && c["promptFeedback"].contains("blockReason")) a.finish = "blocked";
       if (!c.contains("candidates") || !c["candidates"].is_array() || c["candidates"].empty()) continue;
       const auto& cand = c["candidates"][0];
       if (cand.contains("content") && cand["content"].contains("parts"))

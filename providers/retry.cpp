@@ -103,6 +103,60 @@ std::optional<double> gemini_retry_delay(const std::string& body) {
   return std::nullopt;
 }
 
+bool retryable(ErrorClass c) {
+  switch (c) {
+    case ErrorClass::kRateLimit:
+    case ErrorClass::kOverloaded:
+    case ErrorClass::kServer:
+    case ErrorClass::kTimeout:
+    case ErrorClass::kConnection:
+    case ErrorClass::kStream:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Verdict classify_error_object(const nlohmann::json& error) {
+  const nlohmann::json& e = error.is_object() && error.contains("error") && error["error"].is_object() ? error["error"] : error;
+  auto text = [&](const char* k) -> std::string {
+    if (!e.is_object() || !e.contains(k)) return "";
+    if (e[k].is_string()) return e[k].get<std::string>();
+    if (e[k].is_number_integer()) return std::to_string(e[k].get<int64_t>());
+    return "";
+  };
+  const std::string type = text("type"), code = text("code"), status = text("status");
+  std::string message = text("message");
+  if (message.empty()) message = e.is_object() || e.is_array() ? e.dump() : (e.is_string() ? e.get<std::string>() : "");
+  if (message.size() > 300) message = message.substr(0, 300) + "...";
+  const std::string key = to_lower(type + " " + code + " " + status);
+  const auto numeric = parse_int(code);
+  auto has = [&](const char* s) { return key.find(s) != std::string::npos; };
+  Verdict v;
+  if (has("insufficient_quota") || has("billing")) {
+    v.error_class = ErrorClass::kQuota;
+    v.fatal = true;
+  } else if (has("authentication") || has("permission") || has("unauthenticated") || has("invalid_api_key") ||
+             (numeric && (*numeric == 401 || *numeric == 403))) {
+    v.error_class = ErrorClass::kAuth;
+    v.fatal = true;
+  } else if (has("rate_limit") || has("resource_exhausted") || (numeric && *numeric == 429)) {
+    v.error_class = ErrorClass::kRateLimit;
+  } else if (has("overloaded") || has("unavailable") || (numeric && (*numeric == 503 || *numeric == 529))) {
+    v.error_class = ErrorClass::kOverloaded;
+  } else if (has("timeout") || has("deadline") || (numeric && *numeric == 408)) {
+    v.error_class = ErrorClass::kTimeout;
+  } else if (has("server_error") || has("api_error") || has("internal") || (numeric && *numeric >= 500)) {
+    v.error_class = ErrorClass::kServer;
+  } else {
+    v.error_class = ErrorClass::kClient;
+  }
+  v.retryable = retryable(v.error_class);
+  std::string label = !type.empty() ? type : !code.empty() ? code : status;
+  v.message = "error in stream: " + (label.empty() || message.rfind(label, 0) == 0 ? "" : label + ": ") + message;
+  return v;
+}
+
 Verdict classify_http_error(long status, const Headers& headers, const std::string& body, double wall_now) {
   Verdict v;
   auto j = nlohmann::json::parse(body, nullptr, false);

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "providers/request.h"
 
 namespace reckon {
@@ -23,6 +25,14 @@ struct Verdict {
 
 // Classifies an HTTP error response. `wall_now` (epoch seconds) reads absolute reset times.
 Verdict classify_http_error(long status, const Headers& headers, const std::string& body, double wall_now);
+
+// An error object that arrived inside an HTTP 200 (a stream event, or a body): classified by its type, code
+// or status as the HTTP error would be — rate limits, overload, server errors and timeouts may be retried;
+// quota and auth stop the run; anything else (an invalid request, Groq's tool_use_failed, ...) is the
+// answer to this request and is recorded without asking again. `message` starts "error in stream: ".
+Verdict classify_error_object(const nlohmann::json& error);
+// Whether an attempt that failed this way may be sent again.
+bool retryable(ErrorClass c);
 
 // Retry hints, each returning seconds from now.
 std::optional<double> parse_retry_after(const std::string& value, double wall_now);  // seconds or HTTP-date

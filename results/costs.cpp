@@ -24,7 +24,7 @@ std::vector<CostRow> spend(Store& store, const std::vector<std::string>& by, con
   TOTAL(cost_input_usd), TOTAL(cost_cache_read_usd), TOTAL(cost_cache_write_usd), TOTAL(cost_output_usd),
   TOTAL(cost_reasoning_usd), TOTAL(cost_fees_usd), TOTAL(cost_usd), TOTAL(provider_cost_usd),
   TOTAL(CASE WHEN provider_cost_usd IS NOT NULL THEN cost_usd END)
-FROM requests WHERE status = 'ok' AND cache_hit = 0 AND (?1 IS NULL OR run_id = ?1)
+FROM requests WHERE (status = 'ok' OR cost_usd IS NOT NULL) AND cache_hit = 0 AND (?1 IS NULL OR run_id = ?1)
 GROUP BY )sql" + keys + " ORDER BY " + keys);
   q.bind(1, run_id);
   std::vector<CostRow> rows;

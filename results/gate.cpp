@@ -67,7 +67,8 @@ Cells load(const RunRef& ref, const std::optional<std::string>& task, std::strin
   Store s(ref.db, Store::Mode::kReadOnly);
   run_id = resolve_run(s, ref);
   auto q = s.db().prepare(
-      "SELECT model, task, item_id, score, cost_usd, latency_ms FROM v_requests WHERE run_id = ?1 AND status = 'ok' "
+      "SELECT model, task, item_id, score, answer_cost_usd, latency_ms FROM v_requests WHERE run_id = ?1 AND status = 'ok' "
+      "AND row_kind = 'answer' "
       "AND score IS NOT NULL AND (?2 IS NULL OR task = ?2)");
   q.bind(1, run_id).bind(2, task);
   Cells cells;

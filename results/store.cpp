@@ -99,8 +99,9 @@ INSERT INTO requests(fingerprint, run_id, model, task, item_id, repeat, step, st
   error_class, error, created_at, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_5m_tokens,
   cache_write_1h_tokens, output_tokens, reasoning_tokens, search_requests, usage_complete, service_tier,
   cost_usd, cost_input_usd, cost_cache_read_usd, cost_cache_write_usd, cost_output_usd, cost_reasoning_usd,
-  cost_fees_usd, provider_cost_usd, price_entry_id, finish_reason, prompt, response, raw_usage, request_key, cache_hit, route)
-VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  cost_fees_usd, provider_cost_usd, price_entry_id, finish_reason, prompt, response, raw_usage, request_key, cache_hit, route,
+  usage_note)
+VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(fingerprint) DO NOTHING)sql");
     insert_score_ = std::make_unique<Statement>(
         db_->handle(),
@@ -130,6 +131,7 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
   put(r.cost.price_entry_id.empty() ? std::nullopt : std::optional<std::string>(r.cost.price_entry_id));
   put(r.finish_reason), put(r.prompt), put(r.response), put(r.raw_usage);
   put(r.request_key), put(static_cast<int64_t>(r.cache_hit)), put(r.route);
+  put(usage_inconsistency(u));
   s.run();
   if (db_->changes() == 0) return false;
   if (r.score || r.prediction) {

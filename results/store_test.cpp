@@ -38,7 +38,9 @@ TEST_CASE("the stable views keep their column names", "[store]") {
         std::vector<std::string>{"run_id", "campaign", "model", "task", "item_id", "repeat", "status", "attempts",
                                  "http_status", "error", "input_tokens", "cache_read_tokens", "cache_write_tokens",
                                  "output_tokens", "reasoning_tokens", "usage_complete", "cost_usd", "provider_cost_usd",
-                                 "latency_ms", "ttft_ms", "finish_reason", "score"});
+                                 "latency_ms", "ttft_ms", "finish_reason", "score",
+                                 // added at the end (schema 5): the old names and their order stay
+                                 "row_kind", "cache_hit", "answer_cost_usd", "usage_note"});
   CHECK(view_columns(s, "v_model_task") ==
         std::vector<std::string>{"run_id", "model", "task", "n", "accuracy", "cost_usd", "input_tokens", "output_tokens",
                                  "reasoning_tokens", "mean_latency_ms"});

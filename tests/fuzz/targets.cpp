@@ -81,7 +81,20 @@ int sse(const uint8_t* d, size_t n) {
     p.feed(input.data() + cut, n - cut);
     p.finish();
     Completion c = dec->completion();
-    if (c.usage.reasoning_tokens && *c.usage.reasoning_tokens > c.usage.output_tokens) __builtin_trap();
+    // Usage is kept as reported; whatever breaks the rules is flagged, and never priced below zero.
+    if (c.usage.usage_complete && c.usage.reasoning_tokens && *c.usage.reasoning_tokens > c.usage.output_tokens &&
+        !usage_inconsistency(c.usage))
+      __builtin_trap();
+    if (c.usage.usage_complete && c.usage.input_tokens >= 0 && c.usage.output_tokens >= 0) {
+      PriceEntry e;
+      e.model = "fuzz";
+      e.base.input = e.base.output = 1;
+      try {
+        const CostBreakdown cb = cost(c.usage, e);
+        if (cb.input_usd < 0 || cb.output_usd < 0 || cb.reasoning_usd < 0) __builtin_trap();
+      } catch (const InputError&) {  // negative counts are refused, not priced
+      }
+    }
   }
   return 0;
 }
