@@ -23,6 +23,7 @@ struct Usage {
   bool usage_complete = true;         // false: usage never arrived, so cost is unknown
   std::optional<double> provider_cost_usd;  // what the provider itself billed, when it says
   ServiceTier service_tier = ServiceTier::kStandard;
+  bool service_tier_reported = false;  // the provider said which tier served it (else: the one requested)
 
   int64_t cache_write_tokens() const { return cache_write_5m_tokens + cache_write_1h_tokens; }
 };

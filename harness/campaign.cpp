@@ -646,7 +646,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       r.prediction = s.prediction;
     }
     Usage u = r.usage;
-    u.service_tier = cell.model_ref->params.service_tier;
+    if (!u.service_tier_reported) u.service_tier = cell.model_ref->params.service_tier;  // else: what served it
+    r.usage.service_tier = u.service_tier;
     if (const PriceEntry* e = paid_by_calls ? nullptr : cell.price) {
       try {
         r.cost = cost(u, *e);
@@ -868,7 +869,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   };
   auto price_call = [&](PipelineCell& pc, RequestRecord& r) {
     Usage u = r.usage;
-    u.service_tier = pc.cell->model_ref->params.service_tier;
+    if (!u.service_tier_reported) u.service_tier = pc.cell->model_ref->params.service_tier;
+    r.usage.service_tier = u.service_tier;
     if (const PriceEntry* e = pc.cell->price) {
       try {
         r.cost = cost(u, *e);

@@ -365,6 +365,21 @@ TEST_CASE("paid 200 answers of every shape are priced and counted once, and a re
   CHECK(server.request_count() == 4);
 }
 
+TEST_CASE("a campaign prices each answer at the tier that served it", "[campaign][paid]") {
+  // Asked at the standard tier, served (and billed) at flex: gpt-5-mini flex is $0.125 / $1 per million, so the
+  // API example's 19 in / 10 out cost 19 × 0.125 + 10 × 1 = $0.000012375 — not the standard $0.00002475.
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  nlohmann::json body = nlohmann::json::parse(test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json")));
+  body["service_tier"] = "flex";
+  server.set_default({200, {}, body.dump()});
+  const Campaign c = parse_campaign(forty_char_campaign(tmp, "tiers", "openai:gpt-5-mini", server, 2), "tiers.json");
+  const std::string db = tmp.file("tiers.db");
+  const RunReport rep = run_campaign(c, options(db, cache));
+  CHECK(rep.spent_usd == Approx(2 * 0.000012375).epsilon(1e-9));
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE service_tier = 'flex'") == 2);
+}
+
 TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing lost or paid twice", "[campaign][slow]") {
   test::TempDir tmp;
   std::string rows;

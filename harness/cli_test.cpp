@@ -135,6 +135,63 @@ TEST_CASE("providers list names every provider and call prints answer, thinking 
   CHECK(server.requests()[0].headers.find("Authorization")->second == "Bearer " + key);
 }
 
+TEST_CASE("the SDKs' base-URL variables are honoured, and a failed call --json prints its cause and exits 1", "[cli]") {
+  reckon::test::LoopbackServer server;
+  server.set_default({200, {}, reckon::test::read_file(reckon::test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  // OPENAI_BASE_URL (the OpenAI SDK's variable) sends the request to the loopback server; with an endpoint of
+  // the user's choosing no key is needed.
+  auto r = run_reckon({"call", "openai:gpt-5.4", "hi", "--json"}, {"OPENAI_BASE_URL=" + server.base_url(), "OPENAI_API_KEY="});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(server.request_count() == 1);
+  CHECK(server.requests()[0].path == "/chat/completions");
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == true);
+  CHECK(j["input_tokens"] == 19);
+  CHECK(j["cost_usd"].get<double>() == Approx(19 * 2.5e-6 + 10 * 15e-6));
+  // ANTHROPIC_BASE_URL likewise (the Messages path under it).
+  reckon::test::LoopbackServer anthropic;
+  anthropic.set_default({200, {}, reckon::test::read_file(reckon::test::shared_data("fixtures/vercel-ai/anthropic__anthropic-text.json"))});
+  auto a = run_reckon({"call", "anthropic:claude-sonnet-4-5", "hi", "--json"}, {"ANTHROPIC_BASE_URL=" + anthropic.base_url(), "ANTHROPIC_API_KEY="});
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  CHECK(anthropic.requests()[0].path == "/v1/messages");
+  // A failure: one JSON object with the class, the HTTP status and the attempts; exit 1, not 2.
+  reckon::test::LoopbackServer refusing;
+  refusing.set_default({400, {}, R"({"error":{"message":"bad request: context too long","type":"invalid_request_error"}})"});
+  auto f = run_reckon({"call", "openai:gpt-5.4", "hi", "--json", "--base-url", refusing.base_url()});
+  CHECK(f.exit_code == 1);
+  auto fj = nlohmann::json::parse(f.out);
+  CHECK(fj["ok"] == false);
+  CHECK(fj["error_class"] == "client_error");
+  CHECK(fj["http_status"] == 400);
+  CHECK(fj["attempts"] == 1);
+  CHECK(fj["input_tokens"].is_null());  // no usage arrived: unknown, not 0
+  CHECK(fj["cost_usd"].is_null());
+  // A failed 200 that was billed says so: its usage and cost.
+  reckon::test::LoopbackServer billed;
+  billed.set_default({200, {}, R"({"id":"x","usage":{"prompt_tokens":7,"completion_tokens":2}})"});
+  auto b = run_reckon({"call", "openai:gpt-5.4", "hi", "--json", "--base-url", billed.base_url()});
+  CHECK(b.exit_code == 1);
+  auto bj = nlohmann::json::parse(b.out);
+  CHECK(bj["error_class"] == "bad_response");
+  CHECK(bj["input_tokens"] == 7);
+  CHECK(bj["cost_usd"].get<double>() == Approx(7 * 2.5e-6 + 2 * 15e-6));
+  CHECK(billed.request_count() == 1);
+}
+
+TEST_CASE("eval takes --base-url like call does", "[cli]") {
+  TempDir tmp;
+  reckon::test::LoopbackServer server;
+  server.set_default({200, {}, reckon::test::read_file(reckon::test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  auto r = run_reckon({"eval", "--model", "openai:gpt-5.4", "--task", "gsm8k", "--limit", "3", "--base-url", server.base_url(), "--db",
+                       tmp.file("e.db"), "--quiet"},
+                      {"OPENAI_API_KEY=", "RECKON_DATA_MIRROR=" + reckon::test::shared_data("mirror"), "XDG_CACHE_HOME=" + tmp.path()});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(server.request_count() == 3);
+}
+
 TEST_CASE("export writes the stable views as CSV and JSON Lines", "[cli]") {
   TempDir tmp;
   std::string csv = tmp.write("log.csv", "model,task,item_id,input_tokens,output_tokens,reasoning_tokens,score\n"

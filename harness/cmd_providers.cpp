@@ -17,8 +17,8 @@ Action define_providers(CLI::App& sub) {
   auto* list = sub.add_subcommand("list", "List the providers reckon speaks");
   return [list]() -> int {
     (void)list;
-    TextTable t({"name", "wire format", "default base URL", "key variable", "notes"});
-    for (const auto& p : provider_table()) t.add({p.name, p.family, p.base_url, p.api_key_env, p.notes});
+    TextTable t({"name", "wire format", "default base URL", "base URL variable", "key variable", "notes"});
+    for (const auto& p : provider_table()) t.add({p.name, p.family, p.base_url, p.base_url_env, p.api_key_env, p.notes});
     std::cout << t.render(99);
     return kExitOk;
   };
@@ -62,10 +62,8 @@ Action define_call(CLI::App& sub) {
     req.messages.push_back({"user", a->prompt});
     const ProviderInfo* info = find_provider(ref.provider);
     if (!info) throw InputError("unknown provider '" + ref.provider + "' (see `reckon providers list`)");
-    if (a->verbose && info->make) {
-      std::string base = ref.params.base_url.empty() ? info->base_url : ref.params.base_url;
-      std::cerr << ModelClient::describe(info->make(ref.params)->build(req, "[redacted]", base));
-    }
+    if (a->verbose && info->make)
+      std::cerr << ModelClient::describe(info->make(ref.params)->build(req, "[redacted]", endpoint_of(*info, ref.params.base_url).url));
     SystemClock clock;
     ModelClient client({}, clock);
     ReplaySource replay;
@@ -76,25 +74,40 @@ Action define_call(CLI::App& sub) {
     CallResult result;
     client.submit(req, 0, [&](const ChatRequest&, const CallResult& r) { result = r; });
     client.run();
-    if (!result.ok) throw InputError(ref.name() + " failed after " + std::to_string(result.attempts) + " attempt(s): " + result.error);
     const Completion& c = result.completion;
     PriceCatalog catalog = PriceCatalog::builtin();
     const PriceEntry* price = catalog.find(ref.name(), today_utc());
     Usage u = c.usage;
-    u.service_tier = ref.params.service_tier;
+    if (!u.service_tier_reported) u.service_tier = ref.params.service_tier;
     std::optional<CostBreakdown> cb;
-    if (price) cb = cost(u, *price);
+    if (price && u.usage_complete) cb = cost(u, *price);
+    auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
     if (a->json) {
-      nlohmann::json j{{"text", c.text}, {"finish_reason", c.finish_reason}, {"usage_complete", u.usage_complete},
-                       {"input_tokens", u.input_tokens}, {"cache_read_tokens", u.cache_read_tokens},
-                       {"cache_write_tokens", u.cache_write_tokens()}, {"output_tokens", u.output_tokens},
-                       {"attempts", result.attempts}, {"latency_ms", result.latency_ms}};
-      j["reasoning_tokens"] = u.reasoning_tokens ? nlohmann::json(*u.reasoning_tokens) : nlohmann::json();
-      j["cost_usd"] = cb && cb->total_usd ? nlohmann::json(*cb->total_usd) : nlohmann::json();
-      j["provider_cost_usd"] = u.provider_cost_usd ? nlohmann::json(*u.provider_cost_usd) : nlohmann::json();
-      j["ttft_ms"] = result.ttft_ms ? nlohmann::json(*result.ttft_ms) : nlohmann::json();
+      // A failure prints the same object with its cause (and any usage that was billed), and exits 1.
+      nlohmann::json j{{"ok", result.ok}, {"text", c.text}, {"finish_reason", c.finish_reason},
+                       {"usage_complete", u.usage_complete}, {"attempts", result.attempts}, {"latency_ms", result.latency_ms},
+                       {"service_tier", to_string(u.service_tier)}};
+      j["input_tokens"] = u.usage_complete ? nlohmann::json(u.input_tokens) : nlohmann::json();
+      j["cache_read_tokens"] = u.usage_complete ? nlohmann::json(u.cache_read_tokens) : nlohmann::json();
+      j["cache_write_tokens"] = u.usage_complete ? nlohmann::json(u.cache_write_tokens()) : nlohmann::json();
+      j["output_tokens"] = u.usage_complete ? nlohmann::json(u.output_tokens) : nlohmann::json();
+      j["reasoning_tokens"] = u.usage_complete ? opt(u.reasoning_tokens) : nlohmann::json();
+      j["cost_usd"] = cb ? opt(cb->total_usd) : nlohmann::json();
+      j["provider_cost_usd"] = opt(u.provider_cost_usd);
+      j["ttft_ms"] = opt(result.ttft_ms);
+      j["usage_note"] = opt(usage_inconsistency(u));
+      if (!result.ok) {
+        j["error_class"] = to_string(result.error_class);
+        j["error"] = result.error;
+        j["http_status"] = opt(result.http_status);
+      }
       std::cout << j.dump(2) << "\n";
-      return kExitOk;
+      return result.ok ? kExitOk : kExitFailure;
+    }
+    if (!result.ok) {
+      std::cerr << "reckon: " << ref.name() << " failed after " << result.attempts << " attempt(s): " << result.error << "\n";
+      if (cb && cb->total_usd) std::cerr << "reckon: it was billed all the same: " << fmt_usd(*cb->total_usd) << "\n";
+      return kExitFailure;
     }
     std::cout << c.text << "\n\n";
     std::cout << "tokens: input " << u.input_tokens << " (cached " << u.cache_read_tokens << ", cache writes "

@@ -56,7 +56,7 @@ Action define_run(CLI::App& sub) {
 
 Action define_eval(CLI::App& sub) {
   struct Args {
-    std::string model, task, replay;
+    std::string model, task, replay, base_url;
     int limit = 0, repeats = 1, concurrency = 16;
     uint64_t seed = 0;
   };
@@ -69,10 +69,13 @@ Action define_eval(CLI::App& sub) {
   sub.add_option("--repeats", a->repeats, "Answers per item");
   sub.add_option("--concurrency", a->concurrency, "Requests in flight");
   sub.add_option("--replay", a->replay, "Recorded answers for replay: models");
+  sub.add_option("--base-url", a->base_url, "Endpoint base URL (a local or proxy server)");
   flags->add_to(sub);
   return [a, flags]() -> int {
+    nlohmann::json model{{"model", a->model}, {"repeats", a->repeats}};
+    if (!a->base_url.empty()) model["params"] = {{"base_url", a->base_url}};
     nlohmann::json j{{"name", "eval " + a->model + " " + a->task},
-                     {"models", {{{"model", a->model}, {"repeats", a->repeats}}}},
+                     {"models", {model}},
                      {"tasks", {a->task}},
                      {"concurrency", a->concurrency}};
     if (a->limit > 0) j["selection"] = {{"limit", a->limit}, {"seed", a->seed}};

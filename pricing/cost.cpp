@@ -65,6 +65,12 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
       throw InputError("no " + to_string(u.service_tier) + " price for " + e.model + " in entry " + e.id());
     if (!tier) {
       rates = overlay(e.base, it->second);
+      // Thinking is output: at the tier's rate. A base reasoning rate the tier does not restate scales with
+      // the tier's output price (Google bills Gemini's thinking under priority / flex / batch that way).
+      if (!it->second.reasoning && e.base.reasoning) {
+        const Resolved base = resolve(e.base), svc = resolve(rates);
+        rates.reasoning = *e.base.reasoning * (base.output > 0 ? svc.output / base.output : 1);
+      }
     } else {
       Resolved base = resolve(e.base), svc = resolve(overlay(e.base, it->second));
       double in_ratio = base.input > 0 ? svc.input / base.input : 1;

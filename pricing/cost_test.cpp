@@ -117,6 +117,21 @@ TEST_CASE("per-request and per-search fees are added", "[cost]") {
   CHECK(cost(u, e).fees_usd == Approx(0.005 + 3 * 0.01));
 }
 
+TEST_CASE("thinking under a service tier is billed at the tier's output rate", "[cost]") {
+  // gemini-3-flash-preview: $0.5 / $3 per million, reasoning $3 stated apart; priority $0.9 / $5.4.
+  // 1,000 in, 5,000 out of which 4,000 thinking: 1,000 × 0.9 + 1,000 × 5.4 + 4,000 × 5.4 (3 scaled by 5.4 / 3).
+  Usage u = usage(1000, 5000);
+  u.reasoning_tokens = 4000;
+  u.service_tier = ServiceTier::kPriority;
+  CostBreakdown c = cost(u, builtin("gemini-3-flash-preview"));
+  CHECK(c.input_usd == Approx(1000 * 0.9e-6));
+  CHECK(c.output_usd == Approx(1000 * 5.4e-6));
+  CHECK(c.reasoning_usd == Approx(4000 * 5.4e-6));
+  CHECK(*c.total_usd == Approx(0.0279));
+  u.service_tier = ServiceTier::kStandard;
+  CHECK(cost(u, builtin("gemini-3-flash-preview")).reasoning_usd == Approx(4000 * 3e-6));
+}
+
 TEST_CASE("usage that never arrived has unknown cost, not zero", "[cost]") {
   Usage u;
   u.usage_complete = false;

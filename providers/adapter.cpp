@@ -22,4 +22,12 @@ std::optional<int64_t> token_field(const nlohmann::json& obj, const char* key) {
   return it->get<int64_t>();
 }
 
+void read_served_tier(const nlohmann::json& obj, const char* key, Usage& u) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string()) return;
+  if (auto t = parse_service_tier(obj[key].get<std::string>())) {
+    u.service_tier = *t;
+    u.service_tier_reported = true;
+  }
+}
+
 }  // namespace reckon

@@ -57,6 +57,9 @@ class Adapter {
 
 // Parses JSON or throws BadResponse with a short excerpt (bodies are not secrets, keys never are in them).
 nlohmann::json parse_json_body(const std::string& body);
+// The service tier a response says served it (OpenAI `service_tier`, Anthropic `usage.service_tier`, Gemini
+// `usageMetadata.serviceTier`), when `value` names one reckon prices: priced at that tier, not the one asked.
+void read_served_tier(const nlohmann::json& obj, const char* key, Usage& u);
 // Optional integer field; BadResponse when present but not a non-negative integer.
 std::optional<int64_t> token_field(const nlohmann::json& obj, const char* key);
 

@@ -99,10 +99,11 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
       finish(std::move(job), r);
       return true;
     }
+    const Endpoint endpoint = endpoint_of(*info, m.params.base_url);
     std::string env = m.params.api_key_env.empty() ? info->api_key_env : m.params.api_key_env;
     if (!env.empty()) {
       const char* k = std::getenv(env.c_str());
-      if ((!k || !*k) && std::string(info->api_key_env).size() && m.params.base_url.empty()) {
+      if ((!k || !*k) && std::string(info->api_key_env).size() && !endpoint.custom) {
         CallResult r;
         r.error_class = ErrorClass::kAuth;
         r.error = "environment variable " + env + " is not set (needed for " + m.name() + ")";
@@ -115,8 +116,7 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
       if (k) job->key = k;
     }
     job->adapter = info->make(m.params);
-    job->base_url = m.params.base_url.empty() ? info->base_url : m.params.base_url;
-    while (ends_with(job->base_url, "/")) job->base_url.pop_back();
+    job->base_url = endpoint.url;
   }
   auto admitted = [&] {
     if (job->attempts > 0 || !admit_ || admit_(job->req, job->tag)) return true;

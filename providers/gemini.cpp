@@ -14,6 +14,7 @@ Usage gemini_usage(const nlohmann::json& u) {
   int64_t thoughts = token_field(u, "thoughtsTokenCount").value_or(0);
   out.output_tokens = token_field(u, "candidatesTokenCount").value_or(0) + thoughts;
   out.reasoning_tokens = thoughts;
+  read_served_tier(u, "serviceTier", out);
   return out;
 }
 

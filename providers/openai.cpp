@@ -98,6 +98,7 @@ class ChatDecoder : public StreamDecoder {
       }
     }
     // OpenAI/xAI: a final chunk with choices: []; DeepSeek/Kimi/llama.cpp: the last content chunk.
+    if (j.contains("service_tier") && j["service_tier"].is_string()) tier_ = j["service_tier"].get<std::string>();
     if (j.contains("usage") && j["usage"].is_object()) {
       c_.usage = openai_chat_usage(j["usage"], d_);
       c_.raw_usage = j["usage"];
@@ -108,12 +109,14 @@ class ChatDecoder : public StreamDecoder {
     Completion c = c_;
     c.usage.usage_complete = usage_seen_;
     if (refused_) c.finish_reason = "refusal";
+    if (!tier_.empty()) read_served_tier(nlohmann::json{{"service_tier", tier_}}, "service_tier", c.usage);
     return c;
   }
 
  private:
   Dialect d_;
   Completion c_;
+  std::string tier_;
   bool usage_seen_ = false, refused_ = false;
 };
 
@@ -164,6 +167,7 @@ class OpenAIChat : public Adapter {
     } else {
       c.usage = openai_chat_usage(j["usage"], d_);
       c.raw_usage = j["usage"];
+      read_served_tier(j, "service_tier", c.usage);
     }
     return c;
   }
@@ -207,6 +211,7 @@ Completion responses_completion(const nlohmann::json& resp) {
   if (resp.contains("usage") && resp["usage"].is_object()) {
     c.usage = openai_responses_usage(resp["usage"]);
     c.raw_usage = resp["usage"];
+    read_served_tier(resp, "service_tier", c.usage);
   } else {
     c.usage.usage_complete = false;
   }

@@ -187,3 +187,29 @@ TEST_CASE("refusals are answers: the text is kept and the finish reason says ref
   CHECK(streamed.result.completion.text == "I can't help.");
   CHECK(streamed.result.completion.finish_reason == "refusal");
 }
+
+TEST_CASE("the tier that served a request is the tier it is priced at", "[paid]") {
+  // OpenAI says service_tier in the body, Anthropic in usage, Gemini in usageMetadata.
+  Asked openai = ask("openai",
+                     {200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"service_tier":"flex","usage":{"prompt_tokens":9,"completion_tokens":2}})"},
+                     false);
+  REQUIRE(openai.result.ok);
+  CHECK(openai.result.completion.usage.service_tier == ServiceTier::kFlex);
+  CHECK(openai.result.completion.usage.service_tier_reported);
+  Asked def = ask("openai",
+                  {200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"service_tier":"default","usage":{"prompt_tokens":9,"completion_tokens":2}})"},
+                  false);
+  CHECK(def.result.completion.usage.service_tier == ServiceTier::kStandard);
+  CHECK(def.result.completion.usage.service_tier_reported);
+  Asked anthropic = ask("anthropic",
+                        {200, {}, R"({"content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":9,"output_tokens":2,"service_tier":"priority"}})"},
+                        false);
+  CHECK(anthropic.result.completion.usage.service_tier == ServiceTier::kPriority);
+  Asked gemini = ask("gemini",
+                     {200, {}, R"({"candidates":[{"content":{"parts":[{"text":"hi"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"serviceTier":"flex"}})"},
+                     false);
+  CHECK(gemini.result.completion.usage.service_tier == ServiceTier::kFlex);
+  // Unsaid: the tier asked for stands (the caller's).
+  Asked silent = ask("openai", {200, {}, R"({"choices":[{"index":0,"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":2}})"}, false);
+  CHECK_FALSE(silent.result.completion.usage.service_tier_reported);
+}

@@ -1,5 +1,7 @@
 #include "providers/registry.h"
 
+#include <cstdlib>
+
 #include "providers/anthropic.h"
 #include "providers/gemini.h"
 #include "providers/openai.h"
@@ -22,9 +24,11 @@ std::unique_ptr<Adapter> gemini(const ModelParams&) { return make_gemini(); }
 const std::vector<ProviderInfo>& provider_table() {
   static const std::vector<ProviderInfo> table = {
       {"openai", "openai-chat / openai-responses", "https://api.openai.com/v1", "OPENAI_API_KEY",
-       "Chat Completions (api=chat) or Responses (api=responses); reasoning_effort; stream_options.include_usage", openai},
+       "Chat Completions (api=chat) or Responses (api=responses); reasoning_effort; stream_options.include_usage", openai,
+       "OPENAI_BASE_URL"},
       {"anthropic", "anthropic-messages", "https://api.anthropic.com", "ANTHROPIC_API_KEY",
-       "extended thinking (thinking_budget); cache reads and 5m/1h writes; thinking tokens when reported", anthropic},
+       "extended thinking (thinking_budget); cache reads and 5m/1h writes; thinking tokens when reported", anthropic,
+       "ANTHROPIC_BASE_URL"},
       {"gemini", "gemini", "https://generativelanguage.googleapis.com", "GEMINI_API_KEY",
        "thinkingBudget (2.5) or thinkingLevel (3); thoughtsTokenCount billed as output", gemini},
       {"deepseek", "openai-chat", "https://api.deepseek.com", "DEEPSEEK_API_KEY",
@@ -45,6 +49,16 @@ const std::vector<ProviderInfo>& provider_table() {
        nullptr},
   };
   return table;
+}
+
+Endpoint endpoint_of(const ProviderInfo& info, const std::string& base_url_param) {
+  Endpoint e{base_url_param, !base_url_param.empty()};
+  if (!e.custom && *info.base_url_env) {
+    if (const char* v = std::getenv(info.base_url_env); v && *v) e = {v, true};
+  }
+  if (!e.custom) e.url = info.base_url;
+  while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
+  return e;
 }
 
 const ProviderInfo* find_provider(const std::string& name) {

@@ -15,7 +15,16 @@ struct ProviderInfo {
   const char* api_key_env;     // "" = no key needed (local servers, replay)
   const char* notes;
   std::unique_ptr<Adapter> (*make)(const ModelParams& params);  // nullptr for replay
+  const char* base_url_env = "";  // the provider SDK's own variable for its endpoint (OPENAI_BASE_URL), if any
 };
+
+// Where a model's requests go: its base_url parameter, else the provider SDK's variable when set, else the
+// provider's default. `custom` says whether the user chose it (then an API key is optional).
+struct Endpoint {
+  std::string url;
+  bool custom = false;
+};
+Endpoint endpoint_of(const ProviderInfo& info, const std::string& base_url_param);
 
 const std::vector<ProviderInfo>& provider_table();
 const ProviderInfo* find_provider(const std::string& name);
