@@ -20,6 +20,7 @@ struct Usage {
   int64_t output_tokens = 0;          // all billed output, thinking included
   std::optional<int64_t> reasoning_tokens;  // thinking part of output; unknown when the provider does not say
   int64_t search_requests = 0;        // billed server-side searches
+  std::string search_context_size;    // OpenAI web search: low / medium / high, when the response says
   bool usage_complete = true;         // false: usage never arrived, so cost is unknown
   std::optional<double> provider_cost_usd;  // what the provider itself billed, when it says
   ServiceTier service_tier = ServiceTier::kStandard;

@@ -37,7 +37,23 @@ Rates rates_with_suffix(const nlohmann::json& v, const std::string& suffix, cons
   r.cached_input = per_token(v, "cache_read_input_token_cost" + suffix, where);
   r.cache_write_5m = per_token(v, "cache_creation_input_token_cost" + suffix, where);
   r.cache_write_1h = per_token(v, "cache_creation_input_token_cost_above_1hr" + suffix, where);
-  if (suffix.empty()) r.reasoning = per_token(v, "output_cost_per_reasoning_token", where);
+  // Thinking's own rate, per tier too (output_cost_per_reasoning_token_priority, ..._above_200k_tokens).
+  r.reasoning = per_token(v, "output_cost_per_reasoning_token" + suffix, where);
+  return r;
+}
+
+// One band of LiteLLM's `tiered_pricing` (all-or-nothing: the band the prompt falls in prices every token
+// of the request). What the band leaves out: cache reads and writes at the band's input rate, output at the
+// model's flat output rate, thinking at the band's output rate. A band without an input rate prices nothing
+// (LiteLLM then uses the flat rates).
+std::optional<Rates> band_rates(const nlohmann::json& band, const Rates& flat, const std::string& where) {
+  Rates r = rates_with_suffix(band, "", where);
+  if (!r.input) return std::nullopt;
+  if (!r.output) r.output = flat.output;
+  if (!r.cached_input) r.cached_input = r.input;
+  if (!r.cache_write_5m) r.cache_write_5m = r.input;
+  if (!r.cache_write_1h) r.cache_write_1h = r.cache_write_5m;
+  if (!r.reasoning) r.reasoning = r.output;
   return r;
 }
 
@@ -70,6 +86,7 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
     if (v.contains("litellm_provider") && v["litellm_provider"].is_string())
       e.provider = v["litellm_provider"].get<std::string>();
     e.base = rates_with_suffix(v, "", where);
+    std::optional<Rates> flat_band;
     if (v.contains("tiered_pricing")) {
       if (!v["tiered_pricing"].is_array()) throw InputError(where + ": field 'tiered_pricing' must be an array");
       for (const auto& band : v["tiered_pricing"]) {
@@ -77,14 +94,23 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
             !band["range"][0].is_number())
           throw InputError(where + ": each 'tiered_pricing' band needs a numeric 'range'");
         auto lo = static_cast<int64_t>(band["range"][0].get<double>());
-        Rates r = rates_with_suffix(band, "", where + " tiered_pricing");
+        auto r = band_rates(band, e.base, where + " tiered_pricing");
+        if (!r) {  // a band without an input rate: the flat rates, all of them, for prompts in it
+          Rates f = e.base;
+          if (!f.cached_input) f.cached_input = f.input;
+          if (!f.cache_write_5m) f.cache_write_5m = f.input;
+          if (!f.cache_write_1h) f.cache_write_1h = f.cache_write_5m;
+          if (!f.reasoning) f.reasoning = f.output;
+          r = f;
+        }
         if (lo == 0) {
-          e.base = r;
+          flat_band = *r;
         } else {
-          e.tiers.push_back({lo, r});
+          e.tiers.push_back({lo, *r});  // a band matches when the prompt is above its start
         }
       }
     }
+    if (flat_band) e.base = *flat_band;
     if (!e.base.input || !e.base.output) continue;  // not token-priced (images, audio, ...)
     if (auto slash = key.rfind('/'); slash != std::string::npos && !keys.count(to_lower(key.substr(slash + 1))))
       e.aliases.push_back(key.substr(slash + 1));
@@ -102,7 +128,6 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
     for (auto [st, sfx] : {std::pair{ServiceTier::kBatch, "_batches"}, std::pair{ServiceTier::kFlex, "_flex"},
                            std::pair{ServiceTier::kPriority, "_priority"}}) {
       Rates r = rates_with_suffix(v, sfx, where);
-      r.reasoning.reset();
       if (any_set(r)) e.service[st] = r;
     }
     if (auto fee = per_token(v, "input_cost_per_request", where)) e.per_request_fee = *fee / 1e6;
@@ -110,12 +135,13 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
       const auto& s = v["search_context_cost_per_query"];
       if (!s.is_object()) throw InputError(where + ": field 'search_context_cost_per_query' must be an object");
       for (const char* size : {"search_context_size_medium", "search_context_size_low", "search_context_size_high"}) {
-        if (s.contains(size) && s[size].is_number()) {
-          e.per_search_fee = s[size].get<double>();
-          break;
-        }
+        if (!s.contains(size) || !s[size].is_number()) continue;
+        e.search_fee_by_context[std::string(size).substr(std::string("search_context_size_").size())] = s[size].get<double>();
+        if (!e.per_search_fee) e.per_search_fee = s[size].get<double>();  // medium first: the default size
       }
     }
+    if (v.contains("web_search_billing_unit") && v["web_search_billing_unit"].is_string())
+      e.search_billed_per_prompt = to_lower(v["web_search_billing_unit"].get<std::string>()).find("prompt") != std::string::npos;
     out.add(std::move(e));
   }
   return out;

@@ -1,9 +1,11 @@
 #include "pricing/catalog.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "pricing/catalog_import.h"
+#include "pricing/cost.h"
 #include "tests/support.h"
 
 using namespace reckon;
@@ -90,6 +92,83 @@ TEST_CASE("LiteLLM's table imports tiers, service tiers, cache writes and search
   REQUIRE(qwen);
   CHECK(qwen->tiers.size() == 1);
   CHECK(qwen->tiers[0].above_input_tokens == 256000);
+}
+
+TEST_CASE("LiteLLM's tier reasoning keys and tiered_pricing bands price as LiteLLM's rules say", "[catalog][litellm]") {
+  test::TempDir tmp;
+  // Per token, as LiteLLM writes them. Worked out by hand per million tokens.
+  const std::string path = tmp.write("p.json", R"({
+    "think-model": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6,
+                    "output_cost_per_reasoning_token": 4e-6,
+                    "input_cost_per_token_priority": 2e-6, "output_cost_per_token_priority": 8e-6,
+                    "output_cost_per_reasoning_token_priority": 9e-6},
+    "banded": {"mode": "chat", "input_cost_per_token": 5e-6, "output_cost_per_token": 20e-6,
+               "tiered_pricing": [{"range": [0, 32000], "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6},
+                                  {"range": [32000, 128000], "input_cost_per_token": 3e-6},
+                                  {"range": [128000, 1000000], "output_cost_per_token": 30e-6}]}
+  })");
+  PriceCatalog c = import_litellm(path, "2026-07-24");
+  const PriceEntry* think = c.find("think-model", "2026-08-01");
+  REQUIRE(think);
+  // Priority: 1,000 in × $2 + (5,000 − 4,000) visible × $8 + 4,000 thinking × $9 (its own priority key).
+  Usage u;
+  u.input_tokens = 1000;
+  u.output_tokens = 5000;
+  u.reasoning_tokens = 4000;
+  u.service_tier = ServiceTier::kPriority;
+  CHECK(*cost(u, *think).total_usd == Approx((1000 * 2 + 1000 * 8 + 4000 * 9) * 1e-6));
+  const PriceEntry* banded = c.find("banded", "2026-08-01");
+  REQUIRE(banded);
+  Usage b;
+  b.output_tokens = 1000;
+  b.cache_read_tokens = 0;
+  // 10,000 prompt tokens: the first band, flat rates replaced: 10,000 × $1 + 1,000 × $2.
+  b.input_tokens = 10000;
+  CHECK(*cost(b, *banded).total_usd == Approx((10000 * 1 + 1000 * 2) * 1e-6));
+  // 50,000: the second band, input $3; it states no output rate, so the model's own $20 (not free, not unpriced).
+  b.input_tokens = 50000;
+  CHECK(*cost(b, *banded).total_usd == Approx((50000 * 3 + 1000 * 20) * 1e-6));
+  // Exactly 32,000 stays in the first band (a band holds start < prompt ≤ end).
+  b.input_tokens = 32000;
+  CHECK(*cost(b, *banded).total_usd == Approx((32000 * 1 + 1000 * 2) * 1e-6));
+  // A band with no input rate prices nothing of its own: prompts in it pay the flat $5 / $20.
+  b.input_tokens = 200000;
+  CHECK(*cost(b, *banded).total_usd == Approx((200000 * 5 + 1000 * 20) * 1e-6));
+  // Cached tokens in a band without a cache rate: at the band's input rate.
+  b.input_tokens = 50000;
+  b.cache_read_tokens = 10000;
+  CHECK(*cost(b, *banded).total_usd == Approx((40000 * 3 + 10000 * 3 + 1000 * 20) * 1e-6));
+}
+
+TEST_CASE("web searches are priced by context size, per query or once per prompt", "[catalog][litellm]") {
+  test::TempDir tmp;
+  const std::string path = tmp.write("s.json", R"({
+    "searcher": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6,
+                 "search_context_cost_per_query": {"search_context_size_low": 0.025, "search_context_size_medium": 0.0275,
+                                                   "search_context_size_high": 0.03}},
+    "grounded-2.5": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6,
+                     "search_context_cost_per_query": {"search_context_size_medium": 0.035}, "web_search_billing_unit": "per_prompt"}
+  })");
+  PriceCatalog c = import_litellm(path, "2026-07-24");
+  const PriceEntry* s = c.find("searcher", "2026-08-01");
+  REQUIRE(s);
+  Usage u;
+  u.search_requests = 2;
+  u.search_context_size = "high";
+  CHECK(cost(u, *s).fees_usd == Approx(2 * 0.03));
+  u.search_context_size = "";  // unsaid: the medium price
+  CHECK(cost(u, *s).fees_usd == Approx(2 * 0.0275));
+  u.search_context_size = "low";
+  CHECK(cost(u, *s).fees_usd == Approx(2 * 0.025));
+  const PriceEntry* g = c.find("grounded-2.5", "2026-08-01");
+  REQUIRE(g);
+  REQUIRE(g->search_billed_per_prompt);
+  u.search_requests = 3;  // three queries, one grounded prompt
+  CHECK(cost(u, *g).fees_usd == Approx(0.035));
+  // The entry round-trips through reckon's own JSON form.
+  PriceEntry back = price_entry_from_json(to_json(*g), "round trip");
+  CHECK(back.search_billed_per_prompt);
+  CHECK(back.search_fee_by_context.at("medium") == Approx(0.035));
 }
 
 TEST_CASE("the byte-exact upstream LiteLLM file imports too", "[catalog][litellm]") {

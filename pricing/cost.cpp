@@ -87,7 +87,16 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
                        static_cast<double>(u.cache_write_1h_tokens) * r.cache_write_1h) * kPerMTok;
   c.output_usd = static_cast<double>(u.output_tokens - reasoning) * r.output * kPerMTok;
   c.reasoning_usd = static_cast<double>(reasoning) * r.reasoning * kPerMTok;
-  c.fees_usd = e.per_request_fee + static_cast<double>(u.search_requests) * e.per_search_fee;
+  // Searches: per query, or once per prompt that searched; at the price of their context size when the entry
+  // has one.
+  const int64_t searches = e.search_billed_per_prompt ? std::min<int64_t>(u.search_requests, 1) : u.search_requests;
+  double per_search = e.per_search_fee;
+  if (!e.search_fee_by_context.empty()) {
+    auto it = e.search_fee_by_context.find(u.search_context_size.empty() ? "medium" : u.search_context_size);
+    if (it == e.search_fee_by_context.end()) it = e.search_fee_by_context.find("medium");
+    if (it != e.search_fee_by_context.end()) per_search = it->second;
+  }
+  c.fees_usd = e.per_request_fee + static_cast<double>(searches) * per_search;
   c.total_usd = c.input_usd + c.cache_read_usd + c.cache_write_usd + c.output_usd + c.reasoning_usd + c.fees_usd;
   return c;
 }

@@ -95,6 +95,20 @@ PriceEntry price_entry_from_json(const nlohmann::json& j, const std::string& whe
       throw InputError(at + ": field '" + field + "' must be a non-negative number (USD)");
     *dest = j[field].get<double>();
   }
+  if (j.contains("search_fee_by_context")) {
+    const auto& m = j["search_fee_by_context"];
+    if (!m.is_object()) throw InputError(at + ": field 'search_fee_by_context' must be an object of USD per search by size");
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      if (!it.value().is_number() || it.value().get<double>() < 0)
+        throw InputError(at + ": field 'search_fee_by_context." + it.key() + "' must be a non-negative number (USD)");
+      e.search_fee_by_context[it.key()] = it.value().get<double>();
+    }
+  }
+  if (j.contains("search_billing")) {
+    if (!j["search_billing"].is_string() || (j["search_billing"] != "per_prompt" && j["search_billing"] != "per_query"))
+      throw InputError(at + ": field 'search_billing' must be \"per_prompt\" or \"per_query\"");
+    e.search_billed_per_prompt = j["search_billing"] == "per_prompt";
+  }
   return e;
 }
 
@@ -116,6 +130,8 @@ nlohmann::json to_json(const PriceEntry& e) {
   for (const auto& [st, r] : e.service) j[to_string(st)] = rates_to_json(r);
   if (e.per_request_fee) j["per_request_fee"] = e.per_request_fee;
   if (e.per_search_fee) j["per_search_fee"] = e.per_search_fee;
+  if (!e.search_fee_by_context.empty()) j["search_fee_by_context"] = e.search_fee_by_context;
+  if (e.search_billed_per_prompt) j["search_billing"] = "per_prompt";
   return j;
 }
 

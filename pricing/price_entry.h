@@ -35,6 +35,11 @@ struct PriceEntry {
   std::map<ServiceTier, Rates> service;  // batch / flex / priority rates
   double per_request_fee = 0;        // USD per request
   double per_search_fee = 0;         // USD per billed search
+  // OpenAI bills a web search by its context size: USD per search for "low" / "medium" / "high" (a size the
+  // map lacks, or a search with no size said, pays per_search_fee, else the medium price).
+  std::map<std::string, double> search_fee_by_context;
+  // Gemini 2.5 grounding is billed once per prompt that searched, Gemini 3 per query (the default).
+  bool search_billed_per_prompt = false;
 
   // "model@effective_from": stored with every priced request, so re-pricing is a join.
   std::string id() const { return model + "@" + effective_from; }

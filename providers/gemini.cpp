@@ -44,6 +44,10 @@ void read_candidates(const nlohmann::json& j, Completion& c, bool& content) {
     }
   }
   if (cand.contains("finishReason") && cand["finishReason"].is_string()) c.finish_reason = cand["finishReason"].get<std::string>();
+  // Grounding with Google Search: the queries it ran (billed per query, or once per prompt: the price entry says).
+  if (cand.contains("groundingMetadata") && cand["groundingMetadata"].is_object() &&
+      cand["groundingMetadata"].contains("webSearchQueries") && cand["groundingMetadata"]["webSearchQueries"].is_array())
+    c.search_queries = static_cast<int64_t>(cand["groundingMetadata"]["webSearchQueries"].size());
 }
 
 class GeminiDecoder : public StreamDecoder {
@@ -68,6 +72,7 @@ class GeminiDecoder : public StreamDecoder {
   }
   Completion completion() const override {
     Completion c = c_;
+    c.usage.search_requests = c_.search_queries;
     // Usage seen before the final chunk is a running count: complete only once the stream finished.
     c.usage.usage_complete = finished_ && !c_.raw_usage.is_null();
     return c;
@@ -122,6 +127,7 @@ class Gemini : public Adapter {
     } else {
       c.usage.usage_complete = false;
     }
+    c.usage.search_requests = c.search_queries;
     return c;
   }
   std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<GeminiDecoder>(); }

@@ -212,6 +212,15 @@ Completion responses_completion(const nlohmann::json& resp) {
     c.usage = openai_responses_usage(resp["usage"]);
     c.raw_usage = resp["usage"];
     read_served_tier(resp, "service_tier", c.usage);
+    // Web searches are billed per call, by the context size the request's tool asked for (echoed in `tools`).
+    if (resp.contains("output") && resp["output"].is_array())
+      for (const auto& item : resp["output"])
+        if (item.is_object() && item.value("type", "") == "web_search_call") ++c.usage.search_requests;
+    if (resp.contains("tools") && resp["tools"].is_array())
+      for (const auto& tool : resp["tools"])
+        if (tool.is_object() && tool.value("type", "").rfind("web_search", 0) == 0 && tool.contains("search_context_size") &&
+            tool["search_context_size"].is_string())
+          c.usage.search_context_size = tool["search_context_size"].get<std::string>();
   } else {
     c.usage.usage_complete = false;
   }

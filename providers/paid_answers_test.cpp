@@ -213,3 +213,22 @@ TEST_CASE("the tier that served a request is the tier it is priced at", "[paid]"
   Asked silent = ask("openai", {200, {}, R"({"choices":[{"index":0,"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":2}})"}, false);
   CHECK_FALSE(silent.result.completion.usage.service_tier_reported);
 }
+
+TEST_CASE("searches are counted for every provider that reports them", "[paid]") {
+  // OpenAI Responses: one web_search_call item per search, the context size echoed in the tools.
+  Asked openai = ask("openai",
+                     {200, {}, R"({"id":"r","status":"completed","tools":[{"type":"web_search","search_context_size":"high"}],)"
+                               R"("output":[{"type":"web_search_call","status":"completed"},{"type":"web_search_call","status":"completed"},)"
+                               R"({"type":"message","content":[{"type":"output_text","text":"Found it."}]}],"usage":{"input_tokens":30,"output_tokens":5}})"},
+                     false, "responses");
+  REQUIRE(openai.result.ok);
+  CHECK(openai.result.completion.usage.search_requests == 2);
+  CHECK(openai.result.completion.usage.search_context_size == "high");
+  // Gemini: grounding metadata lists the queries it ran.
+  Asked gemini = ask("gemini",
+                     {200, {}, R"({"candidates":[{"content":{"parts":[{"text":"Yes."}]},"finishReason":"STOP",)"
+                               R"("groundingMetadata":{"webSearchQueries":["a","b","c"]}}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2}})"},
+                     false);
+  REQUIRE(gemini.result.ok);
+  CHECK(gemini.result.completion.usage.search_requests == 3);
+}

@@ -49,6 +49,7 @@ struct Completion {
   std::string response_model;
   Usage usage;
   nlohmann::json raw_usage;  // the provider's own usage object(s), for audit
+  int64_t search_queries = 0;  // searches the answer reports outside its usage (Gemini grounding)
 };
 
 enum class ErrorClass { kNone, kRateLimit, kOverloaded, kServer, kTimeout, kConnection, kBadResponse, kClient, kAuth, kQuota, kStream };
