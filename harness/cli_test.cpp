@@ -1,5 +1,7 @@
 // End-to-end checks of the `reckon` binary: exit codes, messages, the main verbs.
 #include <algorithm>
+#include <thread>
+#include <filesystem>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -190,6 +192,49 @@ TEST_CASE("eval takes --base-url like call does", "[cli]") {
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(server.request_count() == 3);
+}
+
+TEST_CASE("several processes at once: first pulls of one dataset and first opens of one store all succeed", "[cli][concurrency]") {
+  TempDir tmp;
+  const std::string mirror = reckon::test::shared_data("mirror"), cache = tmp.file("cache");
+  // Six processes pull the same dataset into one empty cache (MMLU: 116 files, so their downloads overlap).
+  std::vector<reckon::test::CommandResult> pulls(6);
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < pulls.size(); ++i)
+      threads.emplace_back([&, i] { pulls[i] = run_reckon({"data", "pull", "mmlu", "--mirror", mirror, "--cache", cache}); });
+    for (auto& t : threads) t.join();
+  }
+  for (const auto& p : pulls) {
+    INFO(p.err);
+    CHECK(p.exit_code == 0);
+  }
+  // Every file in place and whole (a second pull verifies each checksum and fetches nothing), no temporary left.
+  std::filesystem::create_directories(tmp.file("empty-mirror"));
+  auto again = run_reckon({"data", "pull", "mmlu", "--mirror", tmp.file("empty-mirror"), "--cache", cache});
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  size_t leftovers = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(cache))
+    leftovers += f.path().string().find(".part") != std::string::npos;
+  CHECK(leftovers == 0);
+
+  // Six processes create and migrate one new store at once, each importing the same log.
+  const std::string db = tmp.file("shared.db");
+  const std::string csv = tmp.write("log.csv", "model,task,item_id,input_tokens,output_tokens,score\ngpt-5-mini,t,1,10,10,1\ngpt-5-mini,t,2,10,10,0\n");
+  std::vector<reckon::test::CommandResult> imports(6);
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < imports.size(); ++i) threads.emplace_back([&, i] { imports[i] = run_reckon({"import", "--db", db, csv}); });
+    for (auto& t : threads) t.join();
+  }
+  for (const auto& r : imports) {
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+  }
+  auto summary = run_reckon({"summary", "--db", db, "--json"});
+  REQUIRE(summary.exit_code == 0);
+  CHECK(nlohmann::json::parse(summary.out)[0]["requests"] == 2);  // imported once, however many tried
 }
 
 TEST_CASE("export writes the stable views as CSV and JSON Lines", "[cli]") {

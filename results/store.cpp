@@ -26,10 +26,14 @@ Store::Store(const std::string& path, Mode mode) {
   // A 16 MB page cache (SQLite's default is 2 MB): the request indexes are keyed by hashes, so
   // each batch touches pages all over them, and a small cache reads them back from the OS.
   db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
-  for (int64_t v = version; v < schema_version(); ++v) {
+  if (version < schema_version()) {
+    // Migrations run under the write lock, and the version is read again once it is held: several
+    // processes opening a new or older store at once migrate it once (the others wait, then find it done).
     Transaction tx(*db_);
-    db_->exec(migrations()[static_cast<size_t>(v)]);
-    db_->exec("PRAGMA user_version = " + std::to_string(v + 1));
+    for (int64_t v = db_->user_version(); v < schema_version(); ++v) {
+      db_->exec(migrations()[static_cast<size_t>(v)]);
+      db_->exec("PRAGMA user_version = " + std::to_string(v + 1));
+    }
     tx.commit();
   }
 }

@@ -1,5 +1,9 @@
 #include "tasks/datasets.h"
 
+#include <unistd.h>
+
+#include <atomic>
+
 #include <curl/curl.h>
 
 #include <cstdio>
@@ -110,6 +114,11 @@ std::string fetch(const std::string& url, const std::string& path) {
   return "";
 }
 
+std::atomic<uint64_t>& pull_counter() {
+  static std::atomic<uint64_t> n{0};
+  return n;
+}
+
 }  // namespace
 
 std::vector<std::string> pull_dataset(const Dataset& ds, const PullOptions& opts) {
@@ -126,7 +135,9 @@ std::vector<std::string> pull_dataset(const Dataset& ds, const PullOptions& opts
     fs::create_directories(fs::path(dest).parent_path(), ec);
     if (ec) throw InputError("cannot create cache folder " + fs::path(dest).parent_path().string() + ": " + ec.message());
     std::string url = base + "/" + f.relative_path();
-    std::string tmp = dest + ".part";
+    // A temporary name of this process's own: several processes pulling at once each download, then the
+    // atomic rename puts identical bytes in place (none reads a half-written file, none loses its .part).
+    std::string tmp = dest + ".part." + std::to_string(::getpid()) + "." + std::to_string(++pull_counter());
     if (std::string err = fetch(url, tmp); !err.empty()) {
       fs::remove(tmp, ec);
       throw InputError("cannot download " + url + ": " + err);
@@ -138,7 +149,11 @@ std::vector<std::string> pull_dataset(const Dataset& ds, const PullOptions& opts
                        "; the file was not used or cached");
     }
     fs::rename(tmp, dest, ec);
-    if (ec) throw InputError("cannot move " + tmp + " into the cache: " + ec.message());
+    if (ec) {
+      fs::remove(tmp);
+      if (!(fs::exists(dest) && sha256_file_hex(dest) == f.sha256))  // another process's rename won: fine
+        throw InputError("cannot move " + tmp + " into the cache: " + ec.message());
+    }
     if (opts.progress) opts.progress("pulled " + f.relative_path() + " (" + std::to_string(f.bytes) + " bytes)");
     paths.push_back(dest);
   }
