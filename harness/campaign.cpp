@@ -151,6 +151,50 @@ std::pair<int, int> parse_shard(const std::string& text) {
   return {static_cast<int>(*i - 1), static_cast<int>(*n)};
 }
 
+std::pair<int, int> shard_from_environment(const std::function<const char*(const char*)>& getenv_fn) {
+  auto var = [&](const char* name) -> std::string {
+    const char* v = getenv_fn(name);
+    return v ? std::string(v) : std::string();
+  };
+  auto number = [&](const char* name) -> int64_t {
+    auto n = parse_int(var(name));
+    if (!n || *n < 0) throw InputError(std::string("--shard auto: ") + name + " must be a non-negative integer, got '" + var(name) + "'");
+    return *n;
+  };
+  if (!var("RECKON_SHARD").empty()) return parse_shard(var("RECKON_SHARD"));
+  if (!var("SLURM_ARRAY_TASK_ID").empty()) {  // a Slurm job array: ids from SLURM_ARRAY_TASK_MIN
+    if (var("SLURM_ARRAY_TASK_COUNT").empty())
+      throw InputError("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
+    const int64_t id = number("SLURM_ARRAY_TASK_ID"), count = number("SLURM_ARRAY_TASK_COUNT");
+    const int64_t min = var("SLURM_ARRAY_TASK_MIN").empty() ? 0 : number("SLURM_ARRAY_TASK_MIN");
+    return parse_shard(std::to_string(id - min + 1) + "/" + std::to_string(count));
+  }
+  if (!var("JOB_COMPLETION_INDEX").empty()) {  // a Kubernetes Indexed Job: the count comes from the manifest
+    if (var("RECKON_SHARD_COUNT").empty())
+      throw InputError("--shard auto: JOB_COMPLETION_INDEX is set; pass the Job's completions as RECKON_SHARD_COUNT");
+    return parse_shard(std::to_string(number("JOB_COMPLETION_INDEX") + 1) + "/" + std::to_string(number("RECKON_SHARD_COUNT")));
+  }
+  throw InputError("--shard auto found no job runner's variables: RECKON_SHARD=i/N, SLURM_ARRAY_TASK_ID with "
+                   "SLURM_ARRAY_TASK_COUNT (Slurm job arrays), or JOB_COMPLETION_INDEX with RECKON_SHARD_COUNT "
+                   "(Kubernetes Indexed Jobs)");
+}
+
+void share_rate_limits(ClientOptions& co, int shards) {
+  if (shards <= 1) return;
+  const double n = static_cast<double>(shards);
+  co.requests_per_minute /= n;
+  co.tokens_per_minute /= n;
+  for (auto& [provider, lim] : co.per_provider) {
+    if (lim.requests_per_minute > 0) lim.requests_per_minute /= n;
+    if (lim.tokens_per_minute > 0) lim.tokens_per_minute /= n;
+  }
+}
+
+std::pair<int, int> resolve_shard(const std::string& spec) {
+  if (spec == "auto") return shard_from_environment([](const char* n) { return std::getenv(n); });
+  return parse_shard(spec);
+}
+
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
@@ -667,6 +711,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   co.requests_per_minute = c.requests_per_minute;
   co.tokens_per_minute = c.tokens_per_minute;
   co.per_provider = c.per_provider;
+  share_rate_limits(co, opts.shard_count);
   co.max_attempts = c.max_attempts;
   co.timeout_s = c.timeout_s;
   co.base_backoff_s = c.backoff_s;

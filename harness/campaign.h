@@ -4,6 +4,7 @@
 // identical request already answered (any run) is served from the store's response cache.
 #include <map>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -91,5 +92,12 @@ std::string campaign_run_id(const Campaign& c);
 
 // Parses "i/N" (1-based i) into a 0-based index and a count.
 std::pair<int, int> parse_shard(const std::string& text);
+// `--shard`: "i/N", or "auto" — from the job runner's environment: RECKON_SHARD=i/N; a Slurm job array
+// (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN); a Kubernetes Indexed Job
+// (JOB_COMPLETION_INDEX, with the Job's completions passed as RECKON_SHARD_COUNT). Returns (0-based index, N).
+std::pair<int, int> resolve_shard(const std::string& spec);
+// Shards run at once against one account: each takes 1/N of the campaign's rate limits (0 stays unlimited).
+void share_rate_limits(ClientOptions& co, int shards);
+std::pair<int, int> shard_from_environment(const std::function<const char*(const char*)>& getenv_fn);
 
 }  // namespace reckon

@@ -164,6 +164,76 @@ TEST_CASE("shards split the cells deterministically and merge back to the whole 
   CHECK(table(tmp.file("m.db")) == table(tmp.file("w.db")));
 }
 
+TEST_CASE("--shard auto reads the job runner's environment: Slurm arrays, Kubernetes Indexed Jobs, RECKON_SHARD", "[campaign][shard]") {
+  auto from = [](std::map<std::string, std::string> env) {
+    return shard_from_environment([env](const char* n) -> const char* {
+      auto it = env.find(n);
+      return it == env.end() ? nullptr : it->second.c_str();
+    });
+  };
+  using P = std::pair<int, int>;
+  CHECK(from({{"RECKON_SHARD", "3/4"}}) == P{2, 4});
+  // Slurm: --array=1-8 gives ids 1..8 with MIN 1; --array=0-7 ids 0..7 with MIN 0.
+  CHECK(from({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "8"}, {"SLURM_ARRAY_TASK_MIN", "1"}}) == P{0, 8});
+  CHECK(from({{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_COUNT", "8"}, {"SLURM_ARRAY_TASK_MIN", "0"}}) == P{7, 8});
+  // Kubernetes: JOB_COMPLETION_INDEX is 0-based; the manifest passes the completions.
+  CHECK(from({{"JOB_COMPLETION_INDEX", "0"}, {"RECKON_SHARD_COUNT", "5"}}) == P{0, 5});
+  CHECK(from({{"JOB_COMPLETION_INDEX", "4"}, {"RECKON_SHARD_COUNT", "5"}}) == P{4, 5});
+  // RECKON_SHARD wins over what a runner sets.
+  CHECK(from({{"RECKON_SHARD", "1/2"}, {"JOB_COMPLETION_INDEX", "4"}, {"RECKON_SHARD_COUNT", "5"}}) == P{0, 2});
+  CHECK_THROWS_WITH(from({{"JOB_COMPLETION_INDEX", "1"}}), Catch::Contains("RECKON_SHARD_COUNT"));
+  CHECK_THROWS_WITH(from({{"SLURM_ARRAY_TASK_ID", "1"}}), Catch::Contains("SLURM_ARRAY_TASK_COUNT"));
+  CHECK_THROWS_WITH(from({{"JOB_COMPLETION_INDEX", "5"}, {"RECKON_SHARD_COUNT", "5"}}), Catch::Contains("1 <= i <= N"));
+  CHECK_THROWS_WITH(from({}), Catch::Contains("found no job runner's variables"));
+}
+
+TEST_CASE("N shards together keep to the account's rate limits: each takes 1/N", "[campaign][shard]") {
+  ClientOptions co;
+  co.requests_per_minute = 600;
+  co.tokens_per_minute = 0;  // unlimited stays unlimited
+  co.per_provider["openai"].requests_per_minute = 500;
+  co.per_provider["openai"].tokens_per_minute = 200000;
+  co.per_provider["anthropic"].max_concurrency = 8;  // -1: the client-wide value, left as is
+  share_rate_limits(co, 4);
+  CHECK(co.requests_per_minute == Approx(150));
+  CHECK(co.tokens_per_minute == 0);
+  CHECK(co.per_provider["openai"].requests_per_minute == Approx(125));
+  CHECK(co.per_provider["openai"].tokens_per_minute == Approx(50000));
+  CHECK(co.per_provider["anthropic"].requests_per_minute == -1);
+  CHECK(co.per_provider["anthropic"].max_concurrency == 8);
+  ClientOptions one = co;
+  share_rate_limits(one, 1);
+  CHECK(one.requests_per_minute == Approx(150));
+}
+
+TEST_CASE("shards started by a job runner's variables merge back to the whole run", "[campaign][shard][cli]") {
+  test::TempDir tmp, cache;
+  nlohmann::json j{{"name", "aime"}, {"models", {"replay:gpt-5-mini", "replay:kimi-k2.5"}}, {"tasks", {"price-reversal-aime"}},
+                   {"replay", test::shared_data(kLogs)}};
+  const std::string file = tmp.write("c.json", j.dump());
+  const std::vector<std::string> common = {"--mirror", test::shared_data("mirror"), "--cache", cache.path(), "--quiet"};
+  auto run = [&](const std::string& db, std::vector<std::string> env, const std::string& shard) {
+    std::vector<std::string> args = {"run", file, "--db", db};
+    if (!shard.empty()) args.insert(args.end(), {"--shard", shard});
+    args.insert(args.end(), common.begin(), common.end());
+    auto r = test::run_reckon(args, env);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+  };
+  // Three shards the way three runners would start them, then the whole run.
+  run(tmp.file("s1.db"), {"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_COUNT=3", "SLURM_ARRAY_TASK_MIN=1"}, "auto");
+  run(tmp.file("s2.db"), {"JOB_COMPLETION_INDEX=1", "RECKON_SHARD_COUNT=3"}, "auto");
+  run(tmp.file("s3.db"), {"RECKON_SHARD=3/3"}, "auto");
+  run(tmp.file("whole.db"), {}, "");
+  const int64_t parts = count(tmp.file("s1.db"), "SELECT COUNT(*) FROM requests") + count(tmp.file("s2.db"), "SELECT COUNT(*) FROM requests") +
+                        count(tmp.file("s3.db"), "SELECT COUNT(*) FROM requests");
+  CHECK(parts == 120);
+  CHECK(count(tmp.file("s1.db"), "SELECT COUNT(*) FROM requests") > 0);
+  auto merged = test::run_reckon({"merge", "-o", tmp.file("m.db"), tmp.file("s1.db"), tmp.file("s2.db"), tmp.file("s3.db")});
+  REQUIRE(merged.exit_code == 0);
+  CHECK(table(tmp.file("m.db")) == table(tmp.file("whole.db")));
+}
+
 TEST_CASE("the spend cap stops the run cleanly and a rerun with a higher cap finishes it", "[campaign]") {
   test::TempDir tmp, cache;
   std::string db = tmp.file("r.db");
@@ -378,6 +448,75 @@ TEST_CASE("a campaign prices each answer at the tier that served it", "[campaign
   const RunReport rep = run_campaign(c, options(db, cache));
   CHECK(rep.spent_usd == Approx(2 * 0.000012375).epsilon(1e-9));
   CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE service_tier = 'flex'") == 2);
+}
+
+namespace {
+
+// deploy/run-shard.sh started the way a job runner starts it: with its variables, in the background.
+pid_t start_shard_script(const std::string& campaign, const std::string& out, const std::vector<std::string>& env) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    setenv("RECKON", RECKON_BINARY, 1);
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    const std::string script = std::string(RECKON_SOURCE_DIR) + "/deploy/run-shard.sh";
+    execl("/bin/bash", "bash", script.c_str(), campaign.c_str(), out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("deploy/run-shard.sh as a Slurm array and an Indexed Job: shards at once, one killed and retried, merged = one run",
+          "[campaign][shard][slow]") {
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 20;
+  server.set_default(body);
+  const std::string file = tmp.write("c.json", forty_char_campaign(tmp, "deployed", "openai:gpt-5.4", server, 90).dump());
+  // A Slurm array of three tasks (ids 1..3) at once; task 2 is killed once its store holds rows, then requeued.
+  const std::string out = tmp.file("slurm");
+  auto slurm = [](int id) {
+    return std::vector<std::string>{"SLURM_ARRAY_TASK_ID=" + std::to_string(id), "SLURM_ARRAY_TASK_COUNT=3", "SLURM_ARRAY_TASK_MIN=1"};
+  };
+  pid_t t1 = start_shard_script(file, out, slurm(1)), t2 = start_shard_script(file, out, slurm(2)),
+        t3 = start_shard_script(file, out, slurm(3));
+  const std::string store2 = out + "/shard-2.db";
+  CHECK(wait_until([&] { return committed(store2) >= 3; }));
+  kill(t2, SIGKILL);
+  wait_exit(t2);
+  const int64_t before_retry = committed(store2);
+  CHECK(before_retry < 30);  // killed mid-way (30 cells in its share, about)
+  CHECK(wait_exit(t1) == 0);
+  CHECK(wait_exit(t3) == 0);
+  CHECK(wait_exit(start_shard_script(file, out, slurm(2))) == 0);  // the requeued task resumes its own store
+  const size_t paid = server.request_count();
+  CHECK(paid >= 90);
+  CHECK(paid <= 90 + 2);  // at most what task 2 had in flight (concurrency 2) was asked again
+  auto merged = test::run_reckon({"merge", "-o", tmp.file("slurm.db"), out + "/shard-1.db", out + "/shard-2.db", out + "/shard-3.db"});
+  REQUIRE(merged.exit_code == 0);
+  // A Kubernetes Indexed Job of two pods (indexes 0 and 1), the count from the manifest.
+  const std::string kout = tmp.file("k8s");
+  pid_t p0 = start_shard_script(file, kout, {"JOB_COMPLETION_INDEX=0", "RECKON_SHARD_COUNT=2"}),
+        p1 = start_shard_script(file, kout, {"JOB_COMPLETION_INDEX=1", "RECKON_SHARD_COUNT=2"});
+  CHECK(wait_exit(p0) == 0);
+  CHECK(wait_exit(p1) == 0);
+  REQUIRE(test::run_reckon({"merge", "-o", tmp.file("k8s.db"), kout + "/shard-0.db", kout + "/shard-1.db"}).exit_code == 0);
+  // Both equal one uninterrupted run of the campaign.
+  auto whole = test::run_reckon({"run", file, "--db", tmp.file("whole.db"), "--quiet"});
+  REQUIRE(whole.exit_code == 0);
+  CHECK(table(tmp.file("slurm.db")) == table(tmp.file("whole.db")));
+  CHECK(table(tmp.file("k8s.db")) == table(tmp.file("whole.db")));
 }
 
 TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing lost or paid twice", "[campaign][slow]") {

@@ -18,7 +18,9 @@ struct RunFlags {
     sub.add_flag("--resume", resume, "Continue an earlier run of this campaign (finished cells are skipped)");
     sub.add_flag("--dry-run", dry_run, "Print the requests and expected cost; send nothing");
     sub.add_option("--max-cost", max_cost, "Spend cap in USD (real cost as it accrues)");
-    sub.add_option("--shard", shard, "Run only shard i of N (i/N); `reckon merge` recombines");
+    sub.add_option("--shard", shard,
+                   "Run only shard i of N (i/N, or auto: from RECKON_SHARD, a Slurm array or a Kubernetes Indexed Job); "
+                   "`reckon merge` recombines");
     sub.add_option("--mirror", mirror, "Data mirror folder or URL (env RECKON_DATA_MIRROR)");
     sub.add_option("--cache", cache, "Data cache folder");
     sub.add_flag("--quiet", quiet, "No progress display");
@@ -29,7 +31,7 @@ struct RunFlags {
     o.resume = resume;
     o.dry_run = dry_run;
     if (max_cost >= 0) o.max_cost_usd = max_cost;
-    if (!shard.empty()) std::tie(o.shard_index, o.shard_count) = parse_shard(shard);
+    if (!shard.empty()) std::tie(o.shard_index, o.shard_count) = resolve_shard(shard);
     o.data.pull.mirror = mirror;
     o.data.pull.cache_dir = cache;
     o.progress = !quiet;
