@@ -10,6 +10,7 @@ std::string to_string(ServiceTier t) {
     case ServiceTier::kBatch: return "batch";
     case ServiceTier::kFlex: return "flex";
     case ServiceTier::kPriority: return "priority";
+    case ServiceTier::kFast: return "fast";
   }
   return "standard";
 }
@@ -20,6 +21,7 @@ std::optional<ServiceTier> parse_service_tier(const std::string& raw) {
   if (s == "batch" || s == "batches") return ServiceTier::kBatch;
   if (s == "flex") return ServiceTier::kFlex;
   if (s == "priority") return ServiceTier::kPriority;
+  if (s == "fast") return ServiceTier::kFast;
   return std::nullopt;
 }
 

@@ -7,9 +7,9 @@
 namespace reckon {
 
 // Which price list a request was billed on.
-enum class ServiceTier { kStandard, kBatch, kFlex, kPriority };
+enum class ServiceTier { kStandard, kBatch, kFlex, kPriority, kFast };
 std::string to_string(ServiceTier t);
-// "standard"/"default"/"auto"/"" -> standard; batch, flex, priority. nullopt when unknown.
+// "standard"/"default"/"auto"/"" -> standard; batch, flex, priority, fast. nullopt when unknown.
 std::optional<ServiceTier> parse_service_tier(const std::string& s);
 
 struct Usage {
@@ -19,6 +19,8 @@ struct Usage {
   int64_t cache_write_1h_tokens = 0;  // written to a 1-hour cache (subset of input)
   int64_t output_tokens = 0;          // all billed output, thinking included
   std::optional<int64_t> reasoning_tokens;  // thinking part of output; unknown when the provider does not say
+  int64_t audio_input_tokens = 0;     // audio part of input (OpenAI prompt_tokens_details.audio_tokens)
+  int64_t audio_output_tokens = 0;    // audio part of output (completion_tokens_details.audio_tokens)
   int64_t search_requests = 0;        // billed server-side searches
   std::string search_context_size;    // OpenAI web search: low / medium / high, when the response says
   bool usage_complete = true;         // false: usage never arrived, so cost is unknown

@@ -66,7 +66,7 @@ ModelParams parse_params(const nlohmann::json& p, const std::string& where) {
   if (m.api != "chat" && m.api != "responses") throw InputError(where + ": field 'params.api' must be chat or responses");
   m.stream = field<bool>(p, "stream", where, false);
   auto tier = parse_service_tier(field<std::string>(p, "service_tier", where, "standard"));
-  if (!tier) throw InputError(where + ": field 'params.service_tier' must be standard, batch, flex or priority");
+  if (!tier) throw InputError(where + ": field 'params.service_tier' must be standard, batch, flex, priority or fast");
   m.service_tier = *tier;
   return m;
 }

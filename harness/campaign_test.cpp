@@ -164,7 +164,7 @@ TEST_CASE("shards split the cells deterministically and merge back to the whole 
   CHECK(table(tmp.file("m.db")) == table(tmp.file("w.db")));
 }
 
-TEST_CASE("--shard auto reads the job runner's environment: Slurm arrays, Kubernetes Indexed Jobs, RECKON_SHARD", "[campaign][shard]") {
+TEST_CASE("the shard from --shard auto comes from the job runner's environment — Slurm arrays, Kubernetes Indexed Jobs, RECKON_SHARD", "[campaign][shard]") {
   auto from = [](std::map<std::string, std::string> env) {
     return shard_from_environment([env](const char* n) -> const char* {
       auto it = env.find(n);

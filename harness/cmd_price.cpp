@@ -69,7 +69,7 @@ Action define_price(CLI::App& sub) {
   quote->add_option("--cache-write", usage->cache_write_5m_tokens, "Prompt tokens written to a 5-minute cache");
   quote->add_option("--cache-write-1h", usage->cache_write_1h_tokens, "Prompt tokens written to a 1-hour cache");
   quote->add_option("--searches", usage->search_requests, "Billed searches");
-  quote->add_option("--tier", *tier, "standard | batch | flex | priority");
+  quote->add_option("--tier", *tier, "standard | batch | flex | priority | fast");
   quote->add_option("--date", args->date, "Date the price must be in force (default today)");
   quote->add_flag("--json", *quote_json, "Print JSON");
 
@@ -113,7 +113,7 @@ Action define_price(CLI::App& sub) {
       const PriceEntry& e = args->find(c, *model);
       if (*reasoning >= 0) usage->reasoning_tokens = *reasoning;
       auto st = parse_service_tier(*tier);
-      if (!st) throw InputError("--tier must be standard, batch, flex or priority");
+      if (!st) throw InputError("--tier must be standard, batch, flex, priority or fast");
       usage->service_tier = *st;
       CostBreakdown b = cost(*usage, e);
       if (*quote_json) {

@@ -43,7 +43,7 @@ Action define_call(CLI::App& sub) {
   sub.add_option("--base-url", a->params.base_url, "Endpoint base URL (env RECKON_BASE_URL)")->envname("RECKON_BASE_URL");
   sub.add_option("--api-key-env", a->params.api_key_env, "Environment variable holding the key");
   sub.add_option("--api", a->params.api, "openai: chat | responses")->check(CLI::IsMember({"chat", "responses"}));
-  sub.add_option("--tier", a->tier, "standard | batch | flex | priority");
+  sub.add_option("--tier", a->tier, "standard | batch | flex | priority | fast");
   sub.add_flag("--stream", a->params.stream, "Stream the answer (records time to first token)");
   sub.add_option("--replay", a->replay, "Recorded answers for the replay provider (cassette .jsonl, store, or logs)");
   sub.add_flag("--json", a->json, "Print JSON");
@@ -55,7 +55,7 @@ Action define_call(CLI::App& sub) {
     if (a->thinking_budget > 0) ref.params.thinking_budget = static_cast<int64_t>(a->thinking_budget);
     if (a->temperature >= 0) ref.params.temperature = a->temperature;
     auto tier = parse_service_tier(a->tier);
-    if (!tier) throw InputError("--tier must be standard, batch, flex or priority");
+    if (!tier) throw InputError("--tier must be standard, batch, flex, priority or fast");
     ref.params.service_tier = *tier;
     ChatRequest req{ref, {}};
     if (!a->system.empty()) req.messages.push_back({"system", a->system});

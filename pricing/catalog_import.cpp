@@ -39,6 +39,8 @@ Rates rates_with_suffix(const nlohmann::json& v, const std::string& suffix, cons
   r.cache_write_1h = per_token(v, "cache_creation_input_token_cost_above_1hr" + suffix, where);
   // Thinking's own rate, per tier too (output_cost_per_reasoning_token_priority, ..._above_200k_tokens).
   r.reasoning = per_token(v, "output_cost_per_reasoning_token" + suffix, where);
+  r.audio_input = per_token(v, "input_cost_per_audio_token" + suffix, where);
+  r.audio_output = per_token(v, "output_cost_per_audio_token" + suffix, where);
   return r;
 }
 

@@ -10,7 +10,7 @@ namespace {
 constexpr double kPerMTok = 1e-6;
 
 struct Resolved {
-  double input, cached_input, cache_write_5m, cache_write_1h, output, reasoning;
+  double input, cached_input, cache_write_5m, cache_write_1h, output, reasoning, audio_input, audio_output;
 };
 
 Resolved resolve(const Rates& r) {
@@ -21,6 +21,8 @@ Resolved resolve(const Rates& r) {
   o.cache_write_1h = r.cache_write_1h.value_or(o.cache_write_5m);
   o.output = r.output.value_or(0);
   o.reasoning = r.reasoning.value_or(o.output);
+  o.audio_input = r.audio_input.value_or(o.input);
+  o.audio_output = r.audio_output.value_or(o.output);
   return o;
 }
 
@@ -33,6 +35,8 @@ Rates overlay(const Rates& base, const Rates& over) {
   if (over.cache_write_1h) r.cache_write_1h = over.cache_write_1h;
   if (over.output) r.output = over.output;
   if (over.reasoning) r.reasoning = over.reasoning;
+  if (over.audio_input) r.audio_input = over.audio_input;
+  if (over.audio_output) r.audio_output = over.audio_output;
   return r;
 }
 
@@ -50,8 +54,11 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
   // Usage that breaks the normalized rules (usage_inconsistency) is priced as reported, never as negative
   // tokens: cache reads and writes each at their rate, the uncached rest of the prompt at the input rate (none
   // when the cache counts exceed the prompt); the output count as the billed total, thinking at most all of it.
-  const int64_t uncached = std::max<int64_t>(0, u.input_tokens - u.cache_read_tokens - u.cache_write_tokens());
+  // Audio tokens (a part of input and of output) at their own rates.
+  const int64_t audio_in = std::min(u.audio_input_tokens, u.input_tokens);
+  const int64_t uncached = std::max<int64_t>(0, u.input_tokens - u.cache_read_tokens - u.cache_write_tokens() - audio_in);
   const int64_t reasoning = std::min(u.reasoning_tokens.value_or(0), u.output_tokens);
+  const int64_t audio_out = std::min(u.audio_output_tokens, u.output_tokens - reasoning);
 
   const Tier* tier = nullptr;
   for (const auto& t : e.tiers)
@@ -61,6 +68,7 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
   Rates rates = tier ? overlay(e.base, tier->rates) : e.base;
   if (u.service_tier != ServiceTier::kStandard) {
     auto it = e.service.find(u.service_tier);
+    if (it == e.service.end() && u.service_tier == ServiceTier::kFast) it = e.service.find(ServiceTier::kPriority);
     if (it == e.service.end())
       throw InputError("no " + to_string(u.service_tier) + " price for " + e.model + " in entry " + e.id());
     if (!tier) {
@@ -81,11 +89,12 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
     }
   }
   const Resolved r = resolve(rates);
-  c.input_usd = static_cast<double>(uncached) * r.input * kPerMTok;
+  c.input_usd = (static_cast<double>(uncached) * r.input + static_cast<double>(audio_in) * r.audio_input) * kPerMTok;
   c.cache_read_usd = static_cast<double>(u.cache_read_tokens) * r.cached_input * kPerMTok;
   c.cache_write_usd = (static_cast<double>(u.cache_write_5m_tokens) * r.cache_write_5m +
                        static_cast<double>(u.cache_write_1h_tokens) * r.cache_write_1h) * kPerMTok;
-  c.output_usd = static_cast<double>(u.output_tokens - reasoning) * r.output * kPerMTok;
+  c.output_usd = (static_cast<double>(u.output_tokens - reasoning - audio_out) * r.output +
+                  static_cast<double>(audio_out) * r.audio_output) * kPerMTok;
   c.reasoning_usd = static_cast<double>(reasoning) * r.reasoning * kPerMTok;
   // Searches: per query, or once per prompt that searched; at the price of their context size when the entry
   // has one.

@@ -1,6 +1,7 @@
 #include "pricing/cost.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "pricing/catalog.h"
@@ -130,6 +131,29 @@ TEST_CASE("thinking under a service tier is billed at the tier's output rate", "
   CHECK(*c.total_usd == Approx(0.0279));
   u.service_tier = ServiceTier::kStandard;
   CHECK(cost(u, builtin("gemini-3-flash-preview")).reasoning_usd == Approx(4000 * 3e-6));
+}
+
+TEST_CASE("audio tokens at their own rates, and the fast tier at its rates or priority's", "[cost]") {
+  PriceEntry e = price_entry_from_json(nlohmann::json::parse(R"({"model": "audio-model", "effective_from": "2026-01-01",
+      "input": 2.5, "output": 10, "audio_input": 40, "audio_output": 80,
+      "priority": {"input": 5, "output": 20}})"),
+                                       "test");
+  // 1,000 input of which 600 audio, 500 output of which 300 audio:
+  // 400 × 2.5 + 600 × 40 + 200 × 10 + 300 × 80 = 51,000 per million = $0.051.
+  Usage u = usage(1000, 500);
+  u.audio_input_tokens = 600;
+  u.audio_output_tokens = 300;
+  CostBreakdown c = cost(u, e);
+  CHECK(c.input_usd == Approx((400 * 2.5 + 600 * 40) * 1e-6));
+  CHECK(c.output_usd == Approx((200 * 10 + 300 * 80) * 1e-6));
+  CHECK(*c.total_usd == Approx(0.051));
+  // Fast mode, priced as LiteLLM does: its own rates when the entry has them, else priority's.
+  Usage f = usage(1000, 100);
+  f.service_tier = ServiceTier::kFast;
+  CHECK(*cost(f, e).total_usd == Approx((1000 * 5 + 100 * 20) * 1e-6));
+  e.service[ServiceTier::kFast] = Rates{6.0, std::nullopt, std::nullopt, std::nullopt, 30.0};
+  CHECK(*cost(f, e).total_usd == Approx((1000 * 6 + 100 * 30) * 1e-6));
+  CHECK(parse_service_tier("fast") == ServiceTier::kFast);
 }
 
 TEST_CASE("usage that never arrived has unknown cost, not zero", "[cost]") {

@@ -9,7 +9,8 @@
 namespace reckon {
 namespace {
 
-const char* kRateFields[] = {"input", "cached_input", "cache_write_5m", "cache_write_1h", "output", "reasoning"};
+const char* kRateFields[] = {"input",     "cached_input", "cache_write_5m", "cache_write_1h",
+                             "output",    "reasoning",    "audio_input",    "audio_output"};
 
 std::optional<double>* rate_field(Rates& r, const std::string& name) {
   if (name == "input") return &r.input;
@@ -18,6 +19,8 @@ std::optional<double>* rate_field(Rates& r, const std::string& name) {
   if (name == "cache_write_1h") return &r.cache_write_1h;
   if (name == "output") return &r.output;
   if (name == "reasoning") return &r.reasoning;
+  if (name == "audio_input") return &r.audio_input;
+  if (name == "audio_output") return &r.audio_output;
   return nullptr;
 }
 
@@ -83,7 +86,7 @@ PriceEntry price_entry_from_json(const nlohmann::json& j, const std::string& whe
     std::sort(e.tiers.begin(), e.tiers.end(),
               [](const Tier& a, const Tier& b) { return a.above_input_tokens < b.above_input_tokens; });
   }
-  for (ServiceTier st : {ServiceTier::kBatch, ServiceTier::kFlex, ServiceTier::kPriority}) {
+  for (ServiceTier st : {ServiceTier::kBatch, ServiceTier::kFlex, ServiceTier::kPriority, ServiceTier::kFast}) {
     std::string key = to_string(st);
     if (!j.contains(key)) continue;
     if (!j[key].is_object()) throw InputError(at + ": field '" + key + "' must be an object of rates");

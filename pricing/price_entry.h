@@ -15,6 +15,7 @@ namespace reckon {
 // cache writes -> input; 1h cache write -> 5m cache write; reasoning -> output.
 struct Rates {
   std::optional<double> input, cached_input, cache_write_5m, cache_write_1h, output, reasoning;
+  std::optional<double> audio_input, audio_output;  // audio tokens (default: the text rates)
 };
 
 // Long-context tier: when a request's prompt exceeds `above_input_tokens`, these rates
@@ -32,7 +33,7 @@ struct PriceEntry {
   std::string source;                // where the numbers come from, with its date
   Rates base;
   std::vector<Tier> tiers;           // sorted by threshold
-  std::map<ServiceTier, Rates> service;  // batch / flex / priority rates
+  std::map<ServiceTier, Rates> service;  // batch / flex / priority / fast rates (fast falls back to priority)
   double per_request_fee = 0;        // USD per request
   double per_search_fee = 0;         // USD per billed search
   // OpenAI bills a web search by its context size: USD per search for "low" / "medium" / "high" (a size the

@@ -17,6 +17,8 @@ Usage openai_chat_usage(const nlohmann::json& u, Dialect d) {
   out.cache_read_tokens = token_field(pd, "cached_tokens").value_or(0);
   out.cache_write_5m_tokens = token_field(pd, "cache_write_tokens").value_or(0);
   out.reasoning_tokens = token_field(cd, "reasoning_tokens");
+  out.audio_input_tokens = token_field(pd, "audio_tokens").value_or(0);
+  out.audio_output_tokens = token_field(cd, "audio_tokens").value_or(0);
   switch (d) {
     case Dialect::kOpenAI:
       break;

@@ -232,3 +232,14 @@ TEST_CASE("searches are counted for every provider that reports them", "[paid]")
   REQUIRE(gemini.result.ok);
   CHECK(gemini.result.completion.usage.search_requests == 3);
 }
+
+TEST_CASE("OpenAI's audio tokens are read apart from text", "[paid]") {
+  Asked a = ask("openai",
+                {200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"
+                          R"("usage":{"prompt_tokens":1000,"completion_tokens":500,"prompt_tokens_details":{"audio_tokens":600,"cached_tokens":0},)"
+                          R"("completion_tokens_details":{"audio_tokens":300,"reasoning_tokens":0}}})"},
+                false);
+  REQUIRE(a.result.ok);
+  CHECK(a.result.completion.usage.audio_input_tokens == 600);
+  CHECK(a.result.completion.usage.audio_output_tokens == 300);
+}

@@ -93,7 +93,7 @@ class RowImporter {
     u.provider_cost_usd = number("provider_cost_usd");
     if (auto tier = get("service_tier")) {
       auto t = parse_service_tier(*tier);
-      if (!t) throw InputError(where + ": field 'service_tier' must be standard, batch, flex or priority");
+      if (!t) throw InputError(where + ": field 'service_tier' must be standard, batch, flex, priority or fast");
       u.service_tier = *t;
     }
     if (u.reasoning_tokens && *u.reasoning_tokens > u.output_tokens && u.usage_complete)
