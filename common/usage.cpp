@@ -25,6 +25,13 @@ std::optional<ServiceTier> parse_service_tier(const std::string& raw) {
   return std::nullopt;
 }
 
+std::optional<int> minute_of_day_utc(const std::string& iso) {
+  if (iso.size() < 16 || (iso[10] != 'T' && iso[10] != ' ') || iso[13] != ':') return std::nullopt;
+  auto h = parse_int(iso.substr(11, 2)), m = parse_int(iso.substr(14, 2));
+  if (!h || !m || *h < 0 || *h > 23 || *m < 0 || *m > 59) return std::nullopt;
+  return static_cast<int>(*h * 60 + *m);
+}
+
 std::optional<std::string> usage_inconsistency(const Usage& u) {
   if (!u.usage_complete) return std::nullopt;
   std::string note;

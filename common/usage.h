@@ -23,6 +23,8 @@ struct Usage {
   int64_t audio_output_tokens = 0;    // audio part of output (completion_tokens_details.audio_tokens)
   int64_t search_requests = 0;        // billed server-side searches
   std::string search_context_size;    // OpenAI web search: low / medium / high, when the response says
+  std::optional<int> minute_utc;      // when the request was made (minute of the day, UTC): off-peak prices
+  std::string inference_geo;          // where it ran, when the provider says (Anthropic usage.inference_geo)
   bool usage_complete = true;         // false: usage never arrived, so cost is unknown
   std::optional<double> provider_cost_usd;  // what the provider itself billed, when it says
   ServiceTier service_tier = ServiceTier::kStandard;
@@ -35,5 +37,8 @@ struct Usage {
 // prompt, thinking beyond the output), or nothing. Such usage is stored as reported, the row flagged with
 // this text, and priced by the documented rule (pricing/cost.h): never dropped, never "fixed".
 std::optional<std::string> usage_inconsistency(const Usage& u);
+
+// The UTC minute of the day of an ISO 8601 time ("2026-11-28T16:45:00Z" -> 1005); nothing without a time.
+std::optional<int> minute_of_day_utc(const std::string& iso);
 
 }  // namespace reckon

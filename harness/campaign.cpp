@@ -692,6 +692,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     Usage u = r.usage;
     if (!u.service_tier_reported) u.service_tier = cell.model_ref->params.service_tier;  // else: what served it
     r.usage.service_tier = u.service_tier;
+    u.minute_utc = minute_of_day_utc(r.created_at);
     if (const PriceEntry* e = paid_by_calls ? nullptr : cell.price) {
       try {
         r.cost = cost(u, *e);
@@ -916,6 +917,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     Usage u = r.usage;
     if (!u.service_tier_reported) u.service_tier = pc.cell->model_ref->params.service_tier;
     r.usage.service_tier = u.service_tier;
+    u.minute_utc = minute_of_day_utc(r.created_at.empty() ? now_utc_iso() : r.created_at);
     if (const PriceEntry* e = pc.cell->price) {
       try {
         r.cost = cost(u, *e);

@@ -142,6 +142,20 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
         if (!e.per_search_fee) e.per_search_fee = s[size].get<double>();  // medium first: the default size
       }
     }
+    if (v.contains("off_peak_pricing") && v["off_peak_pricing"].is_object()) {
+      const auto& o = v["off_peak_pricing"];
+      std::vector<std::string> windows;
+      if (o.contains("hours_utc") && o["hours_utc"].is_string()) windows.push_back(o["hours_utc"].get<std::string>());
+      if (o.contains("hours_utc") && o["hours_utc"].is_array())
+        for (const auto& w : o["hours_utc"])
+          if (w.is_string()) windows.push_back(w.get<std::string>());
+      for (const auto& w : windows) {
+        auto win = parse_utc_window(w);
+        if (!win) throw InputError(where + ": field 'off_peak_pricing.hours_utc' holds '" + w + "', not HH:MM-HH:MM");
+        e.off_peak_windows.push_back(*win);
+      }
+      e.off_peak = rates_with_suffix(o, "", where + " off_peak_pricing");
+    }
     if (v.contains("web_search_billing_unit") && v["web_search_billing_unit"].is_string())
       e.search_billed_per_prompt = to_lower(v["web_search_billing_unit"].get<std::string>()).find("prompt") != std::string::npos;
     out.add(std::move(e));

@@ -171,6 +171,25 @@ TEST_CASE("web searches are priced by context size, per query or once per prompt
   CHECK(back.search_fee_by_context.at("medium") == Approx(0.035));
 }
 
+TEST_CASE("LiteLLM's off_peak_pricing imports as daily UTC windows", "[catalog][litellm]") {
+  test::TempDir tmp;
+  const std::string path = tmp.write("o.json", R"({
+    "deepseek/deepseek-chat": {"mode": "chat", "input_cost_per_token": 2.7e-7, "output_cost_per_token": 1.1e-6,
+      "off_peak_pricing": {"hours_utc": ["16:30-00:30"], "input_cost_per_token": 1.35e-7, "output_cost_per_token": 5.5e-7}}
+  })");
+  PriceCatalog c = import_litellm(path, "2026-07-24");
+  const PriceEntry* e = c.find("deepseek/deepseek-chat", "2026-08-01");
+  REQUIRE(e);
+  REQUIRE(e->off_peak_windows.size() == 1);
+  Usage u;
+  u.input_tokens = 1000;
+  u.output_tokens = 100;
+  u.minute_utc = 17 * 60;
+  CHECK(*cost(u, *e).total_usd == Approx((1000 * 0.135 + 100 * 0.55) * 1e-6));
+  u.minute_utc = 9 * 60;
+  CHECK(*cost(u, *e).total_usd == Approx((1000 * 0.27 + 100 * 1.1) * 1e-6));
+}
+
 TEST_CASE("the byte-exact upstream LiteLLM file imports too", "[catalog][litellm]") {
   std::string path = test::shared_data(
       "mirror/BerriAI/litellm/be9f2e026c24a108e740f8a19bd8cfc1ec535523/model_prices_and_context_window.json");

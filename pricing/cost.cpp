@@ -88,6 +88,15 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
                     t.cache_write_1h * in_ratio, t.output * out_ratio,      t.reasoning * out_ratio};
     }
   }
+  // Off-peak windows: their rates replace whatever would apply (tier or service tier), for the whole request.
+  if (!e.off_peak_windows.empty() && u.minute_utc) {
+    for (const auto& w : e.off_peak_windows)
+      if (in_window(w, *u.minute_utc)) {
+        rates = overlay(rates, e.off_peak);
+        c.off_peak = true;
+        break;
+      }
+  }
   const Resolved r = resolve(rates);
   c.input_usd = (static_cast<double>(uncached) * r.input + static_cast<double>(audio_in) * r.audio_input) * kPerMTok;
   c.cache_read_usd = static_cast<double>(u.cache_read_tokens) * r.cached_input * kPerMTok;
@@ -106,6 +115,10 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
     if (it != e.search_fee_by_context.end()) per_search = it->second;
   }
   c.fees_usd = e.per_request_fee + static_cast<double>(searches) * per_search;
+  // A regional (data-residency) multiplier scales every token cost of a request served in that region.
+  if (auto it = e.region_multipliers.find(u.inference_geo); !u.inference_geo.empty() && it != e.region_multipliers.end()) {
+    for (double* part : {&c.input_usd, &c.cache_read_usd, &c.cache_write_usd, &c.output_usd, &c.reasoning_usd}) *part *= it->second;
+  }
   c.total_usd = c.input_usd + c.cache_read_usd + c.cache_write_usd + c.output_usd + c.reasoning_usd + c.fees_usd;
   return c;
 }

@@ -19,6 +19,7 @@ struct CostBreakdown {
   std::optional<double> provider_cost_usd;  // kept beside, never mixed in
   std::string price_entry_id;
   bool long_context_tier = false;  // a tier repriced the whole request
+  bool off_peak = false;           // an off-peak window's rates applied
 };
 
 // Rules, in order:
@@ -30,7 +31,9 @@ struct CostBreakdown {
 //     a service tier with no rates in the entry is an error (never silently standard);
 //  3. cost = uncached×in + cache_read×cached + w5m×write5m + w1h×write1h
 //            + (output − reasoning)×out + reasoning×reasoning_rate + fees.
-// Throws InputError on inconsistent usage (cached+writes > input, reasoning > output).
+//  4. an off-peak window (usage.minute_utc inside it) replaces the rates for the whole request;
+//  5. a region multiplier (usage.inference_geo) scales every token cost.
+// Inconsistent usage is priced without negative tokens (usage_inconsistency); negative counts throw.
 CostBreakdown cost(const Usage& usage, const PriceEntry& entry);
 
 // The price-reversal paper's definition: prompt × input + completion × output, thinking inside

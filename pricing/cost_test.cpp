@@ -156,6 +156,44 @@ TEST_CASE("audio tokens at their own rates, and the fast tier at its rates or pr
   CHECK(parse_service_tier("fast") == ServiceTier::kFast);
 }
 
+TEST_CASE("off-peak windows replace the rates for the whole request, and a region multiplier scales token costs", "[cost]") {
+  // DeepSeek-style: $0.27 / $1.10, cache hits $0.07; off-peak 16:30-00:30 UTC: $0.135 / $0.55 (cache hits unstated).
+  PriceEntry e = price_entry_from_json(nlohmann::json::parse(R"({"model": "ds", "effective_from": "2026-01-01",
+      "input": 0.27, "output": 1.10, "cached_input": 0.07,
+      "off_peak": {"hours_utc": ["16:30-00:30"], "input": 0.135, "output": 0.55},
+      "region_multipliers": {"us": 1.1}})"),
+                                       "test");
+  Usage u = usage(1000, 200);
+  u.cache_read_tokens = 400;
+  const double peak = (600 * 0.27 + 400 * 0.07 + 200 * 1.10) * 1e-6;
+  const double off = (600 * 0.135 + 400 * 0.07 + 200 * 0.55) * 1e-6;  // the unstated cache rate stays
+  u.minute_utc = 12 * 60;  // noon: peak
+  CHECK(*cost(u, e).total_usd == Approx(peak));
+  CHECK_FALSE(cost(u, e).off_peak);
+  u.minute_utc = 16 * 60 + 30;  // the window opens (inclusive)
+  CHECK(*cost(u, e).total_usd == Approx(off));
+  CHECK(cost(u, e).off_peak);
+  u.minute_utc = 0;  // past midnight, still inside (wraps)
+  CHECK(*cost(u, e).total_usd == Approx(off));
+  u.minute_utc = 30;  // the window closes (exclusive)
+  CHECK(*cost(u, e).total_usd == Approx(peak));
+  u.minute_utc.reset();  // time unknown: the standard prices
+  CHECK(*cost(u, e).total_usd == Approx(peak));
+  u.inference_geo = "us";
+  CHECK(*cost(u, e).total_usd == Approx(peak * 1.1));
+  u.inference_geo = "global";
+  CHECK(*cost(u, e).total_usd == Approx(peak));
+  CHECK(minute_of_day_utc("2026-11-28T16:45:10Z") == 16 * 60 + 45);
+  CHECK_FALSE(minute_of_day_utc("2026-11-28").has_value());
+  // Round trip through reckon's JSON form.
+  PriceEntry back = price_entry_from_json(to_json(e), "round trip");
+  REQUIRE(back.off_peak_windows.size() == 1);
+  CHECK(back.off_peak_windows[0] == std::make_pair(16 * 60 + 30, 30));
+  CHECK(back.region_multipliers.at("us") == Approx(1.1));
+  CHECK_THROWS_WITH(price_entry_from_json(nlohmann::json::parse(R"({"model": "x", "effective_from": "2026-01-01", "input": 1,
+      "output": 1, "off_peak": {"hours_utc": ["25:00-26:00"]}})"), "bad.json"), Catch::Contains("off_peak.hours_utc"));
+}
+
 TEST_CASE("usage that never arrived has unknown cost, not zero", "[cost]") {
   Usage u;
   u.usage_complete = false;

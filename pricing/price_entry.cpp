@@ -1,6 +1,7 @@
 #include "pricing/price_entry.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -107,12 +108,54 @@ PriceEntry price_entry_from_json(const nlohmann::json& j, const std::string& whe
       e.search_fee_by_context[it.key()] = it.value().get<double>();
     }
   }
+  if (j.contains("off_peak")) {
+    const auto& o = j["off_peak"];
+    if (!o.is_object() || !o.contains("hours_utc") || !o["hours_utc"].is_array())
+      throw InputError(at + ": field 'off_peak' needs 'hours_utc': a list of \"HH:MM-HH:MM\" windows");
+    for (const auto& w : o["hours_utc"]) {
+      auto win = w.is_string() ? parse_utc_window(w.get<std::string>()) : std::nullopt;
+      if (!win) throw InputError(at + ": field 'off_peak.hours_utc' holds '" + w.dump() + "', not HH:MM-HH:MM");
+      e.off_peak_windows.push_back(*win);
+    }
+    e.off_peak = rates_from_json(o, at + " off_peak");
+  }
+  if (j.contains("region_multipliers")) {
+    const auto& m = j["region_multipliers"];
+    if (!m.is_object()) throw InputError(at + ": field 'region_multipliers' must be an object of factors by region");
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      if (!it.value().is_number() || it.value().get<double>() <= 0)
+        throw InputError(at + ": field 'region_multipliers." + it.key() + "' must be a positive number");
+      e.region_multipliers[it.key()] = it.value().get<double>();
+    }
+  }
   if (j.contains("search_billing")) {
     if (!j["search_billing"].is_string() || (j["search_billing"] != "per_prompt" && j["search_billing"] != "per_query"))
       throw InputError(at + ": field 'search_billing' must be \"per_prompt\" or \"per_query\"");
     e.search_billed_per_prompt = j["search_billing"] == "per_prompt";
   }
   return e;
+}
+
+std::optional<std::pair<int, int>> parse_utc_window(const std::string& text) {
+  auto dash = text.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto minute = [](std::string t) -> std::optional<int> {
+    t = trim(t);
+    auto colon = t.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    auto h = parse_int(t.substr(0, colon)), m = parse_int(t.substr(colon + 1));
+    if (!h || !m || *h < 0 || *h > 24 || *m < 0 || *m > 59 || (*h == 24 && *m != 0)) return std::nullopt;
+    return static_cast<int>((*h * 60 + *m) % 1440);
+  };
+  auto a = minute(text.substr(0, dash)), b = minute(text.substr(dash + 1));
+  if (!a || !b) return std::nullopt;
+  return std::make_pair(*a, *b);
+}
+
+bool in_window(const std::pair<int, int>& w, int minute) {
+  if (w.first == w.second) return true;  // the whole day
+  if (w.first < w.second) return minute >= w.first && minute < w.second;
+  return minute >= w.first || minute < w.second;  // wraps past midnight
 }
 
 nlohmann::json to_json(const PriceEntry& e) {
@@ -135,6 +178,17 @@ nlohmann::json to_json(const PriceEntry& e) {
   if (e.per_search_fee) j["per_search_fee"] = e.per_search_fee;
   if (!e.search_fee_by_context.empty()) j["search_fee_by_context"] = e.search_fee_by_context;
   if (e.search_billed_per_prompt) j["search_billing"] = "per_prompt";
+  if (!e.off_peak_windows.empty()) {
+    nlohmann::json o = rates_to_json(e.off_peak);
+    o["hours_utc"] = nlohmann::json::array();
+    for (auto [a, b] : e.off_peak_windows) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%02d:%02d-%02d:%02d", a / 60, a % 60, b / 60, b % 60);
+      o["hours_utc"].push_back(buf);
+    }
+    j["off_peak"] = o;
+  }
+  if (!e.region_multipliers.empty()) j["region_multipliers"] = e.region_multipliers;
   return j;
 }
 

@@ -41,12 +41,24 @@ struct PriceEntry {
   std::map<std::string, double> search_fee_by_context;
   // Gemini 2.5 grounding is billed once per prompt that searched, Gemini 3 per query (the default).
   bool search_billed_per_prompt = false;
+  // Off-peak prices (DeepSeek): during any window (UTC minutes [start, end), wrapping past midnight; start ==
+  // end is the whole day) these rates replace the ones that would apply, for the whole request; a rate left
+  // out keeps the standard one.
+  std::vector<std::pair<int, int>> off_peak_windows;
+  Rates off_peak;
+  // Regional / data-residency multipliers by the region the provider says served the request (Anthropic
+  // inference_geo): every token cost times the factor.
+  std::map<std::string, double> region_multipliers;
 
   // "model@effective_from": stored with every priced request, so re-pricing is a join.
   std::string id() const { return model + "@" + effective_from; }
   // Listed price as the price-reversal literature uses it: input + output per MTok.
   double listed_price() const { return base.input.value_or(0) + base.output.value_or(0); }
 };
+
+// "HH:MM-HH:MM" (UTC) as minutes of the day; nothing when malformed.
+std::optional<std::pair<int, int>> parse_utc_window(const std::string& text);
+bool in_window(const std::pair<int, int>& window, int minute);
 
 // reckon's JSON form of an entry (data/prices.json). Throws InputError naming `where` and the field.
 PriceEntry price_entry_from_json(const nlohmann::json& j, const std::string& where);

@@ -58,6 +58,8 @@ Usage anthropic_usage(const nlohmann::json& u) {
   if (u.contains("server_tool_use") && u["server_tool_use"].is_object())
     out.search_requests = token_field(u["server_tool_use"], "web_search_requests").value_or(0);
   read_served_tier(u, "service_tier", out);
+  if (u.contains("inference_geo") && u["inference_geo"].is_string() && u["inference_geo"] != "not_available")
+    out.inference_geo = u["inference_geo"].get<std::string>();
   return out;
 }
 

@@ -233,6 +233,18 @@ TEST_CASE("searches are counted for every provider that reports them", "[paid]")
   CHECK(gemini.result.completion.usage.search_requests == 3);
 }
 
+TEST_CASE("Anthropic's inference_geo is where the request ran (priced by region)", "[paid]") {
+  Asked a = ask("anthropic",
+                {200, {}, R"({"content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":9,"output_tokens":2,"inference_geo":"us"}})"},
+                false);
+  REQUIRE(a.result.ok);
+  CHECK(a.result.completion.usage.inference_geo == "us");
+  Asked none = ask("anthropic",
+                   {200, {}, R"({"content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":9,"output_tokens":2,"inference_geo":"not_available"}})"},
+                   false);
+  CHECK(none.result.completion.usage.inference_geo.empty());
+}
+
 TEST_CASE("OpenAI's audio tokens are read apart from text", "[paid]") {
   Asked a = ask("openai",
                 {200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"

@@ -116,6 +116,7 @@ class RowImporter {
                        r.created_at.substr(0, 10) +
                        "; add one with `reckon price import`, or pass --allow-unpriced to store its cost as unknown");
     if (price) {
+      u.minute_utc = minute_of_day_utc(r.created_at);  // off-peak prices by the request's own time
       try {
         r.cost = cost(u, *price);
       } catch (const InputError& e) {

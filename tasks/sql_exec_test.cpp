@@ -95,7 +95,7 @@ TEST_CASE("predicted SQL cannot write, attach, load extensions, or run forever",
     REQUIRE(std::filesystem::exists(marker));  // the probe is real
     std::filesystem::remove(marker);
   }
-  for (const std::string evil : {std::string("SELECT load_extension('") + SQLITE_PROBE_EXTENSION + "')",
+  for (const std::string& evil : {std::string("SELECT load_extension('") + SQLITE_PROBE_EXTENSION + "')",
                                  std::string("SELECT load_extension('") + SQLITE_PROBE_EXTENSION + "', 'sqlite3_extension_init')",
                                  std::string("SELECT x FROM singer WHERE load_extension('") + SQLITE_PROBE_EXTENSION + "') IS NULL"}) {
     INFO(evil);
