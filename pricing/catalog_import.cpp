@@ -69,7 +69,11 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
   nlohmann::json j = read_json(path);
   if (!j.is_object()) throw InputError(path + ": expected a JSON object keyed by model");
   static const std::set<std::string> kModes{"chat", "completion", "responses"};
-  static const std::regex kTierKey(R"(^input_cost_per_token_above_(\d+)k_tokens$)");
+  // Any rate may start a threshold of its own (LiteLLM: output and cache fields define tiers independently);
+  // the threshold is on the prompt, in thousands ("_above_128k_tokens") or in tokens ("_above_128_tokens").
+  static const std::regex kTierKey(
+      R"(^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost|)"
+      R"(output_cost_per_reasoning_token)_above_(\d+)(k?)_tokens$)");
   std::string source = "LiteLLM model_prices_and_context_window.json (" + path + ")";
 
   PriceCatalog out;
@@ -117,13 +121,17 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
     if (auto slash = key.rfind('/'); slash != std::string::npos && !keys.count(to_lower(key.substr(slash + 1))))
       e.aliases.push_back(key.substr(slash + 1));
 
+    std::map<int64_t, std::string> thresholds;  // prompt tokens -> key suffix
     for (auto f = v.begin(); f != v.end(); ++f) {
       std::smatch m;
-      if (!std::regex_match(f.key(), m, kTierKey)) continue;
-      std::string sfx = "_above_" + m[1].str() + "k_tokens";
-      Tier t{std::stoll(m[1].str()) * 1000, rates_with_suffix(v, sfx, where)};
+      const std::string k = f.key();
+      if (!std::regex_match(k, m, kTierKey)) continue;
+      thresholds[std::stoll(m[2].str()) * (m[3].str() == "k" ? 1000 : 1)] = "_above_" + m[2].str() + m[3].str() + "_tokens";
+    }
+    for (const auto& [above, sfx] : thresholds) {
+      Tier t{above, rates_with_suffix(v, sfx, where)};
       t.rates.cache_write_1h = per_token(v, "cache_creation_input_token_cost_above_1hr" + sfx, where);
-      e.tiers.push_back(t);
+      if (any_set(t.rates)) e.tiers.push_back(t);
     }
     std::sort(e.tiers.begin(), e.tiers.end(),
               [](const Tier& a, const Tier& b) { return a.above_input_tokens < b.above_input_tokens; });

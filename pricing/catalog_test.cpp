@@ -190,6 +190,70 @@ TEST_CASE("LiteLLM's off_peak_pricing imports as daily UTC windows", "[catalog][
   CHECK(*cost(u, *e).total_usd == Approx((1000 * 0.27 + 100 * 1.1) * 1e-6));
 }
 
+TEST_CASE("LiteLLM's own cost cases, one row per upstream test", "[catalog][litellm]") {
+  // Each row: a model entry and usage exactly as a LiteLLM test gives them (tests/test_litellm/
+  // litellm_core_utils/llm_cost_calc/), and the total those rates make by LiteLLM's rule, worked out here.
+  struct Row {
+    const char* litellm_test;
+    const char* entry;  // LiteLLM's per-token keys
+    int64_t prompt, cached, completion;
+    double total_usd;
+  };
+  const Row rows[] = {
+      {"test_threshold_cost_selection.py::test_standalone_threshold_field_selects_tier[output_cost_per_token_above_32k_tokens]",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "cache_read_input_token_cost": 5e-7,
+           "output_cost_per_token_above_32k_tokens": 18e-6})",
+       40000, 0, 1000, 40000 * 1e-6 + 1000 * 18e-6},
+      {"test_threshold_cost_selection.py::test_standalone_threshold_field_selects_tier[cache_read_input_token_cost_above_32k_tokens]",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "cache_read_input_token_cost": 5e-7,
+           "cache_read_input_token_cost_above_32k_tokens": 4e-6})",
+       40000, 10000, 1000, 30000 * 1e-6 + 10000 * 4e-6 + 1000 * 2e-6},
+      {"test_threshold_cost_selection.py::test_cost_types_select_thresholds_independently",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "input_cost_per_token_above_128k_tokens": 9e-6,
+           "output_cost_per_token_above_32k_tokens": 18e-6})",
+       40000, 0, 1000, 40000 * 1e-6 + 1000 * 18e-6},
+      {"test_threshold_cost_selection.py::test_equal_threshold_default_tier_keeps_standard",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "output_cost_per_token_above_200k_tokens": 1e-6,
+           "output_cost_per_token_above_200k_tokens_priority": 1.5e-6})",
+       250000, 0, 1000, 250000 * 1e-6 + 1000 * 1e-6},
+      {"test_threshold_cost_selection.py::test_tier_qualified_threshold_is_ignored_under_the_default_tier",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "cache_read_input_token_cost": 5e-7,
+           "output_cost_per_token_above_200k_tokens_priority": 1.5e-6})",
+       250000, 0, 1000, 250000 * 1e-6 + 1000 * 2e-6},
+      {"test_tiered_pricing.py::test_calculate_tiered_cost_honors_explicit_zero_primary_rate",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+           "tiered_pricing": [{"range": [0, 100000], "input_cost_per_token": 1e-6, "cache_read_input_token_cost": 0.0}]})",
+       10000, 10000, 0, 0.0},
+      {"test_tiered_pricing.py::test_calculate_tiered_cost_falls_back_when_primary_rate_is_missing",
+       R"({"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+           "tiered_pricing": [{"range": [0, 100000], "input_cost_per_token": 1e-6}]})",
+       10000, 10000, 0, 10000 * 1e-6},
+  };
+  test::TempDir tmp;
+  for (const Row& row : rows) {
+    INFO(row.litellm_test);
+    nlohmann::json table{{"m", nlohmann::json::parse(row.entry)}};
+    table["m"]["mode"] = "chat";
+    PriceCatalog c = import_litellm(tmp.write("row.json", table.dump()), "2026-07-24");
+    const PriceEntry* e = c.find("m", "2026-08-01");
+    REQUIRE(e);
+    Usage u;
+    u.input_tokens = row.prompt;
+    u.cache_read_tokens = row.cached;
+    u.output_tokens = row.completion;
+    CHECK(*cost(u, *e).total_usd == Approx(row.total_usd).margin(1e-12));
+  }
+  // Beyond LiteLLM's test, the same entry past both thresholds: each restated rate holds from its own.
+  test::TempDir more;
+  nlohmann::json both{{"m", nlohmann::json::parse(R"({"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+      "input_cost_per_token_above_128k_tokens": 9e-6, "output_cost_per_token_above_32k_tokens": 18e-6})")}};
+  PriceCatalog c = import_litellm(more.write("both.json", both.dump()), "2026-07-24");
+  Usage u;
+  u.input_tokens = 200000;
+  u.output_tokens = 1000;
+  CHECK(*cost(u, *c.find("m", "2026-08-01")).total_usd == Approx(200000 * 9e-6 + 1000 * 18e-6));
+}
+
 TEST_CASE("the byte-exact upstream LiteLLM file imports too", "[catalog][litellm]") {
   std::string path = test::shared_data(
       "mirror/BerriAI/litellm/be9f2e026c24a108e740f8a19bd8cfc1ec535523/model_prices_and_context_window.json");

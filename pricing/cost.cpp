@@ -60,12 +60,16 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
   const int64_t reasoning = std::min(u.reasoning_tokens.value_or(0), u.output_tokens);
   const int64_t audio_out = std::min(u.audio_output_tokens, u.output_tokens - reasoning);
 
+  // Every threshold the prompt passes applies, lowest first: a tier that restates only the output rate (above
+  // 32k) and one that restates only the input rate (above 128k) each hold from their own threshold.
   const Tier* tier = nullptr;
+  Rates rates = e.base;
   for (const auto& t : e.tiers)
-    if (u.input_tokens > t.above_input_tokens) tier = &t;
+    if (u.input_tokens > t.above_input_tokens) {
+      tier = &t;
+      rates = overlay(rates, t.rates);
+    }
   c.long_context_tier = tier != nullptr;
-
-  Rates rates = tier ? overlay(e.base, tier->rates) : e.base;
   if (u.service_tier != ServiceTier::kStandard) {
     auto it = e.service.find(u.service_tier);
     if (it == e.service.end() && u.service_tier == ServiceTier::kFast) it = e.service.find(ServiceTier::kPriority);
@@ -85,7 +89,8 @@ CostBreakdown cost(const Usage& u, const PriceEntry& e) {
       double out_ratio = base.output > 0 ? svc.output / base.output : 1;
       Resolved t = resolve(rates);
       rates = Rates{t.input * in_ratio,          t.cached_input * in_ratio, t.cache_write_5m * in_ratio,
-                    t.cache_write_1h * in_ratio, t.output * out_ratio,      t.reasoning * out_ratio};
+                    t.cache_write_1h * in_ratio, t.output * out_ratio,      t.reasoning * out_ratio,
+                    t.audio_input * in_ratio,    t.audio_output * out_ratio};
     }
   }
   // Off-peak windows: their rates replace whatever would apply (tier or service tier), for the whole request.
