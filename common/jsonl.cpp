@@ -1,5 +1,8 @@
 #include "common/jsonl.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <fstream>
 
 #include "common/error.h"
@@ -26,11 +29,26 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 }
 
 nlohmann::json read_json_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open " + what);
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw InputError(path + ": not valid JSON");
-  return j;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // Where it broke, as an editor shows it: line and column of the byte the parser stopped at.
+    const size_t at = e.byte == 0 ? 0 : std::min(e.byte - 1, text.size());
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < at; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    throw InputError(path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" + what +
+                     "): the parser stopped here");
+  }
 }
 
 }  // namespace reckon

@@ -26,6 +26,7 @@
 #include "common/text.h"
 #include "pricing/cost.h"
 #include "providers/client.h"
+#include "providers/registry.h"
 #include "common/table.h"
 #include "results/summary.h"
 
@@ -36,6 +37,31 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int) {
   g_interrupted = true;
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends at once
+}
+
+// Levenshtein distance, for "did you mean" on a mistyped key.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Every key of `obj` must be one of `known`; a typo is named with the closest known key.
+void check_keys(const nlohmann::json& obj, const std::set<std::string>& known, const std::string& where, const std::string& prefix) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (known.count(it.key())) continue;
+    std::string best;
+    size_t best_d = 3;  // suggest only what is close
+    for (const auto& k : known)
+      if (size_t d = edit_distance(it.key(), k); d < best_d) best_d = d, best = k;
+    throw InputError(where + ": unknown field '" + prefix + it.key() + "'" + (best.empty() ? "" : " (did you mean '" + prefix + best + "'?)"));
+  }
 }
 
 template <class T>
@@ -54,8 +80,7 @@ ModelParams parse_params(const nlohmann::json& p, const std::string& where) {
   if (!p.is_object()) throw InputError(where + ": field 'params' must be an object");
   static const std::set<std::string> known{"temperature", "max_tokens", "reasoning_effort", "thinking_budget", "base_url",
                                            "api_key_env", "api", "stream", "service_tier"};
-  for (auto it = p.begin(); it != p.end(); ++it)
-    if (!known.count(it.key())) throw InputError(where + ": unknown parameter 'params." + it.key() + "'");
+  check_keys(p, known, where, "params.");
   if (p.contains("temperature")) m.temperature = field<double>(p, "temperature", where, 0);
   if (p.contains("max_tokens")) m.max_tokens = field<int64_t>(p, "max_tokens", where, 0);
   if (p.contains("thinking_budget")) m.thinking_budget = field<int64_t>(p, "thinking_budget", where, 0);
@@ -199,8 +224,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
                                            "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines"};
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!known.count(it.key())) throw InputError(where + ": unknown field '" + it.key() + "'");
+  check_keys(j, known, where, "");
   Campaign c;
   c.source = where;
   c.raw = j;
@@ -223,6 +247,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
         throw InputError(at + ": " + e.what());
       }
     } else if (m.is_object()) {
+      check_keys(m, {"model", "repeats", "params", "candidates", "pipeline"}, at, "");
       std::string name = field<std::string>(m, "model", at, "");
       if (name.empty()) throw InputError(at + ": field 'model' (provider:model) is required");
       try {
@@ -250,6 +275,17 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
     }
     if (cm.ref.provider == "router") cm.router = cm.ref.model;
+    for (const ModelRef* ref : [&] {
+           std::vector<const ModelRef*> refs{&cm.ref};
+           for (const auto& [_, r] : cm.candidates) refs.push_back(&r);
+           return refs;
+         }()) {
+      if (ref->provider == "router" || find_provider(ref->provider)) continue;
+      std::string names;
+      for (const auto& p : provider_table()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+      throw InputError(at + ": unknown provider '" + ref->provider + "' in '" + ref->name() + "' (one of " + names +
+                       ", or router:NAME)");
+    }
     if (m.is_object() && m.contains("pipeline")) {
       cm.pipeline = field<std::string>(m, "pipeline", at, "");
       if (!c.pipeline(cm.pipeline)) {
@@ -284,7 +320,14 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     const auto& s = j["selection"];
     std::string at = where + ": selection";
     if (!s.is_object()) throw InputError(at + ": must be an object");
-    if (s.contains("limit")) c.selection.limit = field<size_t>(s, "limit", at, 0);
+    check_keys(s, {"limit", "sample", "first", "stored", "seed"}, at, "");
+    if (s.contains("limit")) {
+      if (!s["limit"].is_number_integer() || s["limit"].get<int64_t>() < 1)
+        throw InputError(at + ": field 'limit' must be a whole number of items, at least 1");
+      c.selection.limit = s["limit"].get<size_t>();
+    }
+    if (s.contains("seed") && (!s["seed"].is_number_integer() || s["seed"].get<int64_t>() < 0))
+      throw InputError(at + ": field 'seed' must be a non-negative whole number");
     if (s.contains("sample")) {
       c.selection.fraction = field<double>(s, "sample", at, 1);
       if (*c.selection.fraction <= 0 || *c.selection.fraction > 1) throw InputError(at + ": field 'sample' must be in (0, 1]");
@@ -315,6 +358,10 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     for (auto it = rl.begin(); it != rl.end(); ++it) {
       if (it.key() == "rpm" || it.key() == "tpm") continue;
       if (!it->is_object()) throw InputError(where + ": field 'rate_limits." + it.key() + "' must be {rpm, tpm}");
+      check_keys(*it, {"rpm", "tpm"}, where + ": rate_limits." + it.key(), "");
+      for (const char* k : {"rpm", "tpm"})
+        if (it->contains(k) && (!(*it)[k].is_number() || (*it)[k].get<double>() < 0))
+          throw InputError(where + ": field 'rate_limits." + it.key() + "." + k + "' must be a non-negative number");
       c.per_provider[it.key()].requests_per_minute = field<double>(*it, "rpm", where + ": rate_limits." + it.key(), -1);
       c.per_provider[it.key()].tokens_per_minute = field<double>(*it, "tpm", where + ": rate_limits." + it.key(), -1);
     }
@@ -386,6 +433,25 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   std::string db_path = !opts.db.empty() ? opts.db : c.db;
   if (db_path.empty()) throw InputError(c.source + ": no database: set field 'db' or pass --db");
   std::optional<double> cap = opts.max_cost_usd ? opts.max_cost_usd : c.max_cost_usd;
+
+  // A key that is not set is a mistake in the setup, named before the store is touched or anything is sent.
+  if (!opts.dry_run) {
+    std::vector<const ModelRef*> refs;
+    for (const auto& m : c.models) {
+      refs.push_back(&m.ref);
+      for (const auto& [_, r] : m.candidates) refs.push_back(&r);
+    }
+    if (c.judge) refs.push_back(&*c.judge);
+    for (const ModelRef* ref : refs) {
+      const ProviderInfo* info = find_provider(ref->provider);
+      if (!info || !*info->api_key_env || endpoint_of(*info, ref->params.base_url).custom) continue;
+      const std::string var = ref->params.api_key_env.empty() ? info->api_key_env : ref->params.api_key_env;
+      const char* v = std::getenv(var.c_str());
+      if (!v || !*v)
+        throw InputError(c.source + ": environment variable " + var + " is not set (needed for " + ref->name() +
+                         "); nothing was sent or written");
+    }
+  }
 
   // A stored selection (e.g. chosen by a selector) names the items to run, per task.
   std::map<std::string, std::set<std::string>> stored;

@@ -123,6 +123,39 @@ TEST_CASE("bad campaign files fail with the file and field named", "[campaign]")
   CHECK_THROWS_WITH(parse_shard("3/2"), Catch::Contains("--shard"));
 }
 
+TEST_CASE("every mistake in a campaign file is named before anything is sent, with a did-you-mean", "[campaign]") {
+  auto bad = [](const std::string& text) { return parse_campaign(nlohmann::json::parse(text), "c.json"); };
+  const std::string base = R"("name":"n","models":["openai:x"],"tasks":["gsm8k"])";
+  CHECK_THROWS_WITH(bad("{" + base + R"(,"selection":{"limt":3}})"), Catch::Contains("unknown field 'limt'") && Catch::Contains("did you mean 'limit'"));
+  CHECK_THROWS_WITH(bad("{" + base + R"(,"selection":{"limit":-3}})"), Catch::Contains("'limit' must be a whole number of items, at least 1"));
+  CHECK_THROWS_WITH(bad("{" + base + R"(,"selection":{"limit":3,"sed":1}})"), Catch::Contains("did you mean 'seed'"));
+  CHECK_THROWS_WITH(bad("{" + base + R"(,"selection":{"seed":-1}})"), Catch::Contains("'seed' must be a non-negative whole number"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":[{"model":"openai:x","repeat":3}],"tasks":["gsm8k"]})"),
+                    Catch::Contains("models[0]") && Catch::Contains("did you mean 'repeats'"));
+  CHECK_THROWS_WITH(bad("{" + base + R"(,"rate_limits":{"openai":{"rmp":500}}})"),
+                    Catch::Contains("rate_limits.openai") && Catch::Contains("did you mean 'rpm'"));
+  CHECK_THROWS_WITH(bad("{" + base + R"(,"rate_limits":{"openai":{"rpm":-5}}})"), Catch::Contains("must be a non-negative number"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","modles":["openai:x"],"tasks":["gsm8k"]})"), Catch::Contains("did you mean 'models'"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":["foo:bar"],"tasks":["gsm8k"]})"),
+                    Catch::Contains("models[0]") && Catch::Contains("unknown provider 'foo'") && Catch::Contains("openai"));
+  CHECK_THROWS_WITH(bad(R"({"name":"n","models":[{"model":"openai:x","params":{"temprature":1}}],"tasks":["gsm8k"]})"),
+                    Catch::Contains("did you mean 'params.temperature'"));
+  // Malformed JSON: the file, the line and the column where the parser stopped.
+  test::TempDir tmp;
+  const std::string broken = tmp.write("broken.json", "{\n  \"name\": \"x\",\n  \"models\": [,]\n}\n");
+  CHECK_THROWS_WITH(load_campaign_file(broken), Catch::Contains("broken.json:3:14: not valid JSON"));
+}
+
+TEST_CASE("a missing API key stops the run before the store is touched: exit 2, nothing written", "[campaign][cli]") {
+  test::TempDir tmp;
+  const std::string file =
+      tmp.write("c.json", R"({"name":"k","models":["openai:gpt-5.4"],"tasks":["gsm8k"],"selection":{"limit":2}})");
+  auto r = test::run_reckon({"run", file, "--db", tmp.file("k.db"), "--quiet"}, {"OPENAI_API_KEY=", "OPENAI_BASE_URL="});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("OPENAI_API_KEY is not set (needed for openai:gpt-5.4)") != std::string::npos);
+  CHECK_FALSE(std::ifstream(tmp.file("k.db")).good());
+}
+
 TEST_CASE("a replay campaign scores the published AIME outputs like the authors and reruns pay nothing", "[campaign]") {
   test::TempDir tmp, cache;
   std::string db = tmp.file("r.db");

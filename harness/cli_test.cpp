@@ -1,5 +1,6 @@
 // End-to-end checks of the `reckon` binary: exit codes, messages, the main verbs.
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 #include <filesystem>
 #include <catch2/catch.hpp>
@@ -235,6 +236,30 @@ TEST_CASE("several processes at once: first pulls of one dataset and first opens
   auto summary = run_reckon({"summary", "--db", db, "--json"});
   REQUIRE(summary.exit_code == 0);
   CHECK(nlohmann::json::parse(summary.out)[0]["requests"] == 2);  // imported once, however many tried
+}
+
+TEST_CASE("a foreign SQLite file is refused, and an import with no rows fails without leaving a run", "[cli]") {
+  TempDir tmp;
+  const std::string foreign = tmp.file("theirs.db");
+  REQUIRE(std::system(("sqlite3 " + foreign + " \"CREATE TABLE invoices(id INT); INSERT INTO invoices VALUES (7);\"").c_str()) == 0);
+  const std::string csv = tmp.write("one.csv", "model,task,item_id,input_tokens,output_tokens\ngpt-5-mini,t,1,10,10\n");
+  auto r = run_reckon({"import", "--db", foreign, csv});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("not a reckon store") != std::string::npos);
+  auto tables = run_reckon({"summary", "--db", foreign});
+  CHECK(tables.exit_code == 2);
+  // Their data is as it was: one table, no reckon schema added.
+  const std::string check = tmp.file("tables.txt");
+  REQUIRE(std::system(("sqlite3 " + foreign + " \"SELECT group_concat(name) FROM sqlite_master WHERE type='table'; PRAGMA user_version;\" > " + check).c_str()) == 0);
+  CHECK(reckon::test::read_file(check) == "invoices\n0\n");
+  // A header alone: exit 2, and no empty run left in the store.
+  const std::string db = tmp.file("mine.db");
+  auto empty = run_reckon({"import", "--db", db, tmp.write("header.csv", "model,task,item_id,input_tokens,output_tokens\n")});
+  CHECK(empty.exit_code == 2);
+  CHECK(empty.err.find("no request rows to import") != std::string::npos);
+  REQUIRE(run_reckon({"import", "--db", db, csv}).exit_code == 0);
+  REQUIRE(std::system(("sqlite3 " + db + " \"SELECT COUNT(*) FROM runs;\" > " + check).c_str()) == 0);
+  CHECK(reckon::test::read_file(check) == "1\n");
 }
 
 TEST_CASE("export writes the stable views as CSV and JSON Lines", "[cli]") {

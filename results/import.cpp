@@ -319,6 +319,8 @@ ImportResult import_files(Store& store, const std::vector<std::string>& paths, c
       import_price_reversal(imp, f);
     }
   }
+  if (imp.result().rows == 0)  // a header alone, or an empty log: say so, and leave no empty run behind
+    throw InputError((files.size() == 1 ? files[0] : "the input files") + ": no request rows to import");
   store.finish_run(run_id);
   tx.commit();
   imp.result().run_id = run_id;
