@@ -1,6 +1,8 @@
 #include "results/export.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/csv.h"
@@ -15,13 +17,27 @@ void check_view(const std::string& view) {
     throw InputError("--view must be one of v_requests, v_model_task, v_costs (got '" + view + "')");
 }
 
+// Sums of prices carry float noise (0.0150000000000001): 12 significant digits keep every cent and
+// sub-micro-dollar while dropping it.
+double clean(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.12g", v);
+  return std::strtod(buf, nullptr);
+}
+
+std::string clean_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.12g", v);
+  return buf;
+}
+
 nlohmann::json row_json(const Statement& q) {
   nlohmann::json j = nlohmann::json::object();
   for (int c = 0; c < q.columns(); ++c) {
     switch (q.column_type(c)) {
       case SQLITE_NULL: j[q.column_name(c)] = nullptr; break;
       case SQLITE_INTEGER: j[q.column_name(c)] = q.int64(c); break;
-      case SQLITE_FLOAT: j[q.column_name(c)] = q.real(c); break;
+      case SQLITE_FLOAT: j[q.column_name(c)] = clean(q.real(c)); break;
       default: j[q.column_name(c)] = q.text(c);
     }
   }
@@ -48,7 +64,11 @@ size_t export_view(Store& store, const std::string& view, const std::string& for
   while (q.step()) {
     ++rows;
     if (format == "csv") {
-      for (int c = 0; c < n; ++c) out << (c ? "," : "") << (q.is_null(c) ? "" : csv_escape(q.text(c)));
+      for (int c = 0; c < n; ++c) {
+        out << (c ? "," : "");
+        if (q.is_null(c)) continue;
+        out << (q.column_type(c) == SQLITE_FLOAT ? clean_text(q.real(c)) : csv_escape(q.text(c)));
+      }
       out << "\n";
       continue;
     }

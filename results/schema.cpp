@@ -153,6 +153,42 @@ FROM requests r
 LEFT JOIN runs ru ON ru.id = r.run_id
 LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1;
 )sql",
+      // 5 -> 6: what dashboards asked for, at the end of the views: when a request was made, its pipeline step
+      // and cost parts on v_requests; error and correct counts on v_model_task (n, accuracy and cost keep
+      // their meaning: over the answers that came back).
+      R"sql(
+DROP VIEW v_requests;
+CREATE VIEW v_requests AS
+SELECT r.run_id, ru.campaign, r.model, r.task, r.item_id, r.repeat, r.status, r.attempts,
+       r.http_status, r.error, r.input_tokens, r.cache_read_tokens,
+       r.cache_write_5m_tokens + r.cache_write_1h_tokens AS cache_write_tokens,
+       r.output_tokens, r.reasoning_tokens, r.usage_complete,
+       CASE WHEN r.cache_hit = 1 AND r.cost_usd IS NOT NULL THEN 0 ELSE r.cost_usd END AS cost_usd,
+       r.provider_cost_usd, r.latency_ms, r.ttft_ms, r.finish_reason, s.value AS score,
+       CASE WHEN r.step LIKE 'call:%' THEN 'call' WHEN r.step = 'judge' THEN 'judge' ELSE 'answer' END AS row_kind,
+       r.cache_hit, r.cost_usd AS answer_cost_usd, r.usage_note,
+       r.created_at, r.step, r.cost_input_usd, r.cost_cache_read_usd, r.cost_cache_write_usd, r.cost_output_usd,
+       r.cost_reasoning_usd, r.cost_fees_usd
+FROM requests r
+LEFT JOIN runs ru ON ru.id = r.run_id
+LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1;
+DROP VIEW v_model_task;
+CREATE VIEW v_model_task AS
+SELECT r.run_id, r.model, r.task,
+       SUM(r.status = 'ok') AS n,
+       AVG(CASE WHEN r.status = 'ok' THEN s.value END) AS accuracy,
+       SUM(CASE WHEN r.status = 'ok' THEN r.cost_usd END) AS cost_usd,
+       SUM(CASE WHEN r.status = 'ok' THEN r.input_tokens END) AS input_tokens,
+       SUM(CASE WHEN r.status = 'ok' THEN r.output_tokens END) AS output_tokens,
+       SUM(CASE WHEN r.status = 'ok' THEN r.reasoning_tokens END) AS reasoning_tokens,
+       AVG(CASE WHEN r.status = 'ok' THEN r.latency_ms END) AS mean_latency_ms,
+       SUM(r.status = 'error') AS errors,
+       SUM(r.status = 'ok' AND s.value = 1) AS correct
+FROM requests r LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1
+WHERE r.step IS NULL OR r.step NOT LIKE 'call:%'
+GROUP BY r.run_id, r.model, r.task
+HAVING SUM(r.status = 'ok') > 0;
+)sql",
   };
   return m;
 }

@@ -2,9 +2,11 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "common/error.h"
+#include "results/export.h"
 #include "results/schema.h"
 #include "tests/support.h"
 
@@ -40,11 +42,54 @@ TEST_CASE("the stable views keep their column names", "[store]") {
                                  "output_tokens", "reasoning_tokens", "usage_complete", "cost_usd", "provider_cost_usd",
                                  "latency_ms", "ttft_ms", "finish_reason", "score",
                                  // added at the end (schema 5): the old names and their order stay
-                                 "row_kind", "cache_hit", "answer_cost_usd", "usage_note"});
+                                 "row_kind", "cache_hit", "answer_cost_usd", "usage_note",
+                                 // schema 6
+                                 "created_at", "step", "cost_input_usd", "cost_cache_read_usd", "cost_cache_write_usd",
+                                 "cost_output_usd", "cost_reasoning_usd", "cost_fees_usd"});
   CHECK(view_columns(s, "v_model_task") ==
         std::vector<std::string>{"run_id", "model", "task", "n", "accuracy", "cost_usd", "input_tokens", "output_tokens",
-                                 "reasoning_tokens", "mean_latency_ms"});
+                                 "reasoning_tokens", "mean_latency_ms", "errors", "correct"});
   CHECK_FALSE(view_columns(s, "v_costs").empty());
+}
+
+TEST_CASE("the views count errors and correct answers, and exports carry no float noise", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("v.db"), Store::Mode::kReadWrite);
+  s.add_run("r1", "test", "unit");
+  auto add = [&](const std::string& item, bool ok, std::optional<double> score, double cost) {
+    RequestRecord r;
+    r.fingerprint = "fp-" + item;
+    r.run_id = "r1";
+    r.model = "m";
+    r.task = "t";
+    r.item_id = item;
+    r.ok = ok;
+    r.created_at = "2026-11-28T16:45:00Z";
+    r.usage.usage_complete = ok;
+    if (ok) r.cost.total_usd = cost;
+    r.score = score;
+    s.insert_request(r);
+  };
+  add("1", true, 1.0, 0.005);
+  add("2", true, 0.0, 0.005);
+  add("3", true, 1.0, 0.005);
+  add("4", false, std::nullopt, 0);
+  auto q = s.db().prepare("SELECT n, errors, correct, accuracy FROM v_model_task");
+  REQUIRE(q.step());
+  CHECK(q.int64(0) == 3);
+  CHECK(q.int64(1) == 1);
+  CHECK(q.int64(2) == 2);
+  CHECK(q.real(3) == Approx(2.0 / 3.0));
+  auto when = s.db().prepare("SELECT created_at FROM v_requests WHERE item_id = '1'");
+  REQUIRE(when.step());
+  CHECK(when.text(0) == "2026-11-28T16:45:00Z");
+  // 0.005 × 3 sums to 0.015000000000000001 in binary floating point; the export says 0.015.
+  std::ostringstream csv, jsonl;
+  export_view(s, "v_model_task", "csv", csv);
+  export_view(s, "v_model_task", "jsonl", jsonl);
+  CHECK(csv.str().find(",0.015,") != std::string::npos);
+  CHECK(csv.str().find("0.0150000") == std::string::npos);
+  CHECK(jsonl.str().find("\"cost_usd\":0.015") != std::string::npos);
 }
 
 TEST_CASE("a store written by a newer reckon is refused with a clear message", "[store]") {
