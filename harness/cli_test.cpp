@@ -22,6 +22,15 @@ TEST_CASE("reckon --help lists every verb and --version answers", "[cli]") {
   CHECK(v.out.find("reckon ") != std::string::npos);
 }
 
+TEST_CASE("help names the program reckon and types whole-number options as integers", "[cli]") {
+  auto h = run_reckon({"call", "--help"});
+  REQUIRE(h.exit_code == 0);
+  CHECK(h.out.find("Usage: reckon call") != std::string::npos);
+  CHECK(h.out.find("--max-tokens INT") != std::string::npos);
+  CHECK(h.out.find("--thinking-budget INT") != std::string::npos);
+  CHECK(run_reckon({"call", "openai:gpt-5.4", "hi", "--max-tokens", "1.5"}).exit_code == 2);
+}
+
 TEST_CASE("usage errors exit 2", "[cli]") {
   CHECK(run_reckon({}).exit_code == 2);
   CHECK(run_reckon({"no-such-verb"}).exit_code == 2);

@@ -28,7 +28,8 @@ Action define_call(CLI::App& sub) {
   struct Args {
     std::string model, prompt, system, replay;
     ModelParams params;
-    double max_tokens = 0, thinking_budget = 0, temperature = -1;
+    int64_t max_tokens = 0, thinking_budget = 0;
+    double temperature = -1;
     std::string tier = "standard";
     bool json = false, verbose = false;
   };
@@ -51,8 +52,8 @@ Action define_call(CLI::App& sub) {
   return [a]() -> int {
     ModelRef ref = parse_model_ref(a->model);
     ref.params = a->params;
-    if (a->max_tokens > 0) ref.params.max_tokens = static_cast<int64_t>(a->max_tokens);
-    if (a->thinking_budget > 0) ref.params.thinking_budget = static_cast<int64_t>(a->thinking_budget);
+    if (a->max_tokens > 0) ref.params.max_tokens = a->max_tokens;
+    if (a->thinking_budget > 0) ref.params.thinking_budget = a->thinking_budget;
     if (a->temperature >= 0) ref.params.temperature = a->temperature;
     auto tier = parse_service_tier(a->tier);
     if (!tier) throw InputError("--tier must be standard, batch, flex, priority or fast");

@@ -45,7 +45,8 @@ const std::vector<Command>& command_table() {
 }
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"reckon — LLM evaluation and cost accounting: what each answer really cost, thinking included"};
+  // "reckon", not the path it was started by, in every Usage line.
+  CLI::App app{"reckon — LLM evaluation and cost accounting: what each answer really cost, thinking included", "reckon"};
   app.set_version_flag("--version", std::string("reckon ") + RECKON_VERSION);
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, Action>> actions;
@@ -54,7 +55,9 @@ int run_cli(int argc, char** argv) {
     actions.emplace_back(sub, c.define(*sub));
   }
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args;
+    for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 takes them in reverse
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
