@@ -1198,6 +1198,19 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
               << " requests not sent; rerun with a higher --max-cost to finish\n";
   if (rep.interrupted) std::cout << "interrupted: " << rep.not_sent << " requests not sent; rerun to finish\n";
   if (!rep.fatal.empty()) std::cout << "stopped: " << rep.fatal << "\n";
+  // The causes, not only the count: the run's errors grouped by class and message, most frequent first.
+  if (rep.errors > 0) {
+    auto q = store.db().prepare(
+        "SELECT COUNT(*), IFNULL(error_class, '?'), IFNULL(error, '') FROM requests WHERE run_id = ? AND status = 'error' "
+        "GROUP BY 2, 3 ORDER BY 1 DESC, 2 LIMIT 5");
+    q.bind(1, rep.run_id);
+    std::cout << "errors by cause:\n";
+    while (q.step()) {
+      std::string why = q.text(2);
+      if (why.size() > 160) why = why.substr(0, 160) + "...";
+      std::cout << "  " << q.int64(0) << " × " << q.text(1) << (why.empty() ? "" : ": " + why) << "\n";
+    }
+  }
   std::cout << "\n" << render_summary(summarize(store, rep.run_id));
   return rep;
 }

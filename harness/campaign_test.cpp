@@ -423,6 +423,26 @@ TEST_CASE("the response cache never serves an error: a failed request is asked a
   CHECK(count(db, "SELECT COUNT(*) FROM requests r WHERE r.cache_hit = 1 AND r.status <> 'ok'") == 0);
 }
 
+TEST_CASE("the closing summary names the errors' causes, most frequent first", "[campaign][cli]") {
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  server.enqueue({400, {}, R"({"error":{"message":"bad request: context too long","type":"invalid_request_error"}})"});
+  server.set_default({400, {}, R"({"error":{"message":"unsupported parameter: temperature","type":"invalid_request_error"}})"});
+  nlohmann::json camp = forty_char_campaign(tmp, "causes", "openai:gpt-5.4", server, 4);
+  camp["concurrency"] = 1;
+  auto r = test::run_reckon({"run", tmp.write("c.json", camp.dump()), "--db", tmp.file("c.db"), "--quiet"}, {"OPENAI_API_KEY="});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  const auto at = r.out.find("errors by cause:\n");
+  REQUIRE(at != std::string::npos);
+  const std::string causes = r.out.substr(at);
+  const auto three = causes.find("  3 × client_error: HTTP 400: unsupported parameter: temperature");
+  const auto one = causes.find("  1 × client_error: HTTP 400: bad request: context too long");
+  CHECK(three != std::string::npos);
+  CHECK(one != std::string::npos);
+  CHECK(three < one);
+}
+
 TEST_CASE("paid 200 answers of every shape are priced and counted once, and a rerun asks none of them again", "[campaign][paid]") {
   // gpt-5.4 at $2.5 input, $0.25 cached, $15 output per million. Four answers, each billed:
   //   a refusal, 9 in / 7 out                                   → $0.0001275
