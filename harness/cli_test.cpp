@@ -202,6 +202,18 @@ TEST_CASE("eval takes --base-url like call does", "[cli]") {
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(server.request_count() == 3);
+  // A model with no price runs only when asked to, its cost then unknown, not zero.
+  const std::vector<std::string> env = {"OPENAI_API_KEY=", "RECKON_DATA_MIRROR=" + reckon::test::shared_data("mirror"),
+                                        "XDG_CACHE_HOME=" + tmp.path()};
+  auto unpriced = run_reckon({"eval", "--model", "vllm:my-finetune", "--task", "gsm8k", "--limit", "2", "--base-url",
+                              server.base_url(), "--db", tmp.file("u.db"), "--quiet"}, env);
+  CHECK(unpriced.exit_code == 2);
+  CHECK(unpriced.err.find("no price for 'vllm:my-finetune'") != std::string::npos);
+  auto allowed = run_reckon({"eval", "--model", "vllm:my-finetune", "--task", "gsm8k", "--limit", "2", "--base-url",
+                             server.base_url(), "--db", tmp.file("u.db"), "--quiet", "--allow-unpriced"}, env);
+  INFO(allowed.err);
+  CHECK(allowed.exit_code == 0);
+  CHECK(server.request_count() == 5);
 }
 
 TEST_CASE("several processes at once: first pulls of one dataset and first opens of one store all succeed", "[cli][concurrency]") {

@@ -61,6 +61,7 @@ Action define_eval(CLI::App& sub) {
     std::string model, task, replay, base_url;
     int limit = 0, repeats = 1, concurrency = 16;
     uint64_t seed = 0;
+    bool allow_unpriced = false;
   };
   auto a = std::make_shared<Args>();
   auto flags = std::make_shared<RunFlags>();
@@ -72,6 +73,7 @@ Action define_eval(CLI::App& sub) {
   sub.add_option("--concurrency", a->concurrency, "Requests in flight");
   sub.add_option("--replay", a->replay, "Recorded answers for replay: models");
   sub.add_option("--base-url", a->base_url, "Endpoint base URL (a local or proxy server)");
+  sub.add_flag("--allow-unpriced", a->allow_unpriced, "Run a model with no price: its cost is stored as unknown");
   flags->add_to(sub);
   return [a, flags]() -> int {
     nlohmann::json model{{"model", a->model}, {"repeats", a->repeats}};
@@ -82,6 +84,7 @@ Action define_eval(CLI::App& sub) {
                      {"concurrency", a->concurrency}};
     if (a->limit > 0) j["selection"] = {{"limit", a->limit}, {"seed", a->seed}};
     if (!a->replay.empty()) j["replay"] = a->replay;
+    if (a->allow_unpriced) j["allow_unpriced"] = true;
     RunOptions o = flags->options();
     if (o.db.empty()) o.db = "reckon.db";
     return exit_code(run_campaign(parse_campaign(j, "reckon eval"), o));
