@@ -3,7 +3,7 @@
 # that binary lists. Catches a name that discovery mangles (';' splits it, brackets or backslashes garble it)
 # and a binary whose discovery silently failed.
 #
-#   cmake -DCTEST=ctest -DBUILD_DIR=build -DBINARIES="a|b" -P inventory.cmake
+#   cmake -DBUILD_DIR=build -DBINARIES="a|b" -P inventory.cmake
 #
 # Names are compared as "binary<TAB>name" strings; characters CMake lists treat specially are encoded first.
 
@@ -49,30 +49,43 @@ foreach(bin IN LISTS binaries)
   endif()
 endforeach()
 
-execute_process(COMMAND "${CTEST}" --show-only=json-v1 WORKING_DIRECTORY "${BUILD_DIR}"
-                OUTPUT_VARIABLE json RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "ctest --show-only=json-v1 failed (${rc})")
-endif()
-string(JSON ntests LENGTH "${json}" tests)
-set(entries "")
-math(EXPR last "${ntests} - 1")
-foreach(i RANGE ${last})
-  string(JSON ctest_name GET "${json}" tests ${i} name)
-  string(JSON has_command ERROR_VARIABLE err GET "${json}" tests ${i} command)
-  if(err)
-    continue()
+# The CTest entries, read from the build's own CTestTestfile.cmake files (running `ctest --show-only` here would
+# rewrite Testing/Temporary/LastTest.log in the middle of the run it belongs to): add_test is redefined to
+# record each entry, subdirs to follow the tree, and the discovered tests' files are included as CTest would.
+set_property(GLOBAL PROPERTY INVENTORY_ENTRIES "")
+function(add_test name)
+  if(ARGC LESS 3)
+    return()
   endif()
-  string(JSON bin GET "${json}" tests ${i} command 0)
+  set(bin "${ARGV1}")
+  set(spec "${ARGV2}")
+  # Discovery escapes ',' '[' ']' for Catch2's test-spec parser; the test case's name is the spec unescaped.
+  string(REPLACE "\\," "," spec "${spec}")
+  string(REPLACE "\\[" "[" spec "${spec}")
+  string(REPLACE "\\]" "]" spec "${spec}")
+  encode(spec "${spec}")
+  encode(shown "${name}")
+  set_property(GLOBAL APPEND PROPERTY INVENTORY_ENTRIES "${bin}\t${spec}\t${shown}")
+endfunction()
+function(set_tests_properties)
+endfunction()
+macro(subdirs dir)
+  if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${dir}/CTestTestfile.cmake")  # as CTest does: a folder without tests has none
+    include("${CMAKE_CURRENT_LIST_DIR}/${dir}/CTestTestfile.cmake")
+  endif()
+endmacro()
+include("${BUILD_DIR}/CTestTestfile.cmake")
+get_property(recorded GLOBAL PROPERTY INVENTORY_ENTRIES)
+
+set(entries "")
+foreach(record IN LISTS recorded)
+  string(REPLACE "\t" ";" parts "${record}")
+  list(GET parts 0 bin)
   if(NOT bin IN_LIST binaries)
     continue()  # not a Catch2 binary (this check itself)
   endif()
-  string(JSON spec GET "${json}" tests ${i} command 1)
-  # Discovery escapes ',' '[' ']' for Catch2's test-spec parser; the test case's name is the spec unescaped.
-  string(REPLACE "\\," "," name "${spec}")
-  string(REPLACE "\\[" "[" name "${name}")
-  string(REPLACE "\\]" "]" name "${name}")
-  encode(name "${name}")
+  list(GET parts 1 name)
+  list(GET parts 2 ctest_name)
   set(entry "${bin}\t${name}")
   if(NOT entry IN_LIST listed)
     string(APPEND problems "CTest entry \"${ctest_name}\" runs \"${name}\", which ${bin} does not list\n")
