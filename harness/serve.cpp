@@ -75,6 +75,13 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
     res.set_header("Allow", "GET");
     res.set_content("method not allowed: the dashboard is read-only\n", "text/plain");
   };
+  // Before routing, so a write with no body (which the server would otherwise reject as a bad request
+  // while waiting for its length) is refused as what it is: a method the dashboard does not take.
+  s.set_pre_routing_handler([refuse](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    refuse(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s.Post(".*", refuse);
   s.Put(".*", refuse);
   s.Delete(".*", refuse);

@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -60,6 +62,23 @@ std::optional<std::string> external_ipv4() {
   }
   freeifaddrs(list);
   return found;
+}
+
+// The status code of one raw HTTP request written as is to the dashboard's port.
+int raw_status(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  (void)!write(fd, request.data(), request.size());
+  char buf[64] = {};
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  int status = -1;
+  if (n > 12) std::sscanf(buf, "HTTP/1.%*d %d", &status);
+  return status;
 }
 
 // Local addresses (hex, as /proc/net/tcp writes them) of the IPv4 sockets listening on `port`.
@@ -195,6 +214,11 @@ TEST_CASE("the dashboard escapes store text, refuses other paths and every write
     INFO(path);
     CHECK(r->status == 404);
     CHECK(r->body.find("root:") == std::string::npos);
+  }
+  // A write with no body at all (no Content-Length) is refused as a method, not as a malformed request.
+  for (const char* method : {"POST", "PUT", "PATCH", "OPTIONS"}) {
+    INFO(method);
+    CHECK(raw_status(srv.port, std::string(method) + " /api/costs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") == 405);
   }
   auto post = c.Post("/api/model-task", "{}", "application/json");
   auto put = c.Put("/", "x", "text/plain");
