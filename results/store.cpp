@@ -26,17 +26,18 @@ Store::Store(const std::string& path, Mode mode) {
   // A 16 MB page cache (SQLite's default is 2 MB): the request indexes are keyed by hashes, so
   // each batch touches pages all over them, and a small cache reads them back from the OS.
   db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
-  if (version == 0) {  // a new file, or someone else's database: never migrate the latter into a store
-    auto q = db_->prepare("SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");
-    q.step();
-    if (q.int64(0) > 0)
-      throw InputError(path + ": a SQLite database that is not a reckon store (it has tables of its own); nothing was changed");
-  }
   if (version < schema_version()) {
     // Migrations run under the write lock, and the version is read again once it is held: several
     // processes opening a new or older store at once migrate it once (the others wait, then find it done).
     Transaction tx(*db_);
-    for (int64_t v = db_->user_version(); v < schema_version(); ++v) {
+    const int64_t current = db_->user_version();
+    if (current == 0) {  // a new file, or someone else's database: never migrate the latter into a store
+      auto q = db_->prepare("SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");
+      q.step();
+      if (q.int64(0) > 0)
+        throw InputError(path + ": a SQLite database that is not a reckon store (it has tables of its own); nothing was changed");
+    }
+    for (int64_t v = current; v < schema_version(); ++v) {
       db_->exec(migrations()[static_cast<size_t>(v)]);
       db_->exec("PRAGMA user_version = " + std::to_string(v + 1));
     }
