@@ -216,9 +216,11 @@ void ModelClient::attempt(std::unique_ptr<Job> job) {
         *ttft = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     };
   }
-  Job* raw = job.release();
-  engine_.start(http, opts_.timeout_s, on_data, [this, raw, decoder, parser, parse_error, ttft, stream](HttpResponse&& resp) {
-    std::unique_ptr<Job> job(raw);
+  // The transfer's callback owns the job; a run abandoned mid-flight (an exception unwinding the client) frees
+  // it with the callback instead of leaking it.
+  auto owned = std::make_shared<std::unique_ptr<Job>>(std::move(job));
+  engine_.start(http, opts_.timeout_s, on_data, [this, owned, decoder, parser, parse_error, ttft, stream](HttpResponse&& resp) {
+    std::unique_ptr<Job> job = std::move(*owned);
     auto& st = state(job->req.model.provider);
     --st.in_flight;
     CallResult r;
