@@ -275,11 +275,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
     }
     if (cm.ref.provider == "router") cm.router = cm.ref.model;
-    for (const ModelRef* ref : [&] {
-           std::vector<const ModelRef*> refs{&cm.ref};
-           for (const auto& [_, r] : cm.candidates) refs.push_back(&r);
-           return refs;
-         }()) {
+    for (const ModelRef* ref : cm.refs()) {
       if (ref->provider == "router" || find_provider(ref->provider)) continue;
       std::string names;
       for (const auto& p : provider_table()) names += (names.empty() ? "" : ", ") + std::string(p.name);
@@ -437,18 +433,13 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   // A key that is not set is a mistake in the setup, named before the store is touched or anything is sent.
   if (!opts.dry_run) {
     std::vector<const ModelRef*> refs;
-    for (const auto& m : c.models) {
-      refs.push_back(&m.ref);
-      for (const auto& [_, r] : m.candidates) refs.push_back(&r);
-    }
+    for (const auto& m : c.models)
+      for (const ModelRef* r : m.refs()) refs.push_back(r);
     if (c.judge) refs.push_back(&*c.judge);
     for (const ModelRef* ref : refs) {
       const ProviderInfo* info = find_provider(ref->provider);
-      if (!info || !*info->api_key_env || endpoint_of(*info, ref->params.base_url).custom) continue;
-      const std::string var = ref->params.api_key_env.empty() ? info->api_key_env : ref->params.api_key_env;
-      const char* v = std::getenv(var.c_str());
-      if (!v || !*v)
-        throw InputError(c.source + ": environment variable " + var + " is not set (needed for " + ref->name() +
+      if (auto missing = info ? missing_api_key(*info, ref->params) : std::nullopt)
+        throw InputError(c.source + ": environment variable " + *missing + " is not set (needed for " + ref->name() +
                          "); nothing was sent or written");
     }
   }

@@ -28,6 +28,12 @@ struct CampaignModel {
   // A pipeline run with this model ({"model": M, "pipeline": NAME}): stored as pipeline:NAME@M.
   std::string pipeline;
   std::string name() const { return pipeline.empty() ? ref.name() : "pipeline:" + pipeline + "@" + ref.name(); }
+  // Every model this entry may call: itself and its router candidates.
+  std::vector<const ModelRef*> refs() const {
+    std::vector<const ModelRef*> out{&ref};
+    for (const auto& [_, r] : candidates) out.push_back(&r);
+    return out;
+  }
 };
 
 struct Selection {

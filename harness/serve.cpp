@@ -82,10 +82,6 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
     refuse(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
-  s.Post(".*", refuse);
-  s.Put(".*", refuse);
-  s.Delete(".*", refuse);
-  s.Patch(".*", refuse);
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404) res.set_content("not found\n", "text/plain");
   });

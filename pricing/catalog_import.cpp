@@ -48,15 +48,21 @@ Rates rates_with_suffix(const nlohmann::json& v, const std::string& suffix, cons
 // of the request). What the band leaves out: cache reads and writes at the band's input rate, output at the
 // model's flat output rate, thinking at the band's output rate. A band without an input rate prices nothing
 // (LiteLLM then uses the flat rates).
-std::optional<Rates> band_rates(const nlohmann::json& band, const Rates& flat, const std::string& where) {
-  Rates r = rates_with_suffix(band, "", where);
-  if (!r.input) return std::nullopt;
-  if (!r.output) r.output = flat.output;
+// A rate set with nothing left to borrow: a band prices every token of its requests from its own rates, so what
+// it leaves out comes from its input and output rates, not from the model's flat ones underneath.
+Rates complete(Rates r) {
   if (!r.cached_input) r.cached_input = r.input;
   if (!r.cache_write_5m) r.cache_write_5m = r.input;
   if (!r.cache_write_1h) r.cache_write_1h = r.cache_write_5m;
   if (!r.reasoning) r.reasoning = r.output;
   return r;
+}
+
+std::optional<Rates> band_rates(const nlohmann::json& band, const Rates& flat, const std::string& where) {
+  Rates r = rates_with_suffix(band, "", where);
+  if (!r.input) return std::nullopt;
+  if (!r.output) r.output = flat.output;
+  return complete(r);
 }
 
 bool any_set(const Rates& r) {
@@ -101,14 +107,7 @@ PriceCatalog import_litellm(const std::string& path, const std::string& effectiv
           throw InputError(where + ": each 'tiered_pricing' band needs a numeric 'range'");
         auto lo = static_cast<int64_t>(band["range"][0].get<double>());
         auto r = band_rates(band, e.base, where + " tiered_pricing");
-        if (!r) {  // a band without an input rate: the flat rates, all of them, for prompts in it
-          Rates f = e.base;
-          if (!f.cached_input) f.cached_input = f.input;
-          if (!f.cache_write_5m) f.cache_write_5m = f.input;
-          if (!f.cache_write_1h) f.cache_write_1h = f.cache_write_5m;
-          if (!f.reasoning) f.reasoning = f.output;
-          r = f;
-        }
+        if (!r) r = complete(e.base);  // a band without an input rate: the flat rates, all of them
         if (lo == 0) {
           flat_band = *r;
         } else {

@@ -99,24 +99,20 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
       finish(std::move(job), r);
       return true;
     }
-    const Endpoint endpoint = endpoint_of(*info, m.params.base_url);
-    std::string env = m.params.api_key_env.empty() ? info->api_key_env : m.params.api_key_env;
-    if (!env.empty()) {
-      const char* k = std::getenv(env.c_str());
-      if ((!k || !*k) && std::string(info->api_key_env).size() && !endpoint.custom) {
-        CallResult r;
-        r.error_class = ErrorClass::kAuth;
-        r.error = "environment variable " + env + " is not set (needed for " + m.name() + ")";
-        job->attempts = 1;
-        fatal_ = r.error;
-        stop_ = true;
-        finish(std::move(job), r);
-        return true;
-      }
-      if (k) job->key = k;
+    if (auto missing = missing_api_key(*info, m.params)) {
+      CallResult r;
+      r.error_class = ErrorClass::kAuth;
+      r.error = "environment variable " + *missing + " is not set (needed for " + m.name() + ")";
+      job->attempts = 1;
+      fatal_ = r.error;
+      stop_ = true;
+      finish(std::move(job), r);
+      return true;
     }
+    const std::string var = api_key_variable(*info, m.params);
+    if (const char* k = var.empty() ? nullptr : std::getenv(var.c_str())) job->key = k;
     job->adapter = info->make(m.params);
-    job->base_url = endpoint.url;
+    job->base_url = endpoint_of(*info, m.params.base_url).url;
   }
   auto admitted = [&] {
     if (job->attempts > 0 || !admit_ || admit_(job->req, job->tag)) return true;

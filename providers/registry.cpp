@@ -61,6 +61,18 @@ Endpoint endpoint_of(const ProviderInfo& info, const std::string& base_url_param
   return e;
 }
 
+std::string api_key_variable(const ProviderInfo& info, const ModelParams& params) {
+  return params.api_key_env.empty() ? info.api_key_env : params.api_key_env;
+}
+
+std::optional<std::string> missing_api_key(const ProviderInfo& info, const ModelParams& params) {
+  if (!*info.api_key_env || endpoint_of(info, params.base_url).custom) return std::nullopt;
+  const std::string var = api_key_variable(info, params);
+  const char* v = std::getenv(var.c_str());
+  if (v && *v) return std::nullopt;
+  return var;
+}
+
 const ProviderInfo* find_provider(const std::string& name) {
   for (const auto& p : provider_table())
     if (name == p.name) return &p;

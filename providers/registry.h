@@ -1,6 +1,7 @@
 #pragma once
 // Every provider reckon speaks, by name, in one table: `reckon providers list` prints it.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ struct Endpoint {
   bool custom = false;
 };
 Endpoint endpoint_of(const ProviderInfo& info, const std::string& base_url_param);
+
+// The variable a model's key is read from (its api_key_env parameter, else the provider's); empty when the
+// provider reads none.
+std::string api_key_variable(const ProviderInfo& info, const ModelParams& params);
+// That variable's name when the key is needed but not set: the provider needs one and the endpoint is its own.
+std::optional<std::string> missing_api_key(const ProviderInfo& info, const ModelParams& params);
 
 const std::vector<ProviderInfo>& provider_table();
 const ProviderInfo* find_provider(const std::string& name);

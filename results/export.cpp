@@ -19,17 +19,13 @@ void check_view(const std::string& view) {
 
 // Sums of prices carry float noise (0.0150000000000001): 12 significant digits keep every cent and
 // sub-micro-dollar while dropping it.
-double clean(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.12g", v);
-  return std::strtod(buf, nullptr);
-}
-
 std::string clean_text(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.12g", v);
   return buf;
 }
+
+double clean(double v) { return std::strtod(clean_text(v).c_str(), nullptr); }
 
 nlohmann::json row_json(const Statement& q) {
   nlohmann::json j = nlohmann::json::object();

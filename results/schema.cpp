@@ -133,30 +133,14 @@ SELECT r.run_id, r.model, r.task, substr(r.created_at, 1, 10) AS day,
 FROM requests r WHERE r.status = 'ok' AND (r.step IS NULL OR r.step NOT LIKE 'call:%')
 GROUP BY r.run_id, r.model, r.task, day;
 )sql",
-      // 4 -> 5: money that adds up. Usage that breaks the normalized rules is kept as reported with a note
-      // (usage_note); v_requests.cost_usd is what the row itself paid — a response-cache hit and a
-      // pipeline's answer row (its calls paid) pay nothing — so summing it gives the money spent; new
-      // columns at the end tell answers from pipeline calls and judge calls, and keep every answer's own cost.
+      // 4 -> 5: money that adds up, and what dashboards asked for. Usage that breaks the normalized rules is
+      // kept as reported with a note (usage_note). v_requests.cost_usd is what the row itself paid — a
+      // response-cache hit and a pipeline's answer row (its calls paid) pay nothing — so summing it gives the
+      // money spent; new columns at the end tell answers from pipeline calls and judge calls, keep every
+      // answer's own cost, and give the request's time, step and cost parts. v_model_task gains error and
+      // correct counts (n, accuracy and cost keep their meaning: over the answers that came back).
       R"sql(
 ALTER TABLE requests ADD COLUMN usage_note TEXT;
-DROP VIEW v_requests;
-CREATE VIEW v_requests AS
-SELECT r.run_id, ru.campaign, r.model, r.task, r.item_id, r.repeat, r.status, r.attempts,
-       r.http_status, r.error, r.input_tokens, r.cache_read_tokens,
-       r.cache_write_5m_tokens + r.cache_write_1h_tokens AS cache_write_tokens,
-       r.output_tokens, r.reasoning_tokens, r.usage_complete,
-       CASE WHEN r.cache_hit = 1 AND r.cost_usd IS NOT NULL THEN 0 ELSE r.cost_usd END AS cost_usd,
-       r.provider_cost_usd, r.latency_ms, r.ttft_ms, r.finish_reason, s.value AS score,
-       CASE WHEN r.step LIKE 'call:%' THEN 'call' WHEN r.step = 'judge' THEN 'judge' ELSE 'answer' END AS row_kind,
-       r.cache_hit, r.cost_usd AS answer_cost_usd, r.usage_note
-FROM requests r
-LEFT JOIN runs ru ON ru.id = r.run_id
-LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1;
-)sql",
-      // 5 -> 6: what dashboards asked for, at the end of the views: when a request was made, its pipeline step
-      // and cost parts on v_requests; error and correct counts on v_model_task (n, accuracy and cost keep
-      // their meaning: over the answers that came back).
-      R"sql(
 DROP VIEW v_requests;
 CREATE VIEW v_requests AS
 SELECT r.run_id, ru.campaign, r.model, r.task, r.item_id, r.repeat, r.status, r.attempts,

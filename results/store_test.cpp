@@ -42,9 +42,7 @@ TEST_CASE("the stable views keep their column names", "[store]") {
                                  "output_tokens", "reasoning_tokens", "usage_complete", "cost_usd", "provider_cost_usd",
                                  "latency_ms", "ttft_ms", "finish_reason", "score",
                                  // added at the end (schema 5): the old names and their order stay
-                                 "row_kind", "cache_hit", "answer_cost_usd", "usage_note",
-                                 // schema 6
-                                 "created_at", "step", "cost_input_usd", "cost_cache_read_usd", "cost_cache_write_usd",
+                                 "row_kind", "cache_hit", "answer_cost_usd", "usage_note", "created_at", "step", "cost_input_usd", "cost_cache_read_usd", "cost_cache_write_usd",
                                  "cost_output_usd", "cost_reasoning_usd", "cost_fees_usd"});
   CHECK(view_columns(s, "v_model_task") ==
         std::vector<std::string>{"run_id", "model", "task", "n", "accuracy", "cost_usd", "input_tokens", "output_tokens",
