@@ -442,6 +442,14 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         throw InputError(c.source + ": environment variable " + *missing + " is not set (needed for " + ref->name() +
                          "); nothing was sent or written");
     }
+    // A scorer that cannot work here (code without its sandbox) refuses before anything is paid for.
+    for (const auto& t : c.tasks) {
+      const ScorerInfo* s = find_scorer(t.scorer);
+      std::string why;
+      if (s && s->ready && !s->ready(&why))
+        throw InputError(c.source + ": task '" + t.name + "' is scored by " + t.scorer + ", which cannot run here: " + why +
+                         "; nothing was sent or written");
+    }
   }
 
   // A stored selection (e.g. chosen by a selector) names the items to run, per task.

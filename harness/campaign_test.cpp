@@ -156,6 +156,18 @@ TEST_CASE("a missing API key stops the run before the store is touched: exit 2, 
   CHECK_FALSE(std::ifstream(tmp.file("k.db")).good());
 }
 
+TEST_CASE("without bubblewrap a code task refuses to run: exit 2, nothing sent or written", "[campaign][cli][security]") {
+  test::TempDir tmp;
+  const std::string file =
+      tmp.write("c.json", R"({"name":"k","models":["openai:gpt-5.4"],"tasks":["humaneval"],"selection":{"limit":2}})");
+  auto r = test::run_reckon({"run", file, "--db", tmp.file("k.db"), "--quiet"},
+                            {"OPENAI_API_KEY=sk-test", "OPENAI_BASE_URL=http://127.0.0.1:9", "RECKON_BWRAP=" + tmp.file("no-bwrap")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("task 'humaneval' is scored by code_python, which cannot run here: bubblewrap (bwrap) is not installed") !=
+        std::string::npos);
+  CHECK_FALSE(std::ifstream(tmp.file("k.db")).good());
+}
+
 TEST_CASE("a replay campaign scores the published AIME outputs like the authors and reruns pay nothing", "[campaign]") {
   test::TempDir tmp, cache;
   std::string db = tmp.file("r.db");

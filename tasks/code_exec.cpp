@@ -1,9 +1,12 @@
 #include "tasks/code_exec.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <sched.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,10 +14,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
+#include <mutex>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -23,109 +26,298 @@ namespace {
 
 constexpr uid_t kNobody = 65534;
 
+// Runs program.py as __main__ and writes the nonce (read from stdin, kept only in a local) to fd 3
+// only when the program returned normally. os.write/os._exit are bound before the program runs, so
+// patching them cannot turn a failure into a pass; SystemExit (even status 0) is a failure.
+constexpr const char* kDriver = R"PY(
+import os, sys
+def _main():
+    write, leave = os.write, os._exit
+    nonce = sys.stdin.buffer.readline().strip()
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)
+    ok = False
+    try:
+        with open('program.py', 'rb') as f:
+            source = f.read()
+        exec(compile(source, 'program.py', 'exec'), {'__name__': '__main__'})
+        ok = True
+    except BaseException:
+        try:
+            import traceback
+            traceback.print_exc()
+        except BaseException:
+            pass
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        ok = False
+    if ok:
+        write(3, nonce)
+    leave(0 if ok else 1)
+_main()
+)PY";
+
+std::string find_bwrap() {
+  if (const char* env = std::getenv("RECKON_BWRAP")) return env;  // a seam for tests and odd installs
+  for (const char* p : {"/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"})
+    if (access(p, X_OK) == 0) return p;
+  return "";
+}
+
+std::string find_python() {
+  for (const char* p : {"/usr/bin/python3", "/usr/local/bin/python3"})
+    if (access(p, X_OK) == 0) return p;
+  return "";
+}
+
+// How bwrap is started: as root, first as `nobody` (an unprivileged user namespace), else as root
+// (bwrap unshares the user namespace itself and drops every capability).
+enum class RunAs { kSelf, kNobody };
+
+// Tasks (threads count) owned by `uid` now: RLIMIT_NPROC counts them all, so the sandbox's budget is
+// added on top of what the user already runs.
+long tasks_of(uid_t uid) {
+  long n = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    struct stat st{};
+    std::string base = std::string("/proc/") + e->d_name;
+    if (stat(base.c_str(), &st) != 0 || st.st_uid != uid) continue;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(base + "/task", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) ++n;
+  }
+  closedir(proc);
+  return n;
+}
+
+std::vector<std::string> bwrap_args(const std::string& bwrap, const std::string& python, int program_fd, const SandboxLimits& lim,
+                                    RunAs as) {
+  const std::string size = std::to_string(lim.file_mb << 20);
+  std::vector<std::string> a = {bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+                                "--ro-bind", "/usr", "/usr"};
+  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    std::error_code ec;
+    if (fs::is_symlink(top, ec)) {
+      a.insert(a.end(), {"--symlink", fs::read_symlink(top, ec).string(), top});
+    } else if (fs::is_directory(top, ec)) {
+      a.insert(a.end(), {"--ro-bind", top, top});
+    }
+  }
+  // The dynamic linker's cache only; the rest of /etc (users, hosts, credentials) stays out.
+  a.insert(a.end(), {"--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
+                     "--size", size, "--tmpfs", "/dev/shm", "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs",
+                     "/sandbox", "--file", std::to_string(program_fd), "/sandbox/program.py", "--chdir", "/sandbox",
+                     "--uid", std::to_string(kNobody), "--gid", std::to_string(kNobody), "--clearenv",
+                     "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/sandbox", "--setenv", "LANG", "C.UTF-8",
+                     "--setenv", "PYTHONDONTWRITEBYTECODE", "1"});
+  if (as == RunAs::kSelf && geteuid() == 0) a.insert(a.end(), {"--cap-drop", "ALL"});
+  a.insert(a.end(), {python, "-I", "-c", kDriver});
+  return a;
+}
+
 void limit(int resource, rlim_t value) {
   rlimit r{value, value};
   setrlimit(resource, &r);
 }
 
-std::string python_path() {
-  for (const char* p : {"/usr/bin/python3", "/usr/local/bin/python3"})
-    if (access(p, X_OK) == 0) return p;
-  return "python3";
+std::string random_nonce() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) s += {hex[b >> 4], hex[b & 15]};
+  return s;
 }
 
-}  // namespace
+// The child puts its pipes on 0-3: every fd it starts from sits above them, so no dup2 clobbers another.
+int above_stdio(int fd) {
+  if (fd < 0 || fd >= 10) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  close(fd);
+  return moved;
+}
 
-SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& lim) {
+struct Pipe {
+  int read = -1, write = -1;
+  bool open() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    read = above_stdio(fds[0]);
+    write = above_stdio(fds[1]);
+    return read >= 0 && write >= 0;
+  }
+  void close_read() { if (read >= 0) ::close(read), read = -1; }
+  void close_write() { if (write >= 0) ::close(write), write = -1; }
+  ~Pipe() { close_read(), close_write(); }
+};
+
+SandboxResult run(const std::string& program, const SandboxLimits& lim, RunAs as) {
   SandboxResult res;
-  std::string tmpl = (fs::temp_directory_path() / "reckon-sandbox-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) {
-    res.note = "cannot create a sandbox directory";
+  std::string bwrap = find_bwrap(), python = find_python();
+  if (bwrap.empty() || access(bwrap.c_str(), X_OK) != 0) {
+    res.note = "bubblewrap (bwrap) is not installed: code is not run without it (apt-get install bubblewrap)";
     return res;
   }
-  std::string dir = tmpl;
-  { std::ofstream(dir + "/program.py") << program; }
-  bool root = geteuid() == 0;
-  if (root) {
-    chown(dir.c_str(), kNobody, kNobody);
-    chown((dir + "/program.py").c_str(), kNobody, kNobody);
+  if (python.empty()) {
+    res.note = "python3 is not installed: code is not run";
+    return res;
   }
-  chmod(dir.c_str(), 0700);
-  int status_pipe[2];
-  if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+  // The program reaches the sandbox through a memory file bwrap copies in: nothing on the host's disk.
+  int program_fd = above_stdio(memfd_create("reckon-program", MFD_CLOEXEC));
+  if (program_fd < 0) {
+    res.note = std::string("memfd_create failed: ") + std::strerror(errno);
+    return res;
+  }
+  for (size_t off = 0; off < program.size();) {
+    ssize_t n = write(program_fd, program.data() + off, program.size() - off);
+    if (n <= 0) {
+      close(program_fd);
+      res.note = "cannot hand the program to the sandbox";
+      return res;
+    }
+    off += static_cast<size_t>(n);
+  }
+  lseek(program_fd, 0, SEEK_SET);
+  Pipe in, out, done;
+  if (!in.open() || !out.open() || !done.open()) {
+    close(program_fd);
     res.note = "pipe failed";
-    fs::remove_all(dir);
     return res;
   }
-  std::string out_path = dir + "/.output";
-  std::string python = python_path();
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> args = bwrap_args(bwrap, python, program_fd, lim, as);
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  const uid_t run_uid = as == RunAs::kNobody ? kNobody : getuid();
+  const rlim_t nproc = static_cast<rlim_t>(tasks_of(run_uid) + lim.max_processes + 2);  // + bwrap's two
+  const std::string nonce = random_nonce();
+
   pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
-    close(status_pipe[0]);
-    char isolated = 0;
-    if (unshare(CLONE_NEWNET) == 0) {
-      isolated = 1;
-    } else if (!root && unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
-      isolated = 1;
-    }
-    (void)!write(status_pipe[1], &isolated, 1);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (out >= 0) {
-      if (root) fchown(out, kNobody, kNobody);
-      dup2(out, 1);
-      dup2(out, 2);
-    }
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    if (chdir(dir.c_str()) != 0) _exit(126);
+    dup2(in.read, 0);
+    dup2(out.write, 1);
+    dup2(out.write, 2);
+    dup2(done.write, 3);
+    fcntl(program_fd, F_SETFD, 0);  // bwrap reads it by number
     limit(RLIMIT_CPU, static_cast<rlim_t>(lim.cpu_s));
     limit(RLIMIT_AS, static_cast<rlim_t>(lim.memory_mb) << 20);
     limit(RLIMIT_FSIZE, static_cast<rlim_t>(lim.file_mb) << 20);
     limit(RLIMIT_CORE, 0);
-    limit(RLIMIT_NPROC, static_cast<rlim_t>(lim.max_processes));
-    if (root) {  // root ignores RLIMIT_NPROC and may write anywhere: drop to nobody
-      setgroups(0, nullptr);
-      if (setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(126);
+    limit(RLIMIT_NPROC, nproc);
+    if (as == RunAs::kNobody) {
+      if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(126);
     }
-    const char* env[] = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", nullptr};
-    execle(python.c_str(), python.c_str(), "-I", "program.py", static_cast<char*>(nullptr), env);
+    execve(argv[0], argv.data(), envp);
     _exit(127);
   }
-  close(status_pipe[1]);
-  char isolated = 0;
-  if (pid > 0 && read(status_pipe[0], &isolated, 1) == 1) res.network_isolated = isolated == 1;
-  close(status_pipe[0]);
+  close(program_fd);
+  in.close_read();
+  out.close_write();
+  done.close_write();
   if (pid < 0) {
     res.note = "fork failed";
-    fs::remove_all(dir);
     return res;
   }
-  if (!res.network_isolated) res.note = "the kernel refused a network namespace: the code ran with the host's network";
+  std::string line = nonce + "\n";
+  (void)!write(in.write, line.data(), line.size());
+  in.close_write();
+
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(lim.wall_s);
+  std::string report;
   int status = 0;
+  bool reaped = false;
+  char buf[8192];
   for (;;) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      res.timed_out = true;
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
+    pollfd fds[2] = {{out.read, POLLIN, 0}, {done.read, POLLIN, 0}};
+    int n = poll(fds, 2, 20);
+    for (int i = 0; i < 2 && n > 0; ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      int fd = fds[i].fd;
+      ssize_t got = read(fd, buf, sizeof buf);
+      if (got <= 0) {
+        if (i == 0) out.close_read(); else done.close_read();
+        continue;
+      }
+      if (i == 0) {
+        res.output.append(buf, static_cast<size_t>(got));
+        if (res.output.size() > 2 * lim.output_bytes) res.output.erase(0, res.output.size() - lim.output_bytes);
+      } else if (report.size() < 256) {
+        report.append(buf, static_cast<size_t>(got));
+      }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!reaped && waitpid(pid, &status, WNOHANG) == pid) reaped = true;
+    // With its own PID namespace, everything inside dies with bwrap, so the pipes close too.
+    if (reaped && out.read < 0 && done.read < 0) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      if (!reaped) {
+        res.timed_out = true;
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        reaped = true;
+      }
+      if (std::chrono::steady_clock::now() > deadline + std::chrono::seconds(2)) break;  // a pipe held open: give up reading
+    }
   }
-  kill(-pid, SIGKILL);  // whatever it forked goes too
+  if (res.output.size() > lim.output_bytes) res.output.erase(0, res.output.size() - lim.output_bytes);
+  res.ran = true;
+  res.completed = !res.timed_out && report == nonce;
   if (!res.timed_out && WIFEXITED(status)) res.exit_code = WEXITSTATUS(status);
-  res.passed = !res.timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  std::ifstream in(out_path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  res.output = ss.str();
-  if (res.output.size() > 2000) res.output = res.output.substr(res.output.size() - 2000);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  res.passed = res.completed && res.exit_code == 0;
+  if (!res.timed_out && !res.completed && res.exit_code == 0)
+    res.note = "the program exited before its tests finished";
   return res;
+}
+
+std::once_flag g_probe_once;
+bool g_ready = false;
+RunAs g_as = RunAs::kSelf;
+std::string g_why;
+
+void probe() {
+  SandboxLimits lim;
+  lim.wall_s = 10;
+  std::vector<RunAs> tries = geteuid() == 0 ? std::vector<RunAs>{RunAs::kNobody, RunAs::kSelf} : std::vector<RunAs>{RunAs::kSelf};
+  for (RunAs as : tries) {
+    SandboxResult r = run("print('ready')", lim, as);
+    if (r.passed && r.output.find("ready") != std::string::npos) {
+      g_ready = true;
+      g_as = as;
+      return;
+    }
+    if (g_why.empty()) {
+      g_why = !r.note.empty() ? r.note : "bubblewrap could not start a sandbox here: " + r.output.substr(0, 300);
+    }
+  }
+}
+
+}  // namespace
+
+bool sandbox_ready(std::string* why) {
+  std::call_once(g_probe_once, probe);
+  if (!g_ready && why) *why = g_why;
+  return g_ready;
+}
+
+SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& lim) {
+  std::string why;
+  if (!sandbox_ready(&why)) {
+    SandboxResult res;
+    res.note = why;
+    return res;
+  }
+  return run(program, lim, g_as);
 }
 
 }  // namespace reckon

@@ -1,8 +1,14 @@
 #pragma once
-// Running model-written code: a child process in a throwaway directory, with CPU, memory,
-// file-size and process-count limits, a wall-clock timeout that kills its whole process group,
-// no network (a new network namespace where the kernel allows it), and as an unprivileged user
-// when reckon runs as root.
+// Running model-written code inside bubblewrap (the sandbox Flatpak uses), never a home-made one:
+// every namespace unshared (no network, its own PIDs, so nothing outlives the call), read-only
+// system folders, no home, a private size-capped /tmp and /dev/shm, and the program's folder a
+// size-capped tmpfs that is gone when the call ends. The code runs as an unprivileged user outside
+// too (`nobody` when reckon is root, else the user, with no capabilities), under per-process CPU,
+// memory, file-size and process-count limits. Its output comes back through pipes opened before it
+// starts, so reckon never opens a path the code could have replaced. A pass must be earned: a
+// driver runs the program and, only when it returned normally, writes a per-run nonce (given on a
+// pipe, never in a file) to a pipe the parent checks, so exiting early with status 0 fails.
+// Without a working bubblewrap, code is not run at all (sandbox_ready says why).
 #include <string>
 
 namespace reckon {
@@ -11,21 +17,27 @@ namespace reckon {
 struct SandboxLimits {
   double wall_s = 30;
   int cpu_s = 20;
-  long memory_mb = 1024;
-  long file_mb = 16;
+  long memory_mb = 1024;    // address space of each process
+  long file_mb = 16;        // each file, and each of the folder, /tmp and /dev/shm in total
   int max_processes = 32;
+  size_t output_bytes = 2000;  // the tail of stdout+stderr kept
 };
 
 struct SandboxResult {
-  bool passed = false;       // exit status 0 within the limits
+  bool passed = false;     // the program ran to its end (nonce seen) and exited 0 within the limits
+  bool ran = false;        // false: the sandbox could not start (note says why); nothing was run
+  bool completed = false;  // the driver reported the program returned normally
   int exit_code = -1;
   bool timed_out = false;
-  bool network_isolated = false;  // false: the kernel refused a network namespace (said in `note`)
   std::string note;
-  std::string output;        // the tail of stdout+stderr
+  std::string output;  // the tail of stdout+stderr
 };
 
-// Runs `program` with python3 (-I: isolated mode).
+// Whether code can be run here; `why` gets the reason when not (bubblewrap missing or refused).
+// Probed once per process.
+bool sandbox_ready(std::string* why = nullptr);
+
+// Runs `program` with python3 -I inside the sandbox.
 SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& limits = {});
 
 }  // namespace reckon

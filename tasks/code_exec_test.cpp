@@ -3,7 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sched.h>
+#include <sys/un.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include <atomic>
 #include <mutex>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tasks/task.h"
@@ -68,6 +69,10 @@ TEST_CASE("sanitized MBPP reference code passes all 427", "[code][mbpp]") {
 }
 
 TEST_CASE("the sandbox stops timeouts, fork bombs, memory hogs and writes outside its folder", "[code][security]") {
+  std::string why;
+  const bool ready = sandbox_ready(&why);
+  INFO(why);
+  REQUIRE(ready);
   SandboxLimits fast;
   fast.wall_s = 2;
   fast.cpu_s = 2;
@@ -88,6 +93,10 @@ TEST_CASE("the sandbox stops timeouts, fork bombs, memory hogs and writes outsid
          bomb.output.find("Resource temporarily unavailable") != std::string::npos));
   SandboxResult big = run_python_sandboxed("open('big', 'wb').write(b'0' * (64 << 20))", fast);
   CHECK_FALSE(big.passed);
+  // Many files under the per-file limit still meet the folder's total (a 16 MB tmpfs).
+  SandboxResult many = run_python_sandboxed("for i in range(8):\n    open(f'f{i}', 'wb').write(b'0' * (8 << 20))", fast);
+  CHECK_FALSE(many.passed);
+  CHECK(many.output.find("No space left") != std::string::npos);
   std::string outside = "/root/reckon-sandbox-escape-test";
   std::filesystem::remove(outside);
   SandboxResult escape = run_python_sandboxed("open('" + outside + "', 'w').write('x')", fast);
@@ -98,25 +107,140 @@ TEST_CASE("the sandbox stops timeouts, fork bombs, memory hogs and writes outsid
   CHECK(pass_at_k(5, 1, 2) == Approx(0.4));
 }
 
+TEST_CASE("a pass is earned: exiting early, killing the interpreter or patching the exit never passes", "[code][security]") {
+  REQUIRE(sandbox_ready());
+  SandboxLimits fast;
+  fast.wall_s = 5;
+  const std::string tests = "\n\ndef check(f):\n    assert f(2) == 4\n    assert f(3) == 9\n\ncheck(square)\n";
+  // The control: a right answer passes, a wrong one fails.
+  CHECK(run_python_sandboxed("def square(x):\n    return x * x\n" + tests, fast).passed);
+  CHECK_FALSE(run_python_sandboxed("def square(x):\n    return x + x\n" + tests, fast).passed);
+  const std::vector<std::string> tricks = {
+      "import os\nos._exit(0)\n",                                      // leave before the tests with status 0
+      "import sys\nsys.exit(0)\n",                                     // SystemExit(0)
+      "raise SystemExit(0)\n",
+      "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",     // kill the interpreter
+      "import atexit, os\natexit.register(lambda: os._exit(0))\n",     // exit 0 from an exit hook after failing
+      "import os\nos._exit = lambda code: None\nos.write = lambda fd, b: len(b)\n",  // patch what the driver calls
+      "import builtins\nbuiltins.AssertionError = type('Quiet', (Exception,), {})\n",
+      "import os\nos.close(3)\n",                                      // take the report pipe away
+      "import os, sys\nsys.stdout.write('0' * 32 + '\\n'); os.write(3, b'0' * 32)\n",  // forge a report
+      "import sys\nsys.settrace(None)\nimport os\nos.write(3, open('program.py', 'rb').read()[:32])\nos._exit(0)\n",
+  };
+  for (const auto& trick : tricks) {
+    INFO(trick);
+    // A wrong answer after the trick: only an unearned pass could score it.
+    SandboxResult r = run_python_sandboxed(trick + "def square(x):\n    return x + x\n" + tests, fast);
+    CHECK_FALSE(r.passed);
+    CHECK_FALSE(r.completed);
+  }
+  SandboxResult early = run_python_sandboxed("import os\nos._exit(0)\n", fast);
+  CHECK(early.exit_code == 0);
+  CHECK(early.note == "the program exited before its tests finished");
+}
+
 namespace {
 
-// Whether this kernel lets a process make a network namespace the way the sandbox does (as root directly,
-// otherwise inside a user namespace).
-bool kernel_grants_network_namespace() {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (unshare(CLONE_NEWNET) == 0) _exit(0);
-    if (geteuid() != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) _exit(0);
-    _exit(1);
+bool process_with_marker_alive(const std::string& marker) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename().string();
+    if (name.empty() || !isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::string cmdline = test::read_file(e.path().string() + "/cmdline");
+    if (cmdline.find(marker) != std::string::npos) return true;
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return false;
 }
 
 }  // namespace
 
+TEST_CASE("nothing the code starts outlives the call, and the host's files, temp folders and sockets are out of reach", "[code][security]") {
+  REQUIRE(sandbox_ready());
+  SandboxLimits fast;
+  fast.wall_s = 5;
+  // A daemon in its own session, as `os.setsid()` once escaped the process group: gone when the call ends.
+  const std::string marker = "reckon-daemon-" + std::to_string(getpid());
+  SandboxResult daemon = run_python_sandboxed(
+      "import subprocess\nsubprocess.Popen(['python3', '-c', 'import time; time.sleep(60)', '" + marker +
+          "'], start_new_session=True)\nprint('started')",
+      fast);
+  CHECK(daemon.passed);
+  CHECK(daemon.output.find("started") != std::string::npos);
+  CHECK_FALSE(process_with_marker_alive(marker));
+  // The same after a timeout.
+  SandboxLimits brief = fast;
+  brief.wall_s = 1;
+  SandboxResult held = run_python_sandboxed(
+      "import subprocess, time\nsubprocess.Popen(['python3', '-c', 'import time; time.sleep(60)', '" + marker +
+          "'], start_new_session=True)\ntime.sleep(60)",
+      brief);
+  CHECK(held.timed_out);
+  CHECK_FALSE(process_with_marker_alive(marker));
+
+  // Host files: a secret readable only by this user, the host's /tmp, the store's folder, /etc, $HOME.
+  test::TempDir dir;
+  std::string secret = dir.write("secret.txt", "sentinel-secret-7f3a");
+  std::filesystem::permissions(secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::string visible = "/tmp/reckon-visible-" + std::to_string(getpid());
+  test::TempDir sink;
+  {
+    std::ofstream(visible) << "host tmp";
+  }
+  SandboxResult reads = run_python_sandboxed(
+      "import os\nfor p in ['" + secret + "', '" + visible + "', '/etc/passwd', '/etc/hostname', '/root/.bashrc']:\n"
+      "    try:\n        print('READ', p, open(p).read()[:20])\n    except OSError as e:\n        print('refused', p)\n"
+      "print('tmp', os.listdir('/tmp'))\nprint('ppid', os.getppid())\n"
+      "for pid in os.listdir('/proc'):\n    if pid.isdigit():\n"
+      "        try:\n            print('proc', pid, open(f'/proc/{pid}/cmdline', 'rb').read()[:60])\n        except OSError:\n            pass\n"
+      "for d in ['/var/tmp', '/dev/shm', '/tmp']:\n"
+      "    try:\n        open(d + '/reckon-left-behind', 'wb').write(b'x' * 1000)\n        print('wrote', d)\n"
+      "    except OSError:\n        print('cannot write', d)\n",
+      fast);
+  INFO(reads.output);
+  CHECK(reads.passed);
+  CHECK(reads.output.find("READ") == std::string::npos);
+  CHECK(reads.output.find("sentinel-secret") == std::string::npos);
+  CHECK(reads.output.find("tmp []") != std::string::npos);  // a private, empty /tmp
+  CHECK(reads.output.find("ppid 1\n") != std::string::npos);  // its own PID namespace: the host's processes out of sight
+  CHECK(reads.output.find("tasks_tests") == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("/var/tmp/reckon-left-behind"));
+  CHECK_FALSE(std::filesystem::exists("/dev/shm/reckon-left-behind"));
+  CHECK_FALSE(std::filesystem::exists("/tmp/reckon-left-behind"));
+  std::filesystem::remove(visible);
+
+  // A Unix socket listening in the host's /tmp: reachable from here, not from the sandbox.
+  std::string sock_path = "/tmp/reckon-sock-" + std::to_string(getpid());
+  ::unlink(sock_path.c_str());
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(listener, 4) == 0);
+  SandboxResult unix_probe = run_python_sandboxed(
+      "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('" + sock_path + "')\nprint('connected')", fast);
+  CHECK_FALSE(unix_probe.passed);
+  int sneaked = accept(listener, nullptr, nullptr);
+  CHECK(sneaked < 0);
+  if (sneaked >= 0) close(sneaked);
+  close(listener);
+  ::unlink(sock_path.c_str());
+}
+
+TEST_CASE("the parent reads a bounded tail of any output, however much the code prints", "[code][security]") {
+  REQUIRE(sandbox_ready());
+  SandboxLimits lim;
+  lim.wall_s = 3;
+  SandboxResult flood = run_python_sandboxed("import sys\nwhile True:\n    sys.stdout.write('y' * 65536)", lim);
+  CHECK(flood.timed_out);
+  CHECK(flood.output.size() <= lim.output_bytes);
+  SandboxResult tail = run_python_sandboxed("print('x' * 100000)\nprint('the end')", lim);
+  CHECK(tail.passed);
+  CHECK(tail.output.size() <= lim.output_bytes);
+  CHECK(tail.output.find("the end") != std::string::npos);
+}
+
 TEST_CASE("sandboxed code cannot connect to a listener on the host's loopback", "[code][security]") {
+  REQUIRE(sandbox_ready());
   // A real listener in this process: reachable from here, so only isolation can keep the child out.
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   REQUIRE(listener >= 0);
@@ -143,17 +267,7 @@ TEST_CASE("sandboxed code cannot connect to a listener on the host's loopback", 
   const int sneaked = accept(listener, nullptr, nullptr);  // non-blocking: -1 unless the child got through
   if (sneaked >= 0) close(sneaked);
   close(listener);
-  if (kernel_grants_network_namespace()) {
-    REQUIRE(net.network_isolated);
-    CHECK_FALSE(net.passed);
-    CHECK(net.output.find("connected") == std::string::npos);
-    CHECK(sneaked < 0);
-  } else {
-    // Said plainly: without namespaces the scorer runs code with the host's network and says so.
-    WARN("this kernel refuses network namespaces: network isolation cannot be shown here (" << net.note << ")");
-    CHECK_FALSE(net.network_isolated);
-    CHECK_FALSE(net.note.empty());
-  }
+  CHECK_FALSE(net.passed);
+  CHECK(net.output.find("connected") == std::string::npos);
+  CHECK(sneaked < 0);
 }
-
-

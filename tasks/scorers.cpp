@@ -78,8 +78,9 @@ ScoreResult code_python(const Item& item, const std::string& response) {
                                                                                                   : prelude + "\n" + code;
   program += "\n\n" + item.extra.value("tests", "");
   SandboxResult r = run_python_sandboxed(program);
+  if (!r.ran) return {std::nullopt, "not run: " + r.note};
   std::string outcome = r.passed ? "passed" : (r.timed_out ? "timeout" : "failed");
-  if (!r.network_isolated) outcome += " [" + r.note + "]";
+  if (!r.note.empty()) outcome += " (" + r.note + ")";
   return {r.passed ? 1.0 : 0.0, outcome};
 }
 
@@ -124,7 +125,8 @@ const std::vector<ScorerInfo>& scorer_table() {
       {"regex", "the first group of the task's regex (its last match) equals the reference", regex_match},
       {"choice", "multiple choice: the chosen letter (Answer: X, **X**, (X), \\boxed{X}) equals the reference", choice},
       {"truthful_rouge", "TruthfulQA: ROUGE-L to the closest true reference beats the closest false one", truthful_rouge},
-      {"code_python", "Python code run with the task's tests in a sandbox (limits, no network, timeout): pass@1", code_python},
+      {"code_python", "Python code run with the task's tests in a bubblewrap sandbox (limits, no network, timeout; the tests must run to their end): pass@1",
+       code_python, [](std::string* why) { return sandbox_ready(why); }},
       {"sql_set", "text-to-SQL execution on SQLite, result rows compared as sets (BIRD rule)", sql_set},
       {"sql_bag", "text-to-SQL execution on SQLite, rows as bags, in order only under ORDER BY (Spider rule)", sql_bag},
   };

@@ -31,6 +31,8 @@ struct ScorerInfo {
   const char* name;
   const char* help;
   ScoreResult (*score)(const Item& item, const std::string& response);
+  // Whether the scorer can work on this machine (nullptr: always); `why` says what is missing.
+  bool (*ready)(std::string* why) = nullptr;
 };
 const std::vector<ScorerInfo>& scorer_table();
 const ScorerInfo* find_scorer(const std::string& name);
