@@ -1,4 +1,5 @@
 #include "common/jsonl.h"
+#include "common/json_parse.h"
 
 #include <algorithm>
 #include <iterator>
@@ -12,7 +13,7 @@ namespace reckon {
 
 std::optional<nlohmann::json> parse_jsonl_object(const std::string& line, const std::string& path, size_t line_no) {
   if (trim(line).empty()) return std::nullopt;
-  auto j = nlohmann::json::parse(line, nullptr, false);
+  auto j = parse_json(line, false);
   if (j.is_discarded() || !j.is_object()) throw InputError(path + ":" + std::to_string(line_no) + ": not a JSON object");
   return j;
 }
@@ -33,7 +34,7 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what) 
   if (!in) throw InputError(path + ": cannot open " + what);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
-    return nlohmann::json::parse(text);
+    return parse_json(text);
   } catch (const nlohmann::json::parse_error& e) {
     // Where it broke, as an editor shows it: line and column of the byte the parser stopped at.
     const size_t at = e.byte == 0 ? 0 : std::min(e.byte - 1, text.size());
@@ -46,8 +47,9 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what) 
         ++column;
       }
     }
-    throw InputError(path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" + what +
-                     "): the parser stopped here");
+    const bool too_deep = std::string_view(e.what()).find("nested deeper") != std::string_view::npos;
+    throw InputError(path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" + what + "): " +
+                     (too_deep ? "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels" : "the parser stopped here"));
   }
 }
 

@@ -438,6 +438,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     if (c.judge) refs.push_back(&*c.judge);
     for (const ModelRef* ref : refs) {
       const ProviderInfo* info = find_provider(ref->provider);
+      if (auto unsafe = info ? key_policy_violation(*info, ref->params, opts.keys) : std::nullopt)
+        throw InputError(c.source + ": " + ref->name() + ": " + *unsafe + "; nothing was sent or written");
       if (auto missing = info ? missing_api_key(*info, ref->params) : std::nullopt)
         throw InputError(c.source + ": environment variable " + *missing + " is not set (needed for " + ref->name() +
                          "); nothing was sent or written");

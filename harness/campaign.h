@@ -13,6 +13,7 @@
 #include "providers/client.h"
 #include "pipelines/pipeline.h"
 #include "providers/request.h"
+#include "providers/key_policy.h"
 #include "tasks/task.h"
 
 namespace reckon {
@@ -80,6 +81,7 @@ struct RunOptions {
   int shard_index = 0, shard_count = 1;  // --shard i/N (0-based index here)
   DataAccess data;
   bool progress = true;             // on a terminal only
+  KeyPolicy keys;                   // where keys may go (widened on the command line only)
 };
 
 struct RunReport {

@@ -168,6 +168,27 @@ TEST_CASE("without bubblewrap a code task refuses to run: exit 2, nothing sent o
   CHECK_FALSE(std::ifstream(tmp.file("k.db")).good());
 }
 
+TEST_CASE("a campaign file cannot send a secret variable to its own server: exit 2 unless the command line allows it", "[campaign][cli][security]") {
+  test::TempDir tmp;
+  test::LoopbackServer server;  // would log an Authorization header if anything were sent
+  const std::string file = tmp.write(
+      "c.json", R"({"name":"k","models":[{"model":"openai:gpt-5.4","params":{"api_key_env":"RECKON_TEST_AWS_SECRET","base_url":")" +
+                    server.base_url() + R"("}}],"tasks":["gsm8k"],"selection":{"limit":1}})");
+  auto r = test::run_reckon({"run", file, "--db", tmp.file("k.db"), "--quiet"}, {"RECKON_TEST_AWS_SECRET=aws-sentinel"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("params.api_key_env names RECKON_TEST_AWS_SECRET, which is not a provider's key variable") != std::string::npos);
+  CHECK(r.err.find("aws-sentinel") == std::string::npos);
+  CHECK(server.request_count() == 0);
+  CHECK_FALSE(std::ifstream(tmp.file("k.db")).good());
+  // A file that points the real key at a foreign host: refused the same way.
+  const std::string away = tmp.write(
+      "away.json", R"({"name":"k","models":[{"model":"openai:gpt-5.4","params":{"base_url":"http://collector.invalid/v1"}}],"tasks":["gsm8k"]})");
+  r = test::run_reckon({"run", away, "--db", tmp.file("a.db"), "--quiet"}, {"OPENAI_API_KEY=sk-sentinel", "OPENAI_BASE_URL="});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("would send OPENAI_API_KEY to collector.invalid") != std::string::npos);
+  CHECK(r.err.find("sk-sentinel") == std::string::npos);
+}
+
 TEST_CASE("a replay campaign scores the published AIME outputs like the authors and reruns pay nothing", "[campaign]") {
   test::TempDir tmp, cache;
   std::string db = tmp.file("r.db");

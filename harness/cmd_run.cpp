@@ -11,6 +11,7 @@ namespace {
 
 struct RunFlags {
   std::string db, shard, mirror, cache;
+  std::vector<std::string> key_envs, key_hosts;
   bool resume = false, dry_run = false, quiet = false;
   double max_cost = -1;
   void add_to(CLI::App& sub) {
@@ -24,6 +25,8 @@ struct RunFlags {
     sub.add_option("--mirror", mirror, "Data mirror folder or URL (env RECKON_DATA_MIRROR)");
     sub.add_option("--cache", cache, "Data cache folder");
     sub.add_flag("--quiet", quiet, "No progress display");
+    sub.add_option("--allow-key-env", key_envs, "Let the campaign read a key from this variable (repeatable)");
+    sub.add_option("--allow-key-host", key_hosts, "Let keys go to this host (repeatable); a provider's own host and loopback always may");
   }
   RunOptions options() const {
     RunOptions o;
@@ -35,6 +38,8 @@ struct RunFlags {
     o.data.pull.mirror = mirror;
     o.data.pull.cache_dir = cache;
     o.progress = !quiet;
+    o.keys.extra_key_variables = key_envs;
+    o.keys.extra_hosts = key_hosts;
     return o;
   }
 };
@@ -86,6 +91,7 @@ Action define_eval(CLI::App& sub) {
     if (!a->replay.empty()) j["replay"] = a->replay;
     if (a->allow_unpriced) j["allow_unpriced"] = true;
     RunOptions o = flags->options();
+    o.keys.endpoint_from_user = true;  // every endpoint of `eval` is on its command line
     if (o.db.empty()) o.db = "reckon.db";
     return exit_code(run_campaign(parse_campaign(j, "reckon eval"), o));
   };

@@ -1,4 +1,5 @@
 #include "pricing/catalog.h"
+#include "common/json_parse.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,7 @@ PriceCatalog PriceCatalog::builtin() {
 PriceCatalog PriceCatalog::from_json_text(const std::string& text, const std::string& where) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = parse_json(text);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": not valid JSON (" + e.what() + ")");
   }

@@ -1,4 +1,5 @@
 #include "pricing/catalog_import.h"
+#include "common/json_parse.h"
 
 #include <fstream>
 #include <map>
@@ -16,7 +17,7 @@ nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open");
   try {
-    return nlohmann::json::parse(in);
+    return parse_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": not valid JSON (" + e.what() + ")");
   }

@@ -1,10 +1,11 @@
 #include "providers/adapter.h"
+#include "common/json_parse.h"
 
 namespace reckon {
 
 nlohmann::json parse_json_body(const std::string& body) {
   try {
-    return nlohmann::json::parse(body);
+    return parse_json(body);
   } catch (const nlohmann::json::exception&) {
     std::string excerpt = body.substr(0, 80);
     for (auto& c : excerpt)

@@ -1,4 +1,5 @@
 #include "providers/client.h"
+#include "common/json_parse.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -165,7 +166,7 @@ namespace {
 Verdict unreadable_answer(const Adapter& adapter, const std::string& body, const std::string& why, Completion& out) {
   out = Completion{};
   out.usage.usage_complete = false;
-  const auto j = nlohmann::json::parse(body, nullptr, false);
+  const auto j = parse_json(body, false);
   if (j.is_discarded() || !j.is_object()) return Verdict{ErrorClass::kBadResponse, true, false, std::nullopt, why};
   try {
     if (auto u = adapter.usage_of(j)) {

@@ -255,3 +255,13 @@ TEST_CASE("OpenAI's audio tokens are read apart from text", "[paid]") {
   CHECK(a.result.completion.usage.audio_input_tokens == 600);
   CHECK(a.result.completion.usage.audio_output_tokens == 300);
 }
+
+TEST_CASE("an answer nested 100k levels deep is a bad response, not a crash", "[paid][security]") {
+  const std::string deep = "{\"choices\":[{\"message\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}],\"usage\":" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}";
+  Asked a = ask("openai", Scripted{200, {}, deep}, false);
+  CHECK_FALSE(a.result.ok);
+  CHECK(a.result.error.find("not valid JSON") != std::string::npos);
+  Asked s = ask("openai", sse({deep}), true);
+  CHECK_FALSE(s.result.ok);
+}

@@ -1,4 +1,5 @@
 #include "providers/replay.h"
+#include "common/json_parse.h"
 
 #include <filesystem>
 #include <fstream>
@@ -61,7 +62,7 @@ void ReplaySource::load_cassette(const std::string& path) {
     ++n;
     if (trim(line).empty()) continue;
     std::string where = path + ":" + std::to_string(n);
-    auto j = nlohmann::json::parse(line, nullptr, false);
+    auto j = parse_json(line, false);
     if (j.is_discarded() || !j.is_object()) throw InputError(where + ": not a JSON object");
     if (!j.contains("model") || !j["model"].is_string()) throw InputError(where + ": missing string field 'model'");
     if (!j.contains("messages") || !j["messages"].is_array()) throw InputError(where + ": missing array field 'messages'");
@@ -114,7 +115,7 @@ void ReplaySource::load_price_reversal(const std::string& path) {
   }
   for (const auto& f : files) {
     std::ifstream in(f);
-    auto j = nlohmann::json::parse(in, nullptr, false);
+    auto j = parse_json(in, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("model_name") || !j.contains("records") || !j["records"].is_array())
       throw InputError(f + ": not a price-reversal log (needs model_name and records)");
     std::string model = j["model_name"].get<std::string>();

@@ -1,4 +1,5 @@
 #include "providers/retry.h"
+#include "common/json_parse.h"
 
 #include <algorithm>
 #include <cmath>
@@ -92,7 +93,7 @@ std::optional<double> parse_retry_after(const std::string& raw, double wall_now)
 }
 
 std::optional<double> gemini_retry_delay(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = parse_json(body, false);
   if (j.is_discarded() || !j.contains("error") || !j["error"].is_object() || !j["error"].contains("details") ||
       !j["error"]["details"].is_array())
     return std::nullopt;
@@ -159,7 +160,7 @@ Verdict classify_error_object(const nlohmann::json& error) {
 
 Verdict classify_http_error(long status, const Headers& headers, const std::string& body, double wall_now) {
   Verdict v;
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = parse_json(body, false);
   bool json = !j.is_discarded() && j.is_object();
   std::string msg = json ? body_message(j) : "";
   std::string code, type, gstatus, quota_id;

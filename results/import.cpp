@@ -1,4 +1,5 @@
 #include "results/import.h"
+#include "common/json_parse.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -200,7 +201,7 @@ void import_jsonl(RowImporter& imp, const std::string& path) {
     std::string where = path + ":" + std::to_string(lineno);
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line);
+      j = parse_json(line);
     } catch (const nlohmann::json::exception& e) {
       throw InputError(where + ": not valid JSON (" + e.what() + ")");
     }
@@ -223,7 +224,7 @@ void import_price_reversal(RowImporter& imp, const std::string& path) {
   if (!in) throw InputError(path + ": cannot open");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = parse_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": not valid JSON (" + e.what() + ")");
   }

@@ -1,4 +1,5 @@
 #include "selectors/scales.h"
+#include "common/json_parse.h"
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/Sparse>
@@ -123,7 +124,7 @@ std::vector<double> parse_scale_levels(const std::string& answer) {
     if (nl == std::string::npos || close <= nl) throw InputError("unterminated ``` block");
     text = trim(text.substr(nl + 1, close - nl - 1));
   }
-  const auto j = nlohmann::json::parse(text, nullptr, false);
+  const auto j = parse_json(text, false);
   if (!j.is_object()) throw InputError("the answer is not one JSON object");
   std::vector<double> levels;
   std::set<std::string> known;

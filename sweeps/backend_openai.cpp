@@ -5,6 +5,7 @@
 // backend_config: base_model; optional base_url (https://api.openai.com/v1), api_key_env
 // (OPENAI_API_KEY), poll_s (15), max_wait_s (86400), suffix.
 #include <chrono>
+#include "common/json_parse.h"
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -69,12 +70,12 @@ class FineTuningApi {
     for (int attempt = 1; attempt <= 4; ++attempt) {
       const HttpResponse r = http_call(req, 300);
       if (r.transport_error.empty() && r.status < 300) {
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
+        auto j = parse_json(r.body, false);
         if (!j.is_object()) throw std::runtime_error(method + " " + path + ": the answer is not a JSON object");
         return j;
       }
       last = r.transport_error.empty() ? "HTTP " + std::to_string(r.status) : r.transport_error;
-      auto err = nlohmann::json::parse(r.body, nullptr, false);
+      auto err = parse_json(r.body, false);
       if (err.is_object() && err.contains("error") && err["error"].is_object() && err["error"].value("message", "") != "")
         last += ": " + err["error"]["message"].get<std::string>();
       const bool transient = !r.transport_error.empty() || r.status == 429 || r.status >= 500;

@@ -1,6 +1,7 @@
 // Built-in tasks: public benchmarks pulled by checksum, with the prompt conventions users expect
 // (lm-evaluation-harness / simple-evals, METHODS.md §5, the price-reversal paper's prompts).
 #include <filesystem>
+#include "common/json_parse.h"
 #include <fstream>
 #include <sstream>
 #include <regex>
@@ -160,7 +161,7 @@ std::vector<Item> load_mmlu_5shot(const DataAccess& d) { return load_mmlu_shots(
 std::vector<Item> load_price_reversal(const DataAccess& data, const std::string& file) {
   std::string path = data.file("price-reversal", "data/consolidated/" + file);
   std::ifstream in(path);
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto j = parse_json(in, false);
   if (j.is_discarded() || !j.contains("records")) throw InputError(path + ": not a price-reversal log");
   std::vector<Item> items;
   for (const auto& r : j["records"]) {
@@ -198,7 +199,7 @@ Item sql_item(std::string id, const std::string& question, const std::string& sc
 std::vector<Item> load_spider_dk(const DataAccess& data) {
   std::string path = data.file("spider-dk", "Spider-DK.json");
   std::ifstream in(path);
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto j = parse_json(in, false);
   if (j.is_discarded() || !j.is_array()) throw InputError(path + ": expected a JSON array");
   std::map<std::string, std::pair<std::string, std::string>> dbs;  // db_id -> (path, schema)
   for (const auto& f : find_dataset("spider-dk")->files)
@@ -225,7 +226,7 @@ std::vector<Item> load_text2sql(const DataAccess& data, const std::string& datas
   std::string path = data.file(dataset, json_path), db = data.file(dataset, db_path);
   std::string schema = sqlite_schema(db);
   std::ifstream in(path);
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto j = parse_json(in, false);
   if (j.is_discarded() || !j.is_array()) throw InputError(path + ": expected a JSON array");
   std::vector<Item> items;
   for (size_t q = 0; q < j.size(); ++q) {
@@ -299,7 +300,7 @@ std::vector<Item> load_humaneval(const DataAccess& data) {
   std::string line;
   while (std::getline(lines, line)) {
     if (trim(line).empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
+    auto j = parse_json(line, false);
     std::string where = path + ": item " + std::to_string(items.size());
     if (j.is_discarded()) throw InputError(where + ": not JSON");
     Item it = user_item(str(j, "task_id", where), render_template(kHumanEvalPrompt, {{"prompt", str(j, "prompt", where)}}, where),
@@ -315,7 +316,7 @@ std::vector<Item> load_humaneval(const DataAccess& data) {
 std::vector<Item> load_mbpp(const DataAccess& data) {
   std::string path = data.file("mbpp-sanitized", "sanitized-mbpp.json");
   std::ifstream in(path);
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto j = parse_json(in, false);
   if (j.is_discarded() || !j.is_array()) throw InputError(path + ": expected a JSON array");
   std::vector<Item> items;
   for (const auto& row : j) {

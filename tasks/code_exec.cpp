@@ -72,9 +72,18 @@ std::string find_python() {
   return "";
 }
 
-// How bwrap is started: as root, first as `nobody` (an unprivileged user namespace), else as root
+// How bwrap is started: as root, first as a spare uid (an unprivileged user namespace), else as root
 // (bwrap unshares the user namespace itself and drops every capability).
-enum class RunAs { kSelf, kNobody };
+enum class RunAs { kSelf, kSpareUid };
+
+// A uid no account uses, fresh for each call: it owns no file, and RLIMIT_NPROC (counted per uid)
+// is this sandbox's alone, so one run's fork bomb cannot starve a neighbour running at the same time.
+uid_t spare_uid() {
+  uint32_t r = 0;
+  while (getrandom(&r, sizeof r, 0) != sizeof r) {
+  }
+  return 2000000000u + r % 100000000u;
+}
 
 // Tasks (threads count) owned by `uid` now: RLIMIT_NPROC counts them all, so the sandbox's budget is
 // added on top of what the user already runs.
@@ -198,7 +207,7 @@ SandboxResult run(const std::string& program, const SandboxLimits& lim, RunAs as
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
-  const uid_t run_uid = as == RunAs::kNobody ? kNobody : getuid();
+  const uid_t run_uid = as == RunAs::kSpareUid ? spare_uid() : getuid();
   const rlim_t nproc = static_cast<rlim_t>(tasks_of(run_uid) + lim.max_processes + 2);  // + bwrap's two
   const std::string nonce = random_nonce();
 
@@ -215,8 +224,8 @@ SandboxResult run(const std::string& program, const SandboxLimits& lim, RunAs as
     limit(RLIMIT_FSIZE, static_cast<rlim_t>(lim.file_mb) << 20);
     limit(RLIMIT_CORE, 0);
     limit(RLIMIT_NPROC, nproc);
-    if (as == RunAs::kNobody) {
-      if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(126);
+    if (as == RunAs::kSpareUid) {
+      if (setgroups(0, nullptr) != 0 || setgid(run_uid) != 0 || setuid(run_uid) != 0) _exit(126);
     }
     execve(argv[0], argv.data(), envp);
     _exit(127);
@@ -288,7 +297,7 @@ std::string g_why;
 void probe() {
   SandboxLimits lim;
   lim.wall_s = 10;
-  std::vector<RunAs> tries = geteuid() == 0 ? std::vector<RunAs>{RunAs::kNobody, RunAs::kSelf} : std::vector<RunAs>{RunAs::kSelf};
+  std::vector<RunAs> tries = geteuid() == 0 ? std::vector<RunAs>{RunAs::kSpareUid, RunAs::kSelf} : std::vector<RunAs>{RunAs::kSelf};
   for (RunAs as : tries) {
     SandboxResult r = run("print('ready')", lim, as);
     if (r.passed && r.output.find("ready") != std::string::npos) {

@@ -3,7 +3,7 @@
 // every namespace unshared (no network, its own PIDs, so nothing outlives the call), read-only
 // system folders, no home, a private size-capped /tmp and /dev/shm, and the program's folder a
 // size-capped tmpfs that is gone when the call ends. The code runs as an unprivileged user outside
-// too (`nobody` when reckon is root, else the user, with no capabilities), under per-process CPU,
+// too (a fresh unused uid when reckon is root, else the user, with no capabilities), under per-process CPU,
 // memory, file-size and process-count limits. Its output comes back through pipes opened before it
 // starts, so reckon never opens a path the code could have replaced. A pass must be earned: a
 // driver runs the program and, only when it returned normally, writes a per-run nonce (given on a

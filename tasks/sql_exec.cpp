@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
+#include <mutex>
 #include <regex>
+#include <thread>
 
 #include "common/text.h"
 #include "tasks/extract.h"
@@ -35,6 +38,36 @@ struct Deadline {
 
 int check_deadline(void* p) { return std::chrono::steady_clock::now() > static_cast<Deadline*>(p)->until ? 1 : 0; }
 
+// The progress handler runs between VM steps, so one expensive step (a huge randomblob, a sort)
+// would outlast it: a watchdog interrupts the connection at the deadline from another thread.
+class Watchdog {
+ public:
+  Watchdog(sqlite3* db, std::chrono::steady_clock::time_point until)
+      : thread_([this, db, until] {
+          std::unique_lock<std::mutex> lock(mu_);
+          if (!cv_.wait_until(lock, until, [this] { return done_; })) sqlite3_interrupt(db);
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Per-connection ceilings: no single value above 16 MB (randomblob/zeroblob/hex of huge sizes fail
+// at once), sorts and temporary tables in a bounded page cache, and the rows kept bounded too.
+constexpr int kMaxValueBytes = 16 << 20;
+constexpr size_t kMaxResultBytes = 64 << 20;
+
 std::string render(sqlite3_stmt* s, int col) {
   switch (sqlite3_column_type(s, col)) {
     case SQLITE_NULL: return "NULL";
@@ -62,10 +95,14 @@ SqlResult run_sql(const std::string& db_path, const std::string& sql, double tim
     sqlite3_close(db);
     return r;
   }
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, kMaxValueBytes);
+  sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+  sqlite3_exec(db, "PRAGMA cache_size = -16384; PRAGMA temp_store = FILE", nullptr, nullptr, nullptr);  // 16 MB, then spill
   sqlite3_set_authorizer(db, authorize, nullptr);
   Deadline deadline{std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                            std::chrono::duration<double>(timeout_s))};
-  sqlite3_progress_handler(db, 1000, check_deadline, &deadline);
+  sqlite3_progress_handler(db, 100, check_deadline, &deadline);
+  Watchdog watchdog(db, deadline.until);
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) {
@@ -85,11 +122,15 @@ SqlResult run_sql(const std::string& db_path, const std::string& sql, double tim
     return r;
   }
   int rc;
+  size_t bytes = 0;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     std::vector<std::string> row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) row.push_back(render(stmt, c));
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      row.push_back(render(stmt, c));
+      bytes += row.back().size() + 16;
+    }
     r.rows.push_back(std::move(row));
-    if (r.rows.size() > 1000000) {
+    if (r.rows.size() > 1000000 || bytes > kMaxResultBytes) {
       rc = SQLITE_TOOBIG;
       break;
     }
@@ -97,7 +138,9 @@ SqlResult run_sql(const std::string& db_path, const std::string& sql, double tim
   if (rc == SQLITE_DONE) {
     r.ok = true;
   } else {
-    r.error = rc == SQLITE_INTERRUPT ? "time limit exceeded" : sqlite3_errmsg(db);
+    r.error = rc == SQLITE_INTERRUPT ? "time limit exceeded"
+              : rc == SQLITE_TOOBIG && bytes > 0 ? "result larger than its limit (1,000,000 rows or 64 MB)"
+                                                  : sqlite3_errmsg(db);
     r.rows.clear();
   }
   sqlite3_finalize(stmt);

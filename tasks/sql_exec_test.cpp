@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -109,6 +110,35 @@ TEST_CASE("predicted SQL cannot write, attach, load extensions, or run forever",
   SqlResult slow = run_sql(db, "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT COUNT(*) FROM c", 0.3);
   CHECK_FALSE(slow.ok);
   CHECK(slow.error == "time limit exceeded");
+}
+
+TEST_CASE("predicted SQL stays within its time and memory: huge values refused, expensive steps interrupted", "[sql][security]") {
+  test::TempDir tmp;
+  std::string db = tmp.file("t.db");
+  REQUIRE(std::system(("sqlite3 " + db + " \"CREATE TABLE t(x INT); WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+                                         "LIMIT 100) INSERT INTO t SELECT n FROM c;\"").c_str()) == 0);
+  // Each of these once ran for minutes or took gigabytes (102.7 s against a 5 s limit; 5.7 GB then bad_alloc).
+  for (const char* heavy : {"SELECT length(hex(randomblob(300000000 + x))) FROM t", "SELECT zeroblob(100000000) FROM t",
+                            "SELECT length(hex(zeroblob(20000000))) FROM t"}) {
+    INFO(heavy);
+    SqlResult r = run_sql(db, heavy, 5.0);
+    CHECK_FALSE(r.ok);
+    CHECK(r.error.find("too big") != std::string::npos);
+    CHECK(sql_execution_match(db, heavy, "SELECT x FROM t", SqlCompare::kSet) == 0);
+  }
+  // Values just under the ceiling, 100 rows of 15 MB of hex each: far more work than 0.5 s allows, and
+  // each step is a single long function call the progress handler cannot split.
+  const auto start = std::chrono::steady_clock::now();
+  SqlResult slow = run_sql(db, "SELECT length(hex(randomblob(7000000 + t.x))) FROM t, t AS u", 0.5);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK_FALSE(slow.ok);
+  CHECK(slow.error == "time limit exceeded");
+  CHECK(took < 3.0);  // the limit plus at most a few of those steps (10,000 steps would take minutes)
+  // Many rows of moderate size: the result kept is bounded, not the machine's memory.
+  SqlResult wide = run_sql(db, "SELECT hex(randomblob(1000000)) FROM t, t AS u", 30);
+  CHECK_FALSE(wide.ok);
+  CHECK(wide.error == "result larger than its limit (1,000,000 rows or 64 MB)");
+  CHECK(wide.rows.empty());
 }
 
 TEST_CASE("gold SQL scores 100% against itself on Spider-DK (but the broken query), GeoQuery (but MySQL-only ones) and Restaurants",
