@@ -35,4 +35,11 @@ std::string fmt_usd(double v);
 // Escapes &, <, >, " and ' so any text is safe in XML/HTML element content and attribute values.
 std::string xml_escape(std::string_view s);
 
+// Where `s` stops being valid UTF-8 (overlongs, surrogates and code points past U+10FFFF included), or
+// nullopt when all of it is.
+std::optional<size_t> invalid_utf8_at(std::string_view s);
+// `s` with each invalid sequence replaced by U+FFFD (unchanged when valid): what the store keeps, so
+// every later JSON export of it works.
+std::string valid_utf8(std::string_view s);
+
 }  // namespace reckon

@@ -33,3 +33,16 @@ TEST_CASE("text tables align columns by display width", "[text]") {
   CHECK(s.find("a          1") != std::string::npos);
   CHECK(s.find("τ-long   100") != std::string::npos);
 }
+
+TEST_CASE("UTF-8 validation finds the first bad byte and repair replaces each bad sequence with U+FFFD", "[text]") {
+  CHECK_FALSE(invalid_utf8_at("plain ascii"));
+  CHECK_FALSE(invalid_utf8_at("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));  // é, €, 😀
+  CHECK(invalid_utf8_at("caf\xE9") == std::optional<size_t>(3));           // Latin-1 é
+  CHECK(invalid_utf8_at("\xC0\xAF") == std::optional<size_t>(0));           // overlong '/'
+  CHECK(invalid_utf8_at("a\xED\xA0\x80") == std::optional<size_t>(1));      // a UTF-16 surrogate
+  CHECK(invalid_utf8_at("\xF4\x90\x80\x80") == std::optional<size_t>(0));   // past U+10FFFF
+  CHECK(invalid_utf8_at("ok\xE2\x82") == std::optional<size_t>(2));         // cut short
+  CHECK(valid_utf8("caf\xE9!") == "caf\xEF\xBF\xBD!");
+  CHECK(valid_utf8("\xE2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(valid_utf8("\xE2\x82\xAC") == "\xE2\x82\xAC");
+}

@@ -60,17 +60,20 @@ Action define_serve(CLI::App& sub) {
   struct Args : ReportArgs {
     std::string host = "127.0.0.1";
     int port = 8080;
+    std::vector<std::string> allow_hosts;
   };
   auto a = std::make_shared<Args>();
   add_report_options(sub, *a);
   sub.add_option("--host", a->host, "Address to listen on (loopback by default; anything else exposes the store)")
       ->capture_default_str();
   sub.add_option("--port", a->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  sub.add_option("--allow-host", a->allow_hosts, "Also answer requests addressed to this Host name (repeatable; e.g. behind a proxy)");
   return [a] {
     DashboardOptions o;
     o.db = a->db;
     o.host = a->host;
     o.port = a->port;
+    o.allow_hosts = a->allow_hosts;
     o.report = report_options(*a);
     o.report.api_note = "Live: reload for the latest rows. JSON: /api/model-task, /api/costs, /api/reversal, /api/thinking";
     Dashboard d(o);

@@ -2,6 +2,12 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -24,8 +30,24 @@ const std::vector<DashboardRoute>& dashboard_routes() {
   return routes;
 }
 
+bool dashboard_host_allowed(const std::string& host_header, const std::string& bound_host, int port,
+                            const std::vector<std::string>& allowed) {
+  std::string h = host_header;
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string suffix = ":" + std::to_string(port);
+  if (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0) h.resize(h.size() - suffix.size());
+  // DNS rebinding needs a name: an address typed as such (127.0.0.1, [::1], this machine's IP) is the origin itself.
+  in6_addr v6{};
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return true;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']' && inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &v6) == 1) return true;
+  if (h == "localhost" || h == bound_host) return true;
+  return std::find(allowed.begin(), allowed.end(), h) != allowed.end();
+}
+
 struct Dashboard::Impl {
   DashboardOptions opt;
+  int port = 0;
   Store store;
   std::mutex mu;  // one SQLite connection, many server threads
   httplib::Server server;
@@ -77,11 +99,28 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
   };
   // Before routing, so a write with no body (which the server would otherwise reject as a bad request
   // while waiting for its length) is refused as what it is: a method the dashboard does not take.
-  s.set_pre_routing_handler([refuse](const httplib::Request& req, httplib::Response& res) {
+  s.set_pre_routing_handler([refuse, self](const httplib::Request& req, httplib::Response& res) {
+    if (!dashboard_host_allowed(req.get_header_value("Host"), self->opt.host, self->port, self->opt.allow_hosts)) {
+      res.status = 421;
+      res.set_content("misdirected request: this dashboard answers only to its own address (--allow-host widens it)\n",
+                      "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > DashboardLimits::kMaxBodyBytes) {
+      res.status = 413;  // before anything is read: the announced size alone decides
+      res.set_content("payload too large\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
     refuse(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
+  // Bounded bodies, short reads and enough threads that a dozen stalled clients leave room for the rest.
+  s.set_payload_max_length(DashboardLimits::kMaxBodyBytes);
+  s.set_read_timeout(DashboardLimits::kReadTimeoutS, 0);
+  s.set_keep_alive_timeout(DashboardLimits::kReadTimeoutS);
+  s.set_keep_alive_max_count(20);
+  s.new_task_queue = [] { return new httplib::ThreadPool(DashboardLimits::kThreads); };
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404) res.set_content("not found\n", "text/plain");
   });
@@ -105,6 +144,7 @@ int Dashboard::bind() {
   const auto& o = impl_->opt;
   int port = o.port == 0 ? s.bind_to_any_port(o.host) : (s.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0) throw InputError("serve: cannot listen on " + o.host + ":" + std::to_string(o.port));
+  impl_->port = port;
   return port;
 }
 

@@ -3,6 +3,7 @@
 // visit so it is live while a campaign writes (WAL), and JSON endpoints other dashboards can poll.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "results/report.h"
 
@@ -12,8 +13,23 @@ struct DashboardOptions {
   std::string db;
   std::string host = "127.0.0.1";  // loopback unless the user says otherwise
   int port = 8080;                 // 0: any free port
+  // Host headers answered besides the bound address (and `localhost` on loopback): a page on another
+  // name that resolves here (DNS rebinding) is refused.
+  std::vector<std::string> allow_hosts;
   ReportOptions report;
 };
+
+// Limits that keep one client from taking the dashboard from everyone.
+struct DashboardLimits {
+  static constexpr size_t kMaxBodyBytes = 64 << 10;  // a GET has no business sending more
+  static constexpr int kReadTimeoutS = 3;            // per read, headers included
+  static constexpr int kThreads = 64;                // connections served at once
+};
+
+// Whether a request's Host header names this dashboard (port optional): an IP address, `localhost`, the
+// bound host, or a name the user allowed. Any other name is what a DNS-rebinding page would send.
+bool dashboard_host_allowed(const std::string& host_header, const std::string& bound_host, int port,
+                            const std::vector<std::string>& allowed);
 
 // The routes, the only paths served (GET only; anything else is 404, other methods 405).
 struct DashboardRoute {

@@ -44,6 +44,11 @@ class RowImporter {
       auto it = opts_.rename.find(col);
       auto v = raw(it == opts_.rename.end() ? col : it->second);
       if (v && trim(*v).empty()) return std::nullopt;
+      if (v) {
+        if (auto bad = invalid_utf8_at(*v))
+          throw InputError(where + ": field '" + col + "' is not valid UTF-8 (byte " + std::to_string(*bad + 1) + " of the field)");
+        if (v->find('\0') != std::string::npos) throw InputError(where + ": field '" + col + "' holds a NUL byte");
+      }
       return v;
     };
     auto required = [&](const std::string& col) {

@@ -91,6 +91,11 @@ TEST_CASE("a malformed row stops the import, names file, line and field, and lea
   CHECK_THROWS_WITH(import_files(s, {json}, {}), Catch::Contains("bad.jsonl:2") && Catch::Contains("not valid JSON"));
   std::string over = tmp.write("over.csv", "model,task,item_id,input_tokens,output_tokens,reasoning_tokens\ngpt-5-mini,t,1,1,5,9\n");
   CHECK_THROWS_WITH(import_files(s, {over}, {}), Catch::Contains("over.csv:2") && Catch::Contains("reasoning_tokens"));
+  std::string latin1 = tmp.write("latin1.csv", "model,task,item_id,response\ngpt-5-mini,t,1,caf\xe9 cr\xe8me\n");
+  CHECK_THROWS_WITH(import_files(s, {latin1}, {}),
+                    Catch::Contains("latin1.csv:2: field 'response' is not valid UTF-8 (byte 4 of the field)"));
+  std::string nul = tmp.write("nul.csv", std::string("model,task,item_id,prompt\ngpt-5-mini,t,1,a") + '\0' + "b\n");
+  CHECK_THROWS_WITH(import_files(s, {nul}, {}), Catch::Contains("nul.csv:2: field 'prompt' holds a NUL byte"));
   CHECK(scalar_int(s, "SELECT COUNT(*) FROM requests") == 0);
 }
 

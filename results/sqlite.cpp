@@ -1,5 +1,7 @@
 #include "results/sqlite.h"
 
+#include "common/text.h"
+
 #include <stdexcept>
 
 #include "common/error.h"
@@ -32,6 +34,13 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
 
 Statement& Statement::bind(int i, const std::string& v) {
+  // Text in the store is UTF-8, whatever arrived (a proxy's bytes in an error, a cut excerpt), so every
+  // export and JSON view of it works; valid text (nearly all) is bound as it is.
+  if (invalid_utf8_at(v)) {
+    const std::string fixed = valid_utf8(v);
+    sqlite3_bind_text(stmt_, i, fixed.data(), static_cast<int>(fixed.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }

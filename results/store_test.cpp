@@ -1,6 +1,7 @@
 #include "results/store.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -202,4 +203,25 @@ TEST_CASE("a cached statement is compiled once and starts each use reset, bindin
   REQUIRE(q.step());
   CHECK(q.text(0) == "b");
   CHECK(q.is_null(1));
+}
+
+TEST_CASE("text that is not UTF-8 is stored with U+FFFD, so every JSON view of it still works", "[store][security]") {
+  test::TempDir tmp;
+  Store s(tmp.file("u.db"), Store::Mode::kReadWrite);
+  RequestRecord r;
+  r.fingerprint = "fp-utf8";
+  r.run_id = "run1";
+  r.model = "m";
+  r.task = "t";
+  r.item_id = "1";
+  r.created_at = "2026-11-28T00:00:00Z";
+  r.ok = false;
+  r.error = "proxy said \xff\xfe!";      // two bytes no UTF-8 text holds
+  r.response = "cut at 80 bytes: \xE2\x82";  // the first two bytes of a three-byte euro sign
+  REQUIRE(s.insert_request(r));
+  auto q = s.db().prepare("SELECT error, response FROM requests WHERE fingerprint = 'fp-utf8'");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "proxy said \xEF\xBF\xBD\xEF\xBF\xBD!");
+  CHECK(q.text(1) == "cut at 80 bytes: \xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK_NOTHROW(nlohmann::json({{"e", q.text(0)}, {"r", q.text(1)}}).dump());
 }

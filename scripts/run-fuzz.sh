@@ -9,7 +9,7 @@ work="$build/fuzz-work"
 mkdir -p "$work" "$build/crashes"
 fixtures="$root/../shared/data/fixtures"
 status=0
-for target in ${FUZZ_TARGETS:-csv sse import_jsonl catalog campaign extract matrix}; do
+for target in ${FUZZ_TARGETS:-csv sse import_jsonl catalog campaign extract matrix json}; do
   corpus="$work/$target"
   mkdir -p "$corpus"
   cp "$root/tests/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null || true

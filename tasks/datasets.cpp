@@ -1,6 +1,9 @@
 #include "tasks/datasets.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 
@@ -9,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -88,30 +92,60 @@ std::string cached_path(const DatasetFile& f, const std::string& cache_dir) {
 
 namespace {
 
-size_t write_to_file(char* data, size_t size, size_t n, void* user) {
-  return std::fwrite(data, size, n, static_cast<FILE*>(user)) * size;
+// Bytes go to the file until the registered size is passed: then the transfer stops (a file that is
+// larger than registered cannot be the right one, so none of the rest is worth downloading).
+struct Sink {
+  FILE* out;
+  int64_t limit, written = 0;
+};
+
+size_t write_to_sink(char* data, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  sink->written += static_cast<int64_t>(size * n);
+  if (sink->written > sink->limit) return 0;
+  return std::fwrite(data, size, n, sink->out) * size;
 }
 
-// Fetches url into path; returns "" on success or a description of the failure.
-std::string fetch(const std::string& url, const std::string& path) {
+// Fetches url into path (at most max_bytes, within timeout_s); returns "" on success or what failed.
+std::string fetch(const std::string& url, const std::string& path, int64_t max_bytes, double timeout_s) {
   FILE* out = std::fopen(path.c_str(), "wb");
   if (!out) return "cannot write " + path;
+  Sink sink{out, max_bytes};
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_to_file);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_to_sink);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_bytes));  // when the server says its size
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "reckon/" RECKON_VERSION);
   CURLcode rc = curl_easy_perform(curl);
   curl_easy_cleanup(curl);
   bool closed = std::fclose(out) == 0;
+  if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && sink.written > max_bytes))
+    return "larger than its registered " + std::to_string(max_bytes) + " bytes; stopped";
+  if (rc == CURLE_OPERATION_TIMEDOUT)
+    return "timed out after " + std::to_string(static_cast<long>(timeout_s)) + " s (" + std::to_string(sink.written) + " bytes arrived)";
   if (rc != CURLE_OK) return curl_easy_strerror(rc);
   if (!closed) return "cannot write " + path;
   return "";
+}
+
+// A pull killed mid-download leaves its `.part.<pid>.<n>`: removed once that process is gone.
+void remove_stale_parts(const std::string& dest) {
+  const fs::path dir = fs::path(dest).parent_path();
+  const std::string prefix = fs::path(dest).filename().string() + ".part.";
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + prefix.size()));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(it->path(), ec);
+  }
 }
 
 std::atomic<uint64_t>& pull_counter() {
@@ -138,7 +172,10 @@ std::vector<std::string> pull_dataset(const Dataset& ds, const PullOptions& opts
     // A temporary name of this process's own: several processes pulling at once each download, then the
     // atomic rename puts identical bytes in place (none reads a half-written file, none loses its .part).
     std::string tmp = dest + ".part." + std::to_string(::getpid()) + "." + std::to_string(++pull_counter());
-    if (std::string err = fetch(url, tmp); !err.empty()) {
+    remove_stale_parts(dest);
+    const double timeout = opts.timeout_s > 0 ? opts.timeout_s : 120.0 + static_cast<double>(f.bytes) / 100e3;
+    const int64_t max_bytes = f.bytes > 0 ? f.bytes : std::numeric_limits<int64_t>::max();
+    if (std::string err = fetch(url, tmp, max_bytes, timeout); !err.empty()) {
       fs::remove(tmp, ec);
       throw InputError("cannot download " + url + ": " + err);
     }

@@ -31,6 +31,9 @@ struct PullOptions {
   std::string mirror;     // "" = RECKON_DATA_MIRROR or https://raw.githubusercontent.com; a folder or file:// URL
   std::string cache_dir;  // "" = $XDG_CACHE_HOME/reckon or ~/.cache/reckon
   std::function<void(const std::string&)> progress;  // one line per file, when set
+  // A download may take at most this long per file, plus a second per 100 KB it should weigh (a mirror
+  // that trickles cannot hold a pull forever); 0 = that default of 120 s plus size.
+  double timeout_s = 0;
 };
 
 std::string default_cache_dir();

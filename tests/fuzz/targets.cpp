@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "common/csv.h"
+#include "common/json_parse.h"
+#include "common/text.h"
 #include "common/error.h"
 #include "harness/campaign.h"
 #include "pricing/catalog.h"
@@ -197,10 +199,27 @@ int matrix(const uint8_t* d, size_t n) {
   return 0;
 }
 
+int json(const uint8_t* d, size_t n) {
+  const std::string input = text(d, n);
+  // Whatever parses can be copied and printed (the recursion a deep value would overflow).
+  const nlohmann::json j = parse_json(input, false);
+  if (!j.is_discarded()) {
+    const nlohmann::json copy = j;
+    (void)copy.dump();
+  }
+  // Repair yields valid UTF-8 that JSON can print, and leaves valid text as it was.
+  const std::string fixed = valid_utf8(input);
+  if (invalid_utf8_at(fixed)) std::abort();
+  if (!invalid_utf8_at(input) && fixed != input) std::abort();
+  (void)nlohmann::json(fixed).dump();
+  return 0;
+}
+
 const std::vector<Target>& targets() {
   static const std::vector<Target> t = {{"csv", csv},           {"sse", sse},           {"import_jsonl", import_jsonl},
                                         {"catalog", catalog},   {"campaign", campaign}, {"extract", extract},
-                                        {"matrix", matrix}};
+                                        {"matrix", matrix},
+                                        {"json", json}};
   return t;
 }
 

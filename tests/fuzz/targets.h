@@ -15,6 +15,7 @@ int catalog(const uint8_t* data, size_t size);       // reckon and LiteLLM price
 int campaign(const uint8_t* data, size_t size);      // campaign files and task specs
 int extract(const uint8_t* data, size_t size);       // answer extractors and scorers on model output
 int matrix(const uint8_t* data, size_t size);        // response matrices (select eval) and routing outcomes files
+int json(const uint8_t* data, size_t size);          // JSON from outside with its nesting limit, and UTF-8 repair
 
 struct Target {
   const char* name;
