@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -19,6 +20,7 @@
 #include "common/jsonl.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/sql_pipelines.h"
+#include "results/prices.h"
 #include "results/row_writer.h"
 #include "routers/saved.h"
 #include "common/sha256.h"
@@ -223,7 +225,7 @@ std::pair<int, int> resolve_shard(const std::string& spec) {
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
-                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines"};
+                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines", "prices"};
   check_keys(j, known, where, "");
   Campaign c;
   c.source = where;
@@ -390,6 +392,16 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     }
   }
   c.allow_unpriced = field<bool>(j, "allow_unpriced", where, false);
+  if (j.contains("prices")) {
+    std::vector<std::string> files = j["prices"].is_string() ? std::vector<std::string>{j["prices"].get<std::string>()}
+                                                             : field<std::vector<std::string>>(j, "prices", where, {});
+    const std::filesystem::path base = std::filesystem::path(where).parent_path();
+    for (const auto& f : files) {
+      const std::filesystem::path path = std::filesystem::path(f).is_absolute() || base.empty() ? std::filesystem::path(f) : base / f;
+      if (!std::filesystem::exists(path)) throw InputError(where + ": field 'prices' names " + path.string() + ", which does not exist");
+      c.price_files.push_back(path.string());
+    }
+  }
   if (j.contains("judge")) {
     const auto& jd = j["judge"];
     std::string at = where + ": judge";
@@ -420,6 +432,7 @@ std::string campaign_run_id(const Campaign& c) {
   key.erase("concurrency");
   key.erase("rate_limits");
   key.erase("retry");  // how hard to try is not what is asked
+  key.erase("prices");  // nor where its prices come from
   return "run-" + sha256_hex(key.dump()).substr(0, 12);
 }
 
@@ -481,17 +494,18 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     for (const auto& m : c.models) expected_cells += picked.size() * static_cast<size_t>(std::max(0, m.repeats));
     stream.rewind();
   }
-  PriceCatalog catalog = PriceCatalog::builtin();
+  PriceSources price_sources{db_path, c.price_files};
+  price_sources.files.insert(price_sources.files.end(), opts.catalogs.begin(), opts.catalogs.end());
+  const PriceCatalog catalog = load_prices(price_sources);
   std::deque<ModelRef> routed_refs;  // the models behind routers' candidates, for cells to point at
   // A cell's request, built when needed rather than held.
   auto request_of = [&](const Cell& cell) { return ChatRequest{*cell.model_ref, cell.item->messages}; };
   std::vector<const PriceEntry*> prices;  // per campaign model (nullptr for a routed one)
   auto price_of = [&](const ModelRef& ref, const std::string& at) {
-    const PriceEntry* e = catalog.find(ref.name(), today_utc());
-    if (!e && !c.allow_unpriced)
-      throw InputError(c.source + ": " + at + ": no price for '" + ref.name() +
-                       "' (add one with `reckon price import`, or set \"allow_unpriced\": true)");
-    return e;
+    const auto found = catalog.lookup(ref.name(), today_utc());
+    if (!found.entry && !c.allow_unpriced)
+      throw InputError(c.source + ": " + at + ": " + unpriced_advice(ref.name(), today_utc(), found, price_sources, true));
+    return found.entry;
   };
   // A routed model: its router, and the model, pipeline and price behind each of its candidates.
   struct Routing {
@@ -605,9 +619,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       if (auto cell = plan_cell(m, cur.task, cur.item, r)) return cell;
     }
   };
-  const PriceEntry* judge_price = c.judge ? catalog.find(c.judge->name(), today_utc()) : nullptr;
-  if (c.judge && !judge_price && !c.allow_unpriced)
-    throw InputError(c.source + ": judge: no price for '" + c.judge->name() + "'");
+  const PriceEntry* judge_price = c.judge ? price_of(*c.judge, "judge") : nullptr;
 
   if (opts.dry_run) {
     std::optional<Store> history;

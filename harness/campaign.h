@@ -62,6 +62,7 @@ struct Campaign {
   std::string db;
   std::vector<std::string> replay;  // sources for replay: models
   bool allow_unpriced = false;
+  std::vector<std::string> price_files;  // "prices": reckon catalogs, resolved against the campaign's folder
   std::optional<ModelRef> judge;    // grades tasks that have a judge prompt (TruthfulQA)
   std::vector<Pipeline> pipelines;  // declared in the file ("pipelines": {NAME: {...}}), beside the built-in ones
   // A pipeline by name: the campaign's own first, then the built-in ones; nullptr when unknown.
@@ -82,6 +83,7 @@ struct RunOptions {
   DataAccess data;
   bool progress = true;             // on a terminal only
   KeyPolicy keys;                   // where keys may go (widened on the command line only)
+  std::vector<std::string> catalogs;  // --catalog: price catalogs after the campaign's own
 };
 
 struct RunReport {

@@ -992,3 +992,102 @@ TEST_CASE("a pipeline campaign killed with SIGKILL resumes mid-pipeline without 
   CHECK(repaid >= 0);
   CHECK(repaid <= 3 * 12);
 }
+
+namespace {
+
+// Every answer: 1,000 prompt tokens and 500 completion tokens.
+const char* kThousandFiveHundred =
+    R"({"choices":[{"index":0,"message":{"role":"assistant","content":"7"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":500}})";
+
+// A LiteLLM-style price table with one entry (USD per token, as LiteLLM writes it).
+std::string litellm_table(const test::TempDir& tmp, const std::string& name, const std::string& key, double in_per_token,
+                          double out_per_token) {
+  nlohmann::json j{{key, {{"input_cost_per_token", in_per_token}, {"output_cost_per_token", out_per_token}, {"litellm_provider", "openai"}, {"mode", "chat"}}}};
+  return tmp.write(name, j.dump());
+}
+
+double stored_cost(const std::string& db, std::string* entry_id) {
+  Store st(db, Store::Mode::kReadOnly);
+  auto q = st.db().prepare("SELECT TOTAL(cost_usd), MIN(price_entry_id), MAX(price_entry_id) FROM requests");
+  q.step();
+  if (entry_id) *entry_id = q.text(1) == q.text(2) ? q.text(1) : "mixed";
+  return q.real(0);
+}
+
+}  // namespace
+
+TEST_CASE("an unpriced model's error names the lookups and the fix, and running that fix prices the campaign", "[campaign][cli][prices]") {
+  // my-model imported at $0.40 / $1.60 per million: 3 answers × (1000 × 0.4 + 500 × 1.6) / 1e6 = $0.0036.
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  server.set_default({200, {}, kThousandFiveHundred});
+  const std::string db = tmp.file("s.db");
+  const std::string file = tmp.write("c.json", forty_char_campaign(tmp, "mine", "vllm:my-model", server, 3).dump());
+  auto first = test::run_reckon({"run", file, "--db", db, "--quiet"});
+  CHECK(first.exit_code == 2);
+  CHECK(first.err.find("no price for 'vllm:my-model' in force on ") != std::string::npos);
+  CHECK(first.err.find("(tried 'vllm:my-model', 'vllm/my-model', 'my-model' in the built-in catalog, the store " + db + ")") !=
+        std::string::npos);
+  const std::string advice = "`reckon price import --db " + db + " --litellm FILE`";
+  REQUIRE(first.err.find(advice) != std::string::npos);
+  CHECK(server.request_count() == 0);
+  // The advice, as written: a LiteLLM table with an entry 'my-model'.
+  const std::string table = litellm_table(tmp, "p.json", "my-model", 0.4e-6, 1.6e-6);
+  auto imported = test::run_reckon({"price", "import", "--db", db, "--litellm", table});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+  auto run = test::run_reckon({"run", file, "--db", db, "--quiet"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  std::string entry;
+  CHECK(stored_cost(db, &entry) == Approx(0.0036).epsilon(1e-9));
+  CHECK(entry.rfind("my-model@", 0) == 0);
+  // The same store serves `price quote` and `call` with the imported entry.
+  auto quote = test::run_reckon({"price", "quote", "vllm:my-model", "--input", "1000", "--output", "500", "--db", db, "--json"});
+  REQUIRE(quote.exit_code == 0);
+  CHECK(nlohmann::json::parse(quote.out)["total_usd"].get<double>() == Approx(0.0012).epsilon(1e-9));
+  CHECK(quote.err.find("priced as 'my-model'") != std::string::npos);
+}
+
+TEST_CASE("a campaign's own catalog file prices it, and a newer imported entry overrides the built-in one", "[campaign][prices]") {
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  server.set_default({200, {}, kThousandFiveHundred});
+  // A reckon catalog beside the campaign, for a fine-tuned model: $3 / $12 per million → 2 × (0.003 + 0.006) = $0.018.
+  const std::string catalog = tmp.write(
+      "prices.json",
+      R"({"entries":[{"model":"ft:gpt-4.1-mini:acme::abc","provider":"openai","effective_from":"2026-01-01","source":"our contract","input":3,"output":12}]})");
+  nlohmann::json camp = forty_char_campaign(tmp, "ft", "openai:ft:gpt-4.1-mini:acme::abc", server, 2);
+  camp["prices"] = "prices.json";  // relative to the campaign file
+  const Campaign c = parse_campaign(camp, tmp.file("ft.json"));
+  REQUIRE(c.price_files == std::vector<std::string>{catalog});
+  run_campaign(c, options(tmp.file("ft.db"), cache));
+  std::string entry;
+  CHECK(stored_cost(tmp.file("ft.db"), &entry) == Approx(0.018).epsilon(1e-9));
+  CHECK(entry == "ft:gpt-4.1-mini:acme::abc@2026-01-01");
+  // The same prices from --catalog instead of the file.
+  nlohmann::json plain = forty_char_campaign(tmp, "ft2", "openai:ft:gpt-4.1-mini:acme::abc", server, 2);
+  RunOptions o = options(tmp.file("ft2.db"), cache);
+  o.catalogs = {catalog};
+  run_campaign(parse_campaign(plain, tmp.file("ft2.json")), o);
+  CHECK(stored_cost(tmp.file("ft2.db"), nullptr) == Approx(0.018).epsilon(1e-9));
+  CHECK_THROWS_WITH(run_campaign(parse_campaign(plain, tmp.file("ft3.json")), options(tmp.file("ft3.db"), cache)),
+                    Catch::Contains("no price for 'openai:ft:gpt-4.1-mini:acme::abc'"));
+
+  // gpt-5-mini: built in at $0.25 / $2 (from 2026-02-28). A negotiated $0.20 / $1.00 imported in force from
+  // 2026-06-01 is newer and wins: 2 × (1000 × 0.2 + 500 × 1) / 1e6 = $0.0014 (the built-in would be $0.0025).
+  const std::string db = tmp.file("neg.db");
+  { Store make(db, Store::Mode::kReadWrite); }
+  const std::string table = litellm_table(tmp, "neg.json", "gpt-5-mini", 0.2e-6, 1.0e-6);
+  REQUIRE(test::run_reckon({"price", "import", "--db", db, "--litellm", table, "--effective-from", "2026-06-01"}).exit_code == 0);
+  run_campaign(parse_campaign(forty_char_campaign(tmp, "neg", "openai:gpt-5-mini", server, 2), "neg.json"), options(db, cache));
+  CHECK(stored_cost(db, &entry) == Approx(0.0014).epsilon(1e-9));
+  CHECK(entry == "gpt-5-mini@2026-06-01");
+  // Imported as in force from before the built-in entry: the built-in one is newer and prices the run.
+  const std::string old_db = tmp.file("old.db");
+  { Store make(old_db, Store::Mode::kReadWrite); }
+  REQUIRE(test::run_reckon({"price", "import", "--db", old_db, "--litellm", table, "--effective-from", "2026-01-01"}).exit_code == 0);
+  run_campaign(parse_campaign(forty_char_campaign(tmp, "old", "openai:gpt-5-mini", server, 2), "old.json"), options(old_db, cache));
+  CHECK(stored_cost(old_db, &entry) == Approx(0.0025).epsilon(1e-9));
+  CHECK(entry == "gpt-5-mini@2026-02-28");
+}

@@ -85,7 +85,11 @@ TEST_CASE("price quote prices a usage and price import extends a store's catalog
   CHECK(show.out.find("dashscope/qwen-flash@2026-07-24") != std::string::npos);
   auto none = run_reckon({"price", "show", "dashscope/qwen-flash"});
   CHECK(none.exit_code == 2);
-  CHECK(none.err.find("no price for model") != std::string::npos);
+  CHECK(none.err.find("no price for 'dashscope/qwen-flash' in force on") != std::string::npos);
+  // Batch at half the standard rates: 120 × $0.125 + 350 × $1.00 per million = $0.000365.
+  auto batch = run_reckon({"price", "quote", "gpt-5-mini", "--input", "120", "--output", "350", "--tier", "batch", "--json"});
+  REQUIRE(batch.exit_code == 0);
+  CHECK(nlohmann::json::parse(batch.out)["total_usd"].get<double>() == Approx(0.000365).epsilon(1e-9));
 }
 
 TEST_CASE("data pull with a bad mirror fails clearly and data list shows the registry", "[cli]") {

@@ -1,4 +1,5 @@
 // `reckon price list|show|quote|import`.
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,7 @@
 #include "harness/commands.h"
 #include "pricing/catalog_import.h"
 #include "pricing/cost.h"
+#include "results/prices.h"
 #include "results/store.h"
 
 namespace reckon {
@@ -19,20 +21,17 @@ struct CatalogArgs {
     app->add_option("--db", db, "Also use the prices stored in this store");
     app->add_option("--catalog", catalog, "Also use this price catalog (reckon JSON)");
   }
+  PriceSources sources() const { return {db, catalog.empty() ? std::vector<std::string>{} : std::vector<std::string>{catalog}}; }
   PriceCatalog load() const {
-    PriceCatalog c = PriceCatalog::builtin();
-    if (!db.empty()) {
-      Store s(db, Store::Mode::kReadOnly);
-      c.add_all(s.stored_prices());
-    }
-    if (!catalog.empty()) c.add_all(PriceCatalog::from_file(catalog));
-    return c;
+    if (!db.empty() && !std::filesystem::exists(db)) throw InputError(db + ": no such store");
+    return load_prices(sources());
   }
   const PriceEntry& find(const PriceCatalog& c, const std::string& model) const {
     std::string d = date.empty() ? today_utc() : date;
-    const PriceEntry* e = c.find(model, d);
-    if (!e) throw InputError("no price for model '" + model + "' in force on " + d + " (see `reckon price list`)");
-    return *e;
+    const auto found = c.lookup(model, d);
+    if (!found.entry) throw InputError(unpriced_advice(model, d, found, sources()));
+    if (found.matched != to_lower(trim(model))) std::cerr << "priced as '" << found.matched << "' (" << found.entry->id() << ")\n";
+    return *found.entry;
   }
 };
 

@@ -6,6 +6,7 @@
 #include "common/table.h"
 #include "common/text.h"
 #include "harness/commands.h"
+#include "results/prices.h"
 #include "pricing/catalog.h"
 #include "pricing/cost.h"
 #include "providers/client.h"
@@ -32,6 +33,7 @@ Action define_call(CLI::App& sub) {
     double temperature = -1;
     std::string tier = "standard";
     bool json = false, verbose = false;
+    PriceSources prices;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("model", a->model, "provider:model, e.g. openai:gpt-5-mini")->required();
@@ -49,6 +51,8 @@ Action define_call(CLI::App& sub) {
   sub.add_option("--replay", a->replay, "Recorded answers for the replay provider (cassette .jsonl, store, or logs)");
   sub.add_flag("--json", a->json, "Print JSON");
   sub.add_flag("--verbose", a->verbose, "Print the HTTP request (keys redacted)");
+  sub.add_option("--db", a->prices.db, "Also price with this store's imported prices");
+  sub.add_option("--catalog", a->prices.files, "Also price with this catalog (reckon JSON; repeatable)");
   return [a]() -> int {
     ModelRef ref = parse_model_ref(a->model);
     ref.params = a->params;
@@ -76,7 +80,7 @@ Action define_call(CLI::App& sub) {
     client.submit(req, 0, [&](const ChatRequest&, const CallResult& r) { result = r; });
     client.run();
     const Completion& c = result.completion;
-    PriceCatalog catalog = PriceCatalog::builtin();
+    const PriceCatalog catalog = load_prices(a->prices);
     const PriceEntry* price = catalog.find(ref.name(), today_utc());
     Usage u = c.usage;
     if (!u.service_tier_reported) u.service_tier = ref.params.service_tier;

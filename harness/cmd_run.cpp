@@ -11,7 +11,7 @@ namespace {
 
 struct RunFlags {
   std::string db, shard, mirror, cache;
-  std::vector<std::string> key_envs, key_hosts;
+  std::vector<std::string> key_envs, key_hosts, catalogs;
   bool resume = false, dry_run = false, quiet = false;
   double max_cost = -1;
   void add_to(CLI::App& sub) {
@@ -25,6 +25,7 @@ struct RunFlags {
     sub.add_option("--mirror", mirror, "Data mirror folder or URL (env RECKON_DATA_MIRROR)");
     sub.add_option("--cache", cache, "Data cache folder");
     sub.add_flag("--quiet", quiet, "No progress display");
+    sub.add_option("--catalog", catalogs, "Price catalog (reckon JSON) used after the built-in one, the store's and the campaign's (repeatable)");
     sub.add_option("--allow-key-env", key_envs, "Let the campaign read a key from this variable (repeatable)");
     sub.add_option("--allow-key-host", key_hosts, "Let keys go to this host (repeatable); a provider's own host and loopback always may");
   }
@@ -40,6 +41,7 @@ struct RunFlags {
     o.progress = !quiet;
     o.keys.extra_key_variables = key_envs;
     o.keys.extra_hosts = key_hosts;
+    o.catalogs = catalogs;
     return o;
   }
 };

@@ -29,6 +29,7 @@ Action define_import(CLI::App& sub) {
   sub.add_option("--map", a->map, "Rename foreign columns: reckon_column=file_column,...");
   sub.add_option("--run", a->opts.run_id, "Run id to import as (default: derived from the files' contents)");
   sub.add_flag("--allow-unpriced", a->opts.allow_unpriced, "Store unknown cost for models without a price");
+  sub.add_option("--catalog", a->opts.catalogs, "Also price with this catalog (reckon JSON; repeatable)");
   sub.footer("Columns: " + [] {
     std::string s;
     for (const auto& c : import_columns()) s += (s.empty() ? "" : ", ") + c;

@@ -56,16 +56,18 @@ void PriceCatalog::add_all(const PriceCatalog& other) {
   for (const auto& e : other.entries_) add(e);
 }
 
-const PriceEntry* PriceCatalog::find(const std::string& model, const std::string& date) const {
+PriceCatalog::Lookup PriceCatalog::lookup(const std::string& model, const std::string& date) const {
+  Lookup out;
   std::string want = to_lower(trim(model));
-  std::vector<std::string> candidates{want};
+  out.tried = {want};
   if (auto colon = want.find(':'); colon != std::string::npos) {
-    candidates.push_back(want.substr(0, colon) + "/" + want.substr(colon + 1));
-    candidates.push_back(want.substr(colon + 1));
+    out.tried.push_back(want.substr(0, colon) + "/" + want.substr(colon + 1));
+    out.tried.push_back(want.substr(colon + 1));
   }
-  // Exact model names beat aliases; within a match kind, the newest entry in force wins.
+  // The full name first, then provider/model, then the bare model (as LiteLLM writes its keys); exact model
+  // names beat aliases; within a match kind, the newest entry in force wins.
   for (bool by_alias : {false, true}) {
-    for (const auto& name : candidates) {
+    for (const auto& name : out.tried) {
       const PriceEntry* best = nullptr;
       for (const auto& e : entries_) {
         if (e.effective_from > date) continue;
@@ -77,10 +79,18 @@ const PriceEntry* PriceCatalog::find(const std::string& model, const std::string
         }
         if (match && (!best || e.effective_from > best->effective_from)) best = &e;
       }
-      if (best) return best;
+      if (best) {
+        out.entry = best;
+        out.matched = name;
+        return out;
+      }
     }
   }
-  return nullptr;
+  return out;
+}
+
+const PriceEntry* PriceCatalog::find(const std::string& model, const std::string& date) const {
+  return lookup(model, date).entry;
 }
 
 const PriceEntry* PriceCatalog::find_by_id(const std::string& id) const {

@@ -24,6 +24,13 @@ class PriceCatalog {
   // among entries whose name or alias matches. Names match case-insensitively; a
   // "provider:" prefix is tried as "provider/model" and then without the provider.
   const PriceEntry* find(const std::string& model, const std::string& date) const;
+  // The same search, saying how: the name that matched, and every name tried in order.
+  struct Lookup {
+    const PriceEntry* entry = nullptr;
+    std::string matched;             // the name (or alias) the entry answered to
+    std::vector<std::string> tried;  // "vllm:my-model", "vllm/my-model", "my-model"
+  };
+  Lookup lookup(const std::string& model, const std::string& date) const;
   const PriceEntry* find_by_id(const std::string& id) const;
 
   const std::vector<PriceEntry>& entries() const { return entries_; }

@@ -283,3 +283,39 @@ TEST_CASE("the price-reversal model_info.json imports the paper's prices", "[cat
   CHECK(*pro->tiers[0].rates.input == Approx(4.0));
   CHECK(*c.find("claude-haiku-4.5", "2026-03-01")->service.at(ServiceTier::kBatch).output == Approx(2.5));
 }
+
+TEST_CASE("every built-in model whose provider sells batch has a batch price at half the standard rates", "[prices]") {
+  // OpenAI's Batch API, Anthropic's Message Batches and Gemini's Batch Mode each bill 50 % of the standard
+  // rates: a batch quote of 1M input and 1M output tokens is half the standard one.
+  size_t quoted = 0;
+  const PriceCatalog builtin = PriceCatalog::builtin();
+  for (const auto& e : builtin.entries()) {
+    if (e.provider != "openai" && e.provider != "anthropic" && e.provider != "gemini") continue;
+    INFO(e.id());
+    Usage u;
+    u.input_tokens = 1000000;
+    u.output_tokens = 1000000;
+    const double standard = *cost(u, e).total_usd;
+    u.service_tier = ServiceTier::kBatch;
+    REQUIRE_NOTHROW(cost(u, e));
+    CHECK(*cost(u, e).total_usd == Approx(standard / 2).epsilon(1e-12));
+    ++quoted;
+  }
+  CHECK(quoted == 23);
+}
+
+TEST_CASE("a lookup tries the full name, then provider/model, then the bare model, and says which answered", "[prices]") {
+  PriceCatalog c = PriceCatalog::builtin();
+  auto l = c.lookup("openai:gpt-5-mini", "2026-12-01");
+  REQUIRE(l.entry);
+  CHECK(l.matched == "gpt-5-mini");
+  CHECK(l.tried == std::vector<std::string>{"openai:gpt-5-mini", "openai/gpt-5-mini", "gpt-5-mini"});
+  PriceEntry specific = *l.entry;
+  specific.model = "openai/gpt-5-mini";
+  specific.base.input = 9;
+  c.add(specific);
+  auto s = c.lookup("openai:gpt-5-mini", "2026-12-01");
+  CHECK(s.matched == "openai/gpt-5-mini");  // the more specific name wins even at an older date
+  CHECK(s.entry->base.input == 9);
+  CHECK_FALSE(c.lookup("vllm:nothing", "2026-12-01").entry);
+}

@@ -1,4 +1,5 @@
 #include "results/import.h"
+#include "results/prices.h"
 #include "common/json_parse.h"
 
 #include <algorithm>
@@ -34,7 +35,7 @@ using FieldGetter = std::function<std::optional<std::string>(const std::string&)
 class RowImporter {
  public:
   RowImporter(Store& store, const ImportOptions& opts, std::string run_id)
-      : store_(store), opts_(opts), run_id_(std::move(run_id)), catalog_(store.catalog()) {}
+      : store_(store), opts_(opts), run_id_(std::move(run_id)), catalog_(load_prices(store, opts.catalogs)) {}
 
   ImportResult& result() { return result_; }
 
@@ -116,11 +117,12 @@ class RowImporter {
     r.reference = get("reference");
     r.raw_usage = raw_usage;
 
-    const PriceEntry* price = catalog_.find(r.model, r.created_at.substr(0, 10));
+    const auto found = catalog_.lookup(r.model, r.created_at.substr(0, 10));
+    const PriceEntry* price = found.entry;
     if (!price && !opts_.allow_unpriced)
-      throw InputError(where + ": no price for model '" + r.model + "' (field 'model') in force on " +
-                       r.created_at.substr(0, 10) +
-                       "; add one with `reckon price import`, or pass --allow-unpriced to store its cost as unknown");
+      throw InputError(where + ": field 'model': " +
+                       unpriced_advice(r.model, r.created_at.substr(0, 10), found, {store_.path(), opts_.catalogs}) +
+                       ", or pass --allow-unpriced to store its cost as unknown");
     if (price) {
       u.minute_utc = minute_of_day_utc(r.created_at);  // off-peak prices by the request's own time
       try {

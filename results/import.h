@@ -15,6 +15,7 @@ struct ImportOptions {
   std::map<std::string, std::string> rename;  // reckon column -> the file's column (--map new=old)
   std::string run_id;                         // default: derived from the files' contents
   bool allow_unpriced = false;                // store cost as unknown instead of failing
+  std::vector<std::string> catalogs;          // --catalog: prices after the built-in and the store's
 };
 
 struct ImportResult {

@@ -104,7 +104,7 @@ TEST_CASE("an unpriced model fails the import unless --allow-unpriced stores unk
   std::string csv = tmp.write("u.csv", "model,task,item_id,input_tokens,output_tokens\nmystery-model,t,1,10,10\n");
   Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
   CHECK_THROWS_WITH(import_files(s, {csv}, {}),
-                    Catch::Contains("u.csv:2") && Catch::Contains("no price for model 'mystery-model'"));
+                    Catch::Contains("u.csv:2") && Catch::Contains("field 'model': no price for 'mystery-model'"));
   ImportOptions o;
   o.allow_unpriced = true;
   CHECK(import_files(s, {csv}, o).inserted == 1);
