@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <csignal>
 #include <deque>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -20,6 +22,7 @@
 #include "common/jsonl.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/sql_pipelines.h"
+#include "harness/claims.h"
 #include "results/prices.h"
 #include "results/row_writer.h"
 #include "routers/saved.h"
@@ -107,6 +110,7 @@ struct Cell {
   const PriceEntry* price = nullptr;  // of the model that answers (a routed cell's chosen candidate)
   std::optional<std::string> route;   // a routed cell's decision
   std::string pipeline;               // the pipeline that answers, if any (the model's, or a routed choice)
+  size_t block = 0;                   // its block of the plan (claimed as a whole; see claims.h)
 };
 
 std::vector<size_t> select_items(size_t n, const Selection& s) {
@@ -731,6 +735,14 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     done_q.reset();  // an open read would pin its snapshot while the writer commits
     return found;
   };
+  // A block taken over from a runner that is gone may have finished cells since the run started.
+  auto is_done_now = [&](const Cell& cell) {
+    done_q.reset();
+    done_q.bind(1, cell.fingerprint).bind(2, rep.run_id);
+    const bool found = done_q.step();
+    done_q.reset();
+    return found;
+  };
   auto cache_q = store.db().prepare(
       "SELECT response, input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, "
       "reasoning_tokens, finish_reason, usage_complete, provider_cost_usd FROM requests WHERE request_key = ? AND status = 'ok' "
@@ -746,7 +758,30 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
 
   // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results
   // at risk on a crash) while the network loop goes on.
+  // Other runners of this campaign on this store: the plan is claimed a block at a time (claims.h).
+  std::optional<CampaignClaims> claims;
+  if (opts.claims)
+    claims.emplace(db_path, rep.run_id, std::to_string(opts.shard_index + 1) + "/" + std::to_string(opts.shard_count), opts.lease_s);
   RowWriter writer(db_path);
+  // A block is marked done (after its rows are committed) once each of its cells is done — answered, or
+  // failed the way a rerun would not ask again; with any cell to retry it stays open for the next runner.
+  struct BlockProgress {
+    size_t planned = 0, finished = 0, open_cells = 0;
+    bool closed = false;
+  };
+  std::unordered_map<size_t, BlockProgress> blocks;
+  auto settle = [&](size_t b) {
+    auto it = blocks.find(b);
+    if (it == blocks.end() || !it->second.closed || it->second.finished < it->second.planned) return;
+    if (it->second.open_cells == 0 && claims) writer.push_after([&claims, b](Store& s) { claims->mark_done(s, b); });
+    blocks.erase(it);
+  };
+  auto cell_finished = [&](const Cell& cell, bool done) {
+    auto& p = blocks[cell.block];
+    ++p.finished;
+    if (!done) ++p.open_cells;
+    settle(cell.block);
+  };
   // Items are stored as the run reaches them (by the writer, with the rows).
   on_item = [&](size_t t, const Item& it) {
     writer.push_item(c.tasks[t].name, it.id, it.messages.back().content, it.reference,
@@ -782,7 +817,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       }
     }
     if (!r.cache_hit) rep.spent_usd += r.cost.total_usd.value_or(0);
+    const bool done = r.ok || (r.http_status == 200 && r.usage.usage_complete &&
+                               (r.error_class == "client_error" || r.error_class == "bad_response"));  // kDone's rule
     writer.push(std::move(r));
+    cell_finished(cell, done);
   };
 
   SystemClock clock;
@@ -1085,13 +1123,56 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
 
   // Cells are handed to the client a window at a time, as it drains: memory and the dispatch loop
   // stay at the window's size however many cells the campaign has.
+  // The plan is walked in blocks: a block is claimed before any of its cells is sent; another live
+  // runner's block is skipped and waited for at the end. A later pass walks the plan again for the
+  // blocks taken over meanwhile (`pass_blocks`), counting its cells only once.
+  size_t plan_ordinal = 0, cur_block = SIZE_MAX;
+  std::optional<ClaimState> cur_state;
+  std::set<size_t> waiting;
+  const std::map<size_t, ClaimState>* pass_blocks = nullptr;
+  auto close_block = [&] {
+    if (cur_block == SIZE_MAX || !cur_state || (*cur_state != ClaimState::kMine && *cur_state != ClaimState::kTakenOver)) return;
+    if (auto it = blocks.find(cur_block); it != blocks.end()) {
+      it->second.closed = true;
+      settle(cur_block);
+    }
+  };
   auto submit_next = [&]() -> bool {
     for (;;) {
       std::unique_ptr<Cell> planned = next_cell();
-      if (!planned) return false;
-      ++rep.cells;
-      if (is_done(*planned)) {
+      if (!planned) {
+        close_block();
+        cur_block = SIZE_MAX;
+        return false;
+      }
+      const size_t block = plan_ordinal++ / kCellsPerBlock;
+      if (block != cur_block) {
+        close_block();
+        cur_block = block;
+        if (pass_blocks) {
+          auto it = pass_blocks->find(block);
+          cur_state = it == pass_blocks->end() ? std::nullopt : std::optional<ClaimState>(it->second);
+        } else {
+          cur_state = claims ? claims->claim(store, block) : ClaimState::kMine;
+          if (*cur_state == ClaimState::kBusy) waiting.insert(block);
+        }
+      }
+      if (!pass_blocks) ++rep.cells;
+      if (!cur_state) continue;  // a later pass: not one of its blocks
+      if (*cur_state == ClaimState::kBusy) {
+        ++rep.by_others;
+        continue;
+      }
+      if (*cur_state == ClaimState::kDone) {
         ++rep.skipped_done;
+        continue;
+      }
+      if (pass_blocks) --rep.by_others;  // counted as another runner's when it was skipped
+      planned->block = block;
+      ++blocks[block].planned;
+      if (*cur_state == ClaimState::kTakenOver ? is_done_now(*planned) : is_done(*planned)) {
+        ++rep.skipped_done;
+        cell_finished(*planned, true);
         continue;
       }
       const Cell* cell = keep(std::move(planned));
@@ -1158,6 +1239,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       return true;
     }
   };
+  size_t window = 64;
   {
     // Enough waiting calls to keep every provider's slots full; the cells go in item order, the
     // models of one item side by side, so each provider has its share of the window.
@@ -1166,7 +1248,6 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       auto p = c.per_provider.find(m.ref.provider);
       slots[m.ref.provider] = p != c.per_provider.end() && p->second.max_concurrency > 0 ? p->second.max_concurrency : c.concurrency;
     }
-    size_t window = 64;
     for (const auto& [provider, n] : slots) window += static_cast<size_t>(n) * 4;
     client.set_source(submit_next, window);
   }
@@ -1189,8 +1270,47 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     return true;
   });
   client.run();
+  // Blocks other runners held: wait until each is done, taking over those whose runner is gone (then the
+  // plan is walked again for them). Every runner ends with the whole campaign answered.
+  auto stopped = [&] { return rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty(); };
+  bool later_pass = false;
+  while (!waiting.empty() && !stopped()) {
+    std::map<size_t, ClaimState> taken;
+    const std::map<size_t, ClaimState> now = claims->survey(store);
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      auto st = now.find(*it);
+      ClaimState s = st == now.end() ? ClaimState::kTakenOver : st->second;
+      if (s == ClaimState::kTakenOver) s = claims->claim(store, *it);  // its runner is gone: take it (or lose the race)
+      if (s == ClaimState::kDone) {
+        it = waiting.erase(it);
+      } else if (s == ClaimState::kBusy) {
+        ++it;
+      } else {
+        taken[*it] = s;
+        it = waiting.erase(it);
+      }
+    }
+    if (taken.empty()) {
+      if (g_interrupted) {
+        rep.interrupted = true;
+        break;
+      }
+      if (tty) std::cerr << "\rwaiting for " << waiting.size() << " blocks other runners hold   " << std::flush;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    for (size_t t = 0; t < c.tasks.size(); ++t) streams[t] = std::make_unique<ItemStream>(c.tasks[t], opts.data);
+    cur = Cursor{};
+    plan_ordinal = 0;
+    cur_block = SIZE_MAX;
+    pass_blocks = &taken;
+    client.set_source(submit_next, window);
+    client.run();
+    pass_blocks = nullptr;
+    later_pass = true;
+  }
   // What the run never reached (a spend cap, Ctrl-C, a fatal error): counted, for the rerun to send.
-  if (rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty())
+  if (stopped() && !later_pass)
     while (auto cell = next_cell()) {
       ++rep.cells;
       if (is_done(*cell)) ++rep.skipped_done;
@@ -1205,7 +1325,8 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   // The summary of this run.
   std::cout << "campaign " << c.name << " (run " << rep.run_id << "): " << rep.cells << " cells, " << rep.skipped_done
             << " already done, " << rep.cached << " from the response cache, " << rep.sent << " sent (" << rep.ok << " ok, "
-            << rep.errors << " errors), spent " << fmt_usd(rep.spent_usd) << "\n";
+            << rep.errors << " errors), spent " << fmt_usd(rep.spent_usd)
+            << (rep.by_others > 0 ? ", " + std::to_string(rep.by_others) + " answered by other runners" : std::string()) << "\n";
   if (rep.stopped_by_cap)
     std::cout << "spend cap " << fmt_usd(*cap) << " reached: " << rep.not_sent
               << " requests not sent; rerun with a higher --max-cost to finish\n";

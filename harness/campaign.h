@@ -84,11 +84,14 @@ struct RunOptions {
   bool progress = true;             // on a terminal only
   KeyPolicy keys;                   // where keys may go (widened on the command line only)
   std::vector<std::string> catalogs;  // --catalog: price catalogs after the campaign's own
+  double lease_s = 10;              // --lease: how long a runner that stops renewing keeps its claims
+  bool claims = true;               // false: the caller vouches this is the only runner (the benchmark's baseline)
 };
 
 struct RunReport {
   std::string run_id;
   size_t cells = 0, skipped_done = 0, cached = 0, sent = 0, ok = 0, errors = 0, not_sent = 0, judged = 0;
+  size_t by_others = 0;  // cells other runners of the campaign answered meanwhile
   double spent_usd = 0;
   bool stopped_by_cap = false, interrupted = false;
   std::string fatal;

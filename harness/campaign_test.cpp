@@ -72,6 +72,15 @@ bool wait_until(const std::function<bool()>& ready) {
   return false;
 }
 
+// A count from `db`, 0 while the store (or its table) is not there yet.
+int64_t count_or_zero(const std::string& db, const std::string& sql) {
+  try {
+    return count(db, sql);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 // Rows a running campaign has committed to `db` (0 while the store is not created yet).
 int64_t committed(const std::string& db, const std::string& where = "1") {
   try {
@@ -1090,4 +1099,92 @@ TEST_CASE("a campaign's own catalog file prices it, and a newer imported entry o
   run_campaign(parse_campaign(forty_char_campaign(tmp, "old", "openai:gpt-5-mini", server, 2), "old.json"), options(old_db, cache));
   CHECK(stored_cost(old_db, &entry) == Approx(0.0025).epsilon(1e-9));
   CHECK(entry == "gpt-5-mini@2026-02-28");
+}
+
+namespace {
+
+// How many times the server was asked each distinct question (a chat body names its one user message).
+std::map<std::string, int> asked_per_question(test::LoopbackServer& server) {
+  std::map<std::string, int> n;
+  for (const auto& r : server.requests()) {
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_discarded() && j.contains("messages")) ++n[j["messages"].back().value("content", "")];
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("three runners on one campaign and store split its cells: each paid once, every runner reports the whole campaign", "[campaign][claims]") {
+  // 300 cells of gpt-5-mini at 1,000 in / 500 out: $0.00125 each, $0.375 in all; the server answers after 5 ms.
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  test::Scripted answer{200, {}, kThousandFiveHundred};
+  answer.delay_ms = 5;
+  server.set_default(answer);
+  nlohmann::json camp = forty_char_campaign(tmp, "many", "openai:gpt-5-mini", server, 300);
+  camp["concurrency"] = 4;
+  const std::string file = tmp.write("many.json", camp.dump());
+  const std::string db = tmp.file("many.db");
+  std::vector<test::CommandResult> runs(3);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < runs.size(); ++i)
+    threads.emplace_back([&, i] { runs[i] = test::run_reckon({"run", file, "--db", db, "--quiet"}); });
+  for (auto& t : threads) t.join();
+  size_t sent_total = 0;
+  for (const auto& r : runs) {
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    // Each prints the campaign's table: all 300 answers, whoever asked them.
+    CHECK(r.out.find("numbers  openai:gpt-5-mini  300") != std::string::npos);
+    const size_t at = r.out.find(" sent (");
+    REQUIRE(at != std::string::npos);
+    sent_total += std::stoul(r.out.substr(r.out.rfind(", ", at) + 2));
+  }
+  CHECK(sent_total == 300);
+  CHECK(server.request_count() == 300);
+  const auto asked = asked_per_question(server);
+  CHECK(asked.size() == 300);
+  for (const auto& [q, n] : asked) CHECK(n == 1);
+  // The store's spend is what the server was paid.
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 300);
+  CHECK(stored_cost(db, nullptr) == Approx(300 * 0.00125).epsilon(1e-9));
+  CHECK(count(db, "SELECT COUNT(*) FROM runners") == 0);  // all unregistered
+  CHECK(count(db, "SELECT COUNT(*) FROM claims WHERE done = 0") == 0);
+}
+
+TEST_CASE("a runner killed mid-campaign leaves its cells to the one still running: re-asked at most its in-flight calls", "[campaign][claims]") {
+  // The server answers after 100 ms; the killed runner has at most 4 calls in flight and at most 4 more answered
+  // within the writer's 50 ms that were not committed yet: no cell may be asked more than twice, and at most 8 twice.
+  test::TempDir tmp;
+  test::LoopbackServer server;
+  test::Scripted answer{200, {}, kThousandFiveHundred};
+  answer.delay_ms = 100;
+  server.set_default(answer);
+  nlohmann::json camp = forty_char_campaign(tmp, "kill", "openai:gpt-5-mini", server, 160);
+  camp["concurrency"] = 4;
+  const std::string file = tmp.write("kill.json", camp.dump());
+  const std::string db = tmp.file("kill.db");
+  pid_t doomed = start_reckon({"run", file, "--db", db, "--quiet"}, true);
+  REQUIRE(wait_until([&] { return committed(db) >= 8; }));  // it has claimed blocks and answered some
+  test::CommandResult survivor;
+  std::thread other([&] { survivor = test::run_reckon({"run", file, "--db", db, "--quiet"}); });
+  REQUIRE(wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM runners") >= 2; }));  // both registered
+  kill(doomed, SIGKILL);
+  waitpid(doomed, nullptr, 0);
+  other.join();
+  INFO(survivor.out << survivor.err);
+  CHECK(survivor.exit_code == 0);
+  CHECK(survivor.out.find("numbers  openai:gpt-5-mini  160") != std::string::npos);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 160);
+  const auto asked = asked_per_question(server);
+  CHECK(asked.size() == 160);
+  int twice = 0;
+  for (const auto& [q, n] : asked) {
+    CHECK(n <= 2);
+    if (n == 2) ++twice;
+  }
+  INFO("asked twice: " << twice);
+  CHECK(twice <= 8);
+  CHECK(server.request_count() == 160 + static_cast<size_t>(twice));
 }

@@ -12,6 +12,7 @@ namespace {
 struct RunFlags {
   std::string db, shard, mirror, cache;
   std::vector<std::string> key_envs, key_hosts, catalogs;
+  double lease = 10;
   bool resume = false, dry_run = false, quiet = false;
   double max_cost = -1;
   void add_to(CLI::App& sub) {
@@ -25,6 +26,8 @@ struct RunFlags {
     sub.add_option("--mirror", mirror, "Data mirror folder or URL (env RECKON_DATA_MIRROR)");
     sub.add_option("--cache", cache, "Data cache folder");
     sub.add_flag("--quiet", quiet, "No progress display");
+    sub.add_option("--lease", lease, "Seconds a runner that stops renewing (a lost node) keeps its claimed cells; on this host a "
+                   "runner that ended frees them at once")->check(CLI::Range(1.0, 3600.0))->capture_default_str();
     sub.add_option("--catalog", catalogs, "Price catalog (reckon JSON) used after the built-in one, the store's and the campaign's (repeatable)");
     sub.add_option("--allow-key-env", key_envs, "Let the campaign read a key from this variable (repeatable)");
     sub.add_option("--allow-key-host", key_hosts, "Let keys go to this host (repeatable); a provider's own host and loopback always may");
@@ -42,6 +45,7 @@ struct RunFlags {
     o.keys.extra_key_variables = key_envs;
     o.keys.extra_hosts = key_hosts;
     o.catalogs = catalogs;
+    o.lease_s = lease;
     return o;
   }
 };

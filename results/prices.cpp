@@ -8,7 +8,8 @@ namespace reckon {
 
 PriceCatalog load_prices(const PriceSources& sources) {
   PriceCatalog c = PriceCatalog::builtin();
-  if (!sources.db.empty() && std::filesystem::exists(sources.db)) {
+  // A store another process is creating this moment (version 0, tables on their way) has no prices yet.
+  if (!sources.db.empty() && std::filesystem::exists(sources.db) && Database(sources.db, true).user_version() > 0) {
     Store s(sources.db, Store::Mode::kReadOnly);
     c.add_all(s.stored_prices());
   }

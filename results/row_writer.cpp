@@ -35,6 +35,12 @@ void RowWriter::push_item(std::string task, std::string item_id, std::optional<s
   items_.push_back({std::move(task), std::move(item_id), std::move(prompt), std::move(reference), std::move(metadata_json)});
 }
 
+void RowWriter::push_after(std::function<void(Store&)> step) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (error_) std::rethrow_exception(error_);
+  after_.push_back(std::move(step));
+}
+
 void RowWriter::close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -56,6 +62,7 @@ void RowWriter::loop() {
     Store store(path_, Store::Mode::kReadWrite);
     std::vector<RequestRecord> batch;
     std::vector<ItemRow> items;
+    std::vector<std::function<void(Store&)>> after;
     for (;;) {
       bool last = false;
       {
@@ -63,22 +70,25 @@ void RowWriter::loop() {
         wake_.wait_for(lock, max_delay_, [&] { return closing_ || queue_.size() >= batch_rows_; });
         batch.swap(queue_);
         items.swap(items_);
+        after.swap(after_);
         last = closing_;
       }
       drained_.notify_all();
-      if (!batch.empty() || !items.empty()) {
+      if (!batch.empty() || !items.empty() || !after.empty()) {
         Transaction tx(store.db());
         for (const auto& it : items) store.upsert_item(it.task, it.item_id, it.prompt, it.reference, it.metadata_json);
         for (const auto& r : batch) store.replace_request(r);
+        for (const auto& step : after) step(store);
         tx.commit();
         std::lock_guard<std::mutex> lock(mu_);
         written_ += batch.size();
       }
       batch.clear();
       items.clear();
+      after.clear();
       if (last) {
         std::lock_guard<std::mutex> lock(mu_);
-        if (queue_.empty() && items_.empty()) return;
+        if (queue_.empty() && items_.empty() && after_.empty()) return;
       }
     }
   } catch (...) {

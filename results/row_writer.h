@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,6 +30,9 @@ class RowWriter {
   // Queues an item for the items table (Store::upsert_item), written with the next batch.
   void push_item(std::string task, std::string item_id, std::optional<std::string> prompt,
                  std::optional<std::string> reference, std::optional<std::string> metadata_json);
+  // Queues a statement to run after everything queued before it, in the same transaction or a later one
+  // (a block marked done only once its rows are committed).
+  void push_after(std::function<void(Store&)> step);
   // Commits everything queued, then stops the thread; rethrows the writer's error. Idempotent.
   void close();
   size_t written() const;
@@ -48,6 +52,7 @@ class RowWriter {
     std::optional<std::string> prompt, reference, metadata_json;
   };
   std::vector<ItemRow> items_;
+  std::vector<std::function<void(Store&)>> after_;
   bool closing_ = false;
   std::exception_ptr error_;
   size_t written_ = 0;

@@ -173,6 +173,18 @@ WHERE r.step IS NULL OR r.step NOT LIKE 'call:%'
 GROUP BY r.run_id, r.model, r.task
 HAVING SUM(r.status = 'ok') > 0;
 )sql",
+      // 5 -> 6: several runners on one campaign. Each process that runs a campaign registers itself
+      // (renewing its heartbeat); the plan is claimed a block of cells at a time; a block is done
+      // once its rows are committed. A runner that is gone (its process ended on this host, or its
+      // heartbeat is older than its lease) leaves its unfinished blocks to the others.
+      R"sql(
+CREATE TABLE runners(
+  id TEXT PRIMARY KEY, run_id TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+  started_ticks INTEGER NOT NULL, lease_s REAL NOT NULL, heartbeat_at REAL NOT NULL);
+CREATE TABLE claims(
+  run_id TEXT NOT NULL, block TEXT NOT NULL, runner TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(run_id, block));
+)sql",
   };
   return m;
 }

@@ -1,0 +1,183 @@
+#include "harness/claims.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "common/text.h"
+
+namespace reckon {
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+}  // namespace
+
+int64_t process_start_ticks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i)
+    if (i == 22) return std::stoll(field);
+  return -1;
+}
+
+CampaignClaims::CampaignClaims(const std::string& db_path, std::string run_id, std::string scope, double lease_s)
+    : db_path_(db_path), run_id_(std::move(run_id)), scope_(std::move(scope)), id_(random_hex(16)), host_(hostname()),
+      lease_s_(lease_s) {
+  Store store(db_path_, Store::Mode::kReadWrite);
+  store.db()
+      .prepare("INSERT INTO runners(id, run_id, host, pid, started_ticks, lease_s, heartbeat_at) VALUES(?,?,?,?,?,?,?)")
+      .bind(1, id_)
+      .bind(2, run_id_)
+      .bind(3, host_)
+      .bind(4, static_cast<int64_t>(getpid()))
+      .bind(5, process_start_ticks(getpid()))
+      .bind(6, lease_s_)
+      .bind(7, now_s())
+      .run();
+  heartbeat_ = std::thread([this] { beat(); });
+}
+
+CampaignClaims::~CampaignClaims() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  heartbeat_.join();
+  try {
+    Store store(db_path_, Store::Mode::kReadWrite);
+    store.db().prepare("DELETE FROM runners WHERE id = ?").bind(1, id_).run();
+  } catch (const std::exception&) {  // the lease runs out instead
+  }
+}
+
+void CampaignClaims::beat() {
+  try {
+    Store store(db_path_, Store::Mode::kReadWrite);
+    auto renew = store.db().prepare("UPDATE runners SET heartbeat_at = ? WHERE id = ?");
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!wake_.wait_for(lock, std::chrono::duration<double>(lease_s_ / 3), [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        renew.reset();
+        renew.bind(1, now_s()).bind(2, id_).run();
+      } catch (const std::exception&) {  // a busy store: the next beat renews it
+      }
+      lock.lock();
+    }
+  } catch (const std::exception&) {
+  }
+}
+
+void CampaignClaims::reap(Store& store) {
+  std::vector<std::string> gone;
+  const double now = now_s();
+  auto q = store.db().prepare("SELECT id, host, pid, started_ticks, lease_s, heartbeat_at FROM runners WHERE run_id = ? AND id != ?");
+  q.bind(1, run_id_).bind(2, id_);
+  while (q.step()) {
+    const pid_t pid = static_cast<pid_t>(q.int64(2));
+    bool dead = now - q.real(5) > q.real(4);  // the lease ran out
+    if (!dead && q.text(1) == host_)          // on this host the kernel says at once
+      dead = (::kill(pid, 0) != 0 && errno == ESRCH) || process_start_ticks(pid) != q.int64(3);
+    if (dead) gone.push_back(q.text(0));
+  }
+  q.reset();
+  for (const auto& id : gone) store.db().prepare("DELETE FROM runners WHERE id = ?").bind(1, id).run();
+}
+
+ClaimState CampaignClaims::claim(Store& store, size_t block) {
+  const std::string key = scope_ + ":" + std::to_string(block);
+  Transaction tx(store.db());
+  reap(store);
+  // Take the block when nobody holds it, or when its holder is no longer a runner; never a done one.
+  std::optional<ClaimState> state;
+  std::string before;
+  {
+    auto q = store.db().prepare("SELECT runner, done FROM claims WHERE run_id = ? AND block = ?");
+    q.bind(1, run_id_).bind(2, key);
+    if (q.step()) {
+      before = q.text(0);
+      if (q.int64(1) == 1) state = ClaimState::kDone;
+      else if (before == id_) state = ClaimState::kMine;
+    }
+  }
+  if (!state && !before.empty()) {
+    auto live = store.db().prepare("SELECT 1 FROM runners WHERE id = ?");
+    live.bind(1, before);
+    if (live.step()) state = ClaimState::kBusy;
+  }
+  if (!state) {
+    store.db()
+        .prepare("INSERT INTO claims(run_id, block, runner) VALUES(?,?,?) ON CONFLICT(run_id, block) DO UPDATE SET runner = excluded.runner")
+        .bind(1, run_id_)
+        .bind(2, key)
+        .bind(3, id_)
+        .run();
+    state = before.empty() ? ClaimState::kMine : ClaimState::kTakenOver;
+  }
+  tx.commit();
+  return *state;
+}
+
+std::map<size_t, ClaimState> CampaignClaims::survey(Store& store) {
+  {
+    Transaction tx(store.db());
+    reap(store);
+    tx.commit();
+  }
+  std::map<size_t, ClaimState> out;
+  auto q = store.db().prepare(
+      "SELECT c.block, c.done, c.runner, r.id IS NOT NULL FROM claims c LEFT JOIN runners r ON r.id = c.runner "
+      "WHERE c.run_id = ? AND c.block LIKE ? || ':%'");
+  q.bind(1, run_id_).bind(2, scope_);
+  while (q.step()) {
+    const std::string key = q.text(0);
+    const size_t block = std::stoull(key.substr(scope_.size() + 1));
+    out[block] = q.int64(1) == 1 ? ClaimState::kDone
+                 : q.text(2) == id_ ? ClaimState::kMine
+                 : q.int64(3) == 1 ? ClaimState::kBusy
+                                   : ClaimState::kTakenOver;
+  }
+  return out;
+}
+
+void CampaignClaims::mark_done(Store& store, size_t block) const {
+  store.db()
+      .prepare("UPDATE claims SET done = 1 WHERE run_id = ? AND block = ? AND runner = ?")
+      .bind(1, run_id_)
+      .bind(2, scope_ + ":" + std::to_string(block))
+      .bind(3, id_)
+      .run();
+}
+
+int64_t CampaignClaims::live_runners(Store& store) {
+  {
+    Transaction tx(store.db());
+    reap(store);
+    tx.commit();
+  }
+  auto q = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ?");
+  q.bind(1, run_id_);
+  q.step();
+  return q.int64(0);
+}
+
+}  // namespace reckon
