@@ -1251,10 +1251,18 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     for (const auto& [provider, n] : slots) window += static_cast<size_t>(n) * 4;
     client.set_source(submit_next, window);
   }
+  // Runners of one campaign share the account's rate limits: each takes 1/n of them, n counted again each second.
+  bool rate_limited = co.requests_per_minute > 0 || co.tokens_per_minute > 0;
+  for (const auto& [provider, lim] : co.per_provider) rate_limited = rate_limited || lim.requests_per_minute > 0 || lim.tokens_per_minute > 0;
+  auto share_checked = std::chrono::steady_clock::now() - std::chrono::seconds(2);
   client.set_admit([&](const ChatRequest& req, const void* tag) {
     if (g_interrupted) {
       rep.interrupted = true;
       return false;
+    }
+    if (claims && rate_limited && std::chrono::steady_clock::now() - share_checked > std::chrono::seconds(1)) {
+      share_checked = std::chrono::steady_clock::now();
+      client.set_rate_share(1.0 / static_cast<double>(std::max<int64_t>(1, claims->live_runners(store))));
     }
     if (judge_tags.count(tag)) return true;  // the answer is paid for: grade it
     if (!cap) return true;  // nothing to estimate against

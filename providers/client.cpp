@@ -17,6 +17,7 @@ struct ModelClient::Job {
   const void* tag = nullptr;
   int attempts = 0;
   double not_before = 0;
+  bool paced = false;  // not_before is a rate limit's wait (worked out again when the share changes), not a backoff
   double first_start = 0;
   std::string key;  // from the environment; only ever placed in headers
   std::unique_ptr<Adapter> adapter;
@@ -46,9 +47,21 @@ ModelClient::ProviderState& ModelClient::state(const std::string& provider) {
     double rpm = lim.requests_per_minute >= 0 ? lim.requests_per_minute : opts_.requests_per_minute;
     double tpm = lim.tokens_per_minute >= 0 ? lim.tokens_per_minute : opts_.tokens_per_minute;
     int conc = lim.max_concurrency > 0 ? lim.max_concurrency : opts_.max_concurrency;
-    s = std::make_unique<ProviderState>(ProviderState{TokenBucket(rpm), TokenBucket(tpm), AdaptiveConcurrency(conc), 0});
+    s = std::make_unique<ProviderState>(
+        ProviderState{TokenBucket(rpm * rate_share_), TokenBucket(tpm * rate_share_), rpm, tpm, AdaptiveConcurrency(conc), 0});
   }
   return *s;
+}
+
+void ModelClient::set_rate_share(double share) {
+  if (share == rate_share_) return;
+  rate_share_ = share;
+  for (auto& [provider, st] : states_) {
+    if (st->rpm > 0) st->requests.set_per_minute(st->rpm * share);
+    if (st->tpm > 0) st->tokens.set_per_minute(st->tpm * share);
+  }
+  for (auto& job : pending_)
+    if (job->paced) job->not_before = 0;  // waits worked out at the old pace are worked out again
 }
 
 void ModelClient::submit(ChatRequest req, int64_t repeat, Callback cb, const void* tag) {
@@ -77,6 +90,7 @@ void ModelClient::retry_or_finish(std::unique_ptr<Job> job, CallResult r, const 
     double wait = backoff_.delay(job->attempts);
     if (v.retry_after) wait = std::max(wait, std::min(*v.retry_after, opts_.max_hint_s));
     job->not_before = clock_.now() + wait;
+    job->paced = false;
     pending_.push_back(std::move(job));
     return;
   }
@@ -150,6 +164,7 @@ bool ModelClient::try_dispatch(std::unique_ptr<Job>& job) {
   }
   if (wait > 0) {
     job->not_before = now + wait;
+    job->paced = true;
     return false;
   }
   if (!admitted()) return false;

@@ -61,6 +61,9 @@ class ModelClient {
   // reported with attempts == 0 (the caller records nothing for them: a rerun sends them).
   void run();
   void stop() { stop_ = true; }
+  // This client's share of every requests- and tokens-per-minute limit (1 = all of it): runners sharing an
+  // account divide it among themselves as they come and go.
+  void set_rate_share(double share);
   // Set when a quota, billing, auth or unknown-model error stopped the run.
   const std::string& fatal_error() const { return fatal_; }
   int in_flight() const { return engine_.running(); }
@@ -72,6 +75,7 @@ class ModelClient {
   struct Job;
   struct ProviderState {
     TokenBucket requests, tokens;
+    double rpm = 0, tpm = 0;  // the limits before any sharing
     AdaptiveConcurrency concurrency;
     int in_flight = 0;
   };
@@ -94,6 +98,7 @@ class ModelClient {
   std::map<std::string, std::unique_ptr<ProviderState>> states_;
   bool stop_ = false;
   std::string fatal_;
+  double rate_share_ = 1;
 };
 
 }  // namespace reckon

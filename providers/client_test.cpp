@@ -368,3 +368,32 @@ TEST_CASE("a run stopped early leaves the source's remaining calls unasked", "[c
   CHECK(answered >= 20);
   CHECK(submitted < 100);  // the other calls were never built
 }
+
+TEST_CASE("a share of the rate limits: two runners on one account pace at half the budget each", "[client]") {
+  // 6,000 tokens a minute, halved: 3,000. Requests of 1,000 tokens: three start at once, then one every
+  // 1,000 / (3,000 / 60) = 20 s. Back to the whole budget, the refill is 10 s again.
+  test::LoopbackServer s;
+  s.set_default({200, {}, ok_body()});
+  FakeClock clock;
+  ClientOptions o = fast();
+  o.tokens_per_minute = 6000;
+  ModelClient client(o, clock);
+  client.set_rate_share(0.5);
+  std::vector<double> started;
+  for (int i = 0; i < 5; ++i) {
+    ChatRequest r = openai_request(s);
+    r.messages = {{"user", "four"}};
+    r.model.params.max_tokens = 999;
+    client.submit(r, i, [&](const ChatRequest&, const CallResult& res) {
+      CHECK(res.ok);
+      started.push_back(clock.now());
+      if (started.size() == 4) client.set_rate_share(1.0);  // the other runner left
+    });
+  }
+  client.run();
+  REQUIRE(started.size() == 5);
+  std::sort(started.begin(), started.end());
+  CHECK(started[2] < 0.5);
+  CHECK(started[3] == Approx(20).margin(0.5));
+  CHECK(started[4] == Approx(30).margin(0.5));  // the whole budget's pace again: 10 s after the last
+}

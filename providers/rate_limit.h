@@ -10,6 +10,12 @@ class TokenBucket {
   // per_minute <= 0 means unlimited.
   explicit TokenBucket(double per_minute = 0) : rate_(per_minute / 60.0), capacity_(per_minute), tokens_(per_minute) {}
   bool unlimited() const { return rate_ <= 0; }
+  // A new budget from now on (another runner joined or left the account): what is saved stays, up to it.
+  void set_per_minute(double per_minute) {
+    rate_ = per_minute / 60.0;
+    capacity_ = per_minute;
+    tokens_ = std::min(tokens_, capacity_);
+  }
   // Seconds until `amount` is available at time `now`; 0 means take it now (and it is taken).
   double acquire(double amount, double now) {
     if (unlimited()) return 0;
