@@ -1255,6 +1255,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   bool rate_limited = co.requests_per_minute > 0 || co.tokens_per_minute > 0;
   for (const auto& [provider, lim] : co.per_provider) rate_limited = rate_limited || lim.requests_per_minute > 0 || lim.tokens_per_minute > 0;
   auto share_checked = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  double reserved_usd = 0;  // this runner's part of a cap the runners share
   client.set_admit([&](const ChatRequest& req, const void* tag) {
     if (g_interrupted) {
       rep.interrupted = true;
@@ -1269,9 +1270,22 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     const Cell* cell = static_cast<const Cell*>(tag);
     double model_out = static_cast<double>(req.model.params.max_tokens.value_or(1000));
     double est = cell ? estimate_cost(req, cell->price, model_out) : 0;
-    if (rep.spent_usd + inflight_estimate + est > *cap) {
+    const double need = rep.spent_usd + inflight_estimate + est;
+    if (need > *cap) {
       rep.stopped_by_cap = true;
       return false;
+    }
+    // Other runners share the cap: budget is reserved in the store, a few calls' worth at a time.
+    if (claims && need > reserved_usd) {
+      const double shortfall = need - reserved_usd, chunk = std::min(std::max(shortfall, 8 * est), *cap - reserved_usd);
+      if (claims->reserve(store, chunk, *cap)) {
+        reserved_usd += chunk;
+      } else if (chunk > shortfall && claims->reserve(store, shortfall, *cap)) {
+        reserved_usd += shortfall;
+      } else {
+        rep.stopped_by_cap = true;
+        return false;
+      }
     }
     if (cell) estimates[cell] = est;
     inflight_estimate += est;
@@ -1325,6 +1339,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
       else ++rep.not_sent;
     }
   writer.close();
+  if (claims) claims->settle(rep.spent_usd);
   progress(true);
   std::signal(SIGINT, previous);
   rep.fatal = client.fatal_error();

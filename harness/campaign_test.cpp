@@ -1188,3 +1188,45 @@ TEST_CASE("a runner killed mid-campaign leaves its cells to the one still runnin
   CHECK(twice <= 8);
   CHECK(server.request_count() == 160 + static_cast<size_t>(twice));
 }
+
+TEST_CASE("two runners on one store share a spend cap: together they never pass it", "[campaign][claims]") {
+  // As in the single-runner cap test: answers of $0.0001975, estimates of $0.0002075, cap $0.002 → at most 10
+  // answers fit in all. Each runner alone would pay 9 or 10: two that did not share the cap would pay ~19.
+  test::TempDir tmp;
+  std::string rows;
+  for (int i = 0; i < 60; ++i) {
+    std::string q = "question " + std::to_string(i) + " ";
+    q.resize(60, 'x');
+    rows += "{\"q\":\"" + q + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  }
+  test::LoopbackServer server;
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 100;
+  server.set_default(body);
+  nlohmann::json camp{{"name", "shared-cap"},
+                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}, {"max_tokens", 10}}}}}},
+                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", rows)}}}, {"reference_field", "a"},
+                                  {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+                      {"concurrency", 8}};
+  const std::string file = tmp.write("cap.json", camp.dump());
+  const std::string db = tmp.file("cap.db");
+  { Store make(db, Store::Mode::kReadWrite); }  // both find the store made
+  std::vector<test::CommandResult> runs(2);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < runs.size(); ++i)
+    threads.emplace_back([&, i] { runs[i] = test::run_reckon({"run", file, "--db", db, "--quiet", "--max-cost", "0.002"}); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : runs) {
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+  }
+  const double answer = 19 * 2.5e-6 + 10 * 15e-6;
+  const int64_t paid = static_cast<int64_t>(server.request_count());
+  INFO("paid " << paid);
+  CHECK(paid >= 8);  // the runners together reach the cap (a reservation left unused costs at most a few calls)
+  CHECK(paid <= 10);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == paid);
+  CHECK(stored_cost(db, nullptr) == Approx(paid * answer).epsilon(1e-12));
+  CHECK(stored_cost(db, nullptr) <= 0.002);
+  CHECK(count(db, "SELECT COUNT(*) FROM runners") == 0);  // the last one out cleared the session
+}

@@ -42,6 +42,14 @@ CampaignClaims::CampaignClaims(const std::string& db_path, std::string run_id, s
     : db_path_(db_path), run_id_(std::move(run_id)), scope_(std::move(scope)), id_(random_hex(16)), host_(hostname()),
       lease_s_(lease_s) {
   Store store(db_path_, Store::Mode::kReadWrite);
+  Transaction tx(store.db());
+  reap(store);
+  // Nobody running: an earlier session's rows (ended, or killed with their reservations) are history.
+  auto live = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ? AND ended = 0");
+  live.bind(1, run_id_);
+  live.step();
+  if (live.int64(0) == 0) store.db().prepare("DELETE FROM runners WHERE run_id = ?").bind(1, run_id_).run();
+  live.reset();
   store.db()
       .prepare("INSERT INTO runners(id, run_id, host, pid, started_ticks, lease_s, heartbeat_at) VALUES(?,?,?,?,?,?,?)")
       .bind(1, id_)
@@ -52,6 +60,7 @@ CampaignClaims::CampaignClaims(const std::string& db_path, std::string run_id, s
       .bind(6, lease_s_)
       .bind(7, now_s())
       .run();
+  tx.commit();
   heartbeat_ = std::thread([this] { beat(); });
 }
 
@@ -64,7 +73,17 @@ CampaignClaims::~CampaignClaims() {
   heartbeat_.join();
   try {
     Store store(db_path_, Store::Mode::kReadWrite);
-    store.db().prepare("DELETE FROM runners WHERE id = ?").bind(1, id_).run();
+    Transaction tx(store.db());
+    auto end = store.db().prepare(spent_at_end_ ? "UPDATE runners SET ended = 1, reserved_usd = ? WHERE id = ?"
+                                                : "UPDATE runners SET ended = 1 WHERE id = ?2");
+    if (spent_at_end_) end.bind(1, *spent_at_end_);
+    end.bind(2, id_).run();
+    // The last runner out clears the session, so a later run starts with the whole cap.
+    auto live = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ? AND ended = 0");
+    live.bind(1, run_id_);
+    live.step();
+    if (live.int64(0) == 0) store.db().prepare("DELETE FROM runners WHERE run_id = ?").bind(1, run_id_).run();
+    tx.commit();
   } catch (const std::exception&) {  // the lease runs out instead
   }
 }
@@ -90,7 +109,8 @@ void CampaignClaims::beat() {
 void CampaignClaims::reap(Store& store) {
   std::vector<std::string> gone;
   const double now = now_s();
-  auto q = store.db().prepare("SELECT id, host, pid, started_ticks, lease_s, heartbeat_at FROM runners WHERE run_id = ? AND id != ?");
+  auto q = store.db().prepare(
+      "SELECT id, host, pid, started_ticks, lease_s, heartbeat_at FROM runners WHERE run_id = ? AND id != ? AND ended = 0");
   q.bind(1, run_id_).bind(2, id_);
   while (q.step()) {
     const pid_t pid = static_cast<pid_t>(q.int64(2));
@@ -100,7 +120,8 @@ void CampaignClaims::reap(Store& store) {
     if (dead) gone.push_back(q.text(0));
   }
   q.reset();
-  for (const auto& id : gone) store.db().prepare("DELETE FROM runners WHERE id = ?").bind(1, id).run();
+  // Marked, not deleted: what a gone runner reserved may have been spent, so it stays counted against a cap.
+  for (const auto& id : gone) store.db().prepare("UPDATE runners SET ended = 2 WHERE id = ?").bind(1, id).run();
 }
 
 ClaimState CampaignClaims::claim(Store& store, size_t block) {
@@ -120,7 +141,7 @@ ClaimState CampaignClaims::claim(Store& store, size_t block) {
     }
   }
   if (!state && !before.empty()) {
-    auto live = store.db().prepare("SELECT 1 FROM runners WHERE id = ?");
+    auto live = store.db().prepare("SELECT 1 FROM runners WHERE id = ? AND ended = 0");
     live.bind(1, before);
     if (live.step()) state = ClaimState::kBusy;
   }
@@ -145,7 +166,7 @@ std::map<size_t, ClaimState> CampaignClaims::survey(Store& store) {
   }
   std::map<size_t, ClaimState> out;
   auto q = store.db().prepare(
-      "SELECT c.block, c.done, c.runner, r.id IS NOT NULL FROM claims c LEFT JOIN runners r ON r.id = c.runner "
+      "SELECT c.block, c.done, c.runner, r.id IS NOT NULL FROM claims c LEFT JOIN runners r ON r.id = c.runner AND r.ended = 0 "
       "WHERE c.run_id = ? AND c.block LIKE ? || ':%'");
   q.bind(1, run_id_).bind(2, scope_);
   while (q.step()) {
@@ -174,10 +195,24 @@ int64_t CampaignClaims::live_runners(Store& store) {
     reap(store);
     tx.commit();
   }
-  auto q = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ?");
+  auto q = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ? AND ended = 0");
   q.bind(1, run_id_);
   q.step();
   return q.int64(0);
+}
+
+bool CampaignClaims::reserve(Store& store, double amount, double cap) {
+  Transaction tx(store.db());
+  reap(store);
+  auto q = store.db().prepare("SELECT TOTAL(reserved_usd) FROM runners WHERE run_id = ?");
+  q.bind(1, run_id_);
+  q.step();
+  const double taken = q.real(0);
+  q.reset();
+  if (taken + amount > cap + 1e-12) return false;
+  store.db().prepare("UPDATE runners SET reserved_usd = reserved_usd + ? WHERE id = ?").bind(1, amount).bind(2, id_).run();
+  tx.commit();
+  return true;
 }
 
 }  // namespace reckon

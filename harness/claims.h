@@ -46,12 +46,18 @@ class CampaignClaims {
   const std::string& runner_id() const { return id_; }
   // Live runners of this run, this one included (a runner reaped as gone is not counted).
   int64_t live_runners(Store& store);
+  // A shared spend cap: takes `amount` more of it for this runner when everything the runners of this
+  // session reserved (the gone ones' whole reservations, the ended ones' spend) leaves room; false if not.
+  bool reserve(Store& store, double amount, double cap);
+  // At the end: this runner's reservation becomes what it spent (the rest goes back to the others).
+  void settle(double spent_usd) { spent_at_end_ = spent_usd; }
 
  private:
   void reap(Store& store);  // forgets runners that are gone
   void beat();
   std::string db_path_, run_id_, scope_, id_, host_;
   double lease_s_;
+  std::optional<double> spent_at_end_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -176,11 +176,14 @@ HAVING SUM(r.status = 'ok') > 0;
       // 5 -> 6: several runners on one campaign. Each process that runs a campaign registers itself
       // (renewing its heartbeat); the plan is claimed a block of cells at a time; a block is done
       // once its rows are committed. A runner that is gone (its process ended on this host, or its
-      // heartbeat is older than its lease) leaves its unfinished blocks to the others.
+      // heartbeat is older than its lease) leaves its unfinished blocks to the others. A spend cap is
+      // shared by reserving budget in the runners' rows; the last runner to end clears them.
       R"sql(
 CREATE TABLE runners(
   id TEXT PRIMARY KEY, run_id TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
-  started_ticks INTEGER NOT NULL, lease_s REAL NOT NULL, heartbeat_at REAL NOT NULL);
+  started_ticks INTEGER NOT NULL, lease_s REAL NOT NULL, heartbeat_at REAL NOT NULL,
+  ended INTEGER NOT NULL DEFAULT 0,        -- 0 running, 1 ended (reserved = what it spent), 2 gone (reserved kept)
+  reserved_usd REAL NOT NULL DEFAULT 0);   -- budget taken from a shared spend cap
 CREATE TABLE claims(
   run_id TEXT NOT NULL, block TEXT NOT NULL, runner TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, block));
