@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "harness/commands.h"
@@ -39,9 +40,7 @@ Action define_reversal(CLI::App& sub) {
     auto rep = analyze_reversals(store, opt_run(a->run), a->definition == "paper" ? CostDefinition::kPaper : CostDefinition::kReal);
     if (rep.tasks.empty()) throw InputError(a->db + ": no priced, successful requests to compare");
     if (!a->csv.empty()) {
-      std::ofstream out(a->csv);
-      if (!out) throw InputError(a->csv + ": cannot write");
-      out << reversal_pairs_csv(rep);
+      write_file_atomically(a->csv, reversal_pairs_csv(rep));
     }
     std::cout << (a->json ? reversal_json(rep).dump(2) + "\n" : render_reversal(rep, a->without_thinking));
     return kExitOk;
@@ -122,13 +121,8 @@ Action define_gate(CLI::App& sub) {
     o.min_items = a->min_items;
     o.significant_only = a->significant;
     GateReport r = run_gate(parse_run_ref(a->baseline), parse_run_ref(a->candidate), o);
-    auto write = [](const std::string& path, const std::string& text) {
-      std::ofstream out(path);
-      if (!out) throw InputError(path + ": cannot write");
-      out << text;
-    };
-    if (!a->junit.empty()) write(a->junit, gate_junit(r));
-    if (!a->markdown.empty()) write(a->markdown, gate_markdown(r));
+    if (!a->junit.empty()) write_file_atomically(a->junit, gate_junit(r));
+    if (!a->markdown.empty()) write_file_atomically(a->markdown, gate_markdown(r));
     std::cout << (a->json ? gate_json(r).dump(2) + "\n" : render_gate(r));
     return r.passed() ? kExitOk : kExitFailure;
   };

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "harness/commands.h"
 #include "harness/serve.h"
@@ -49,8 +50,7 @@ Action define_report(CLI::App& sub) {
   return [a] {
     Store store(a->db, Store::Mode::kReadOnly);
     const std::string page = render_html_report(store, report_options(*a));
-    std::ofstream out(a->html, std::ios::binary);
-    if (!out || !(out << page) || !out.flush()) throw InputError(a->html + ": cannot write");
+    write_file_atomically(a->html, page);
     std::cerr << "report: wrote " << a->html << " (" << page.size() / 1024 << " KiB)\n";
     return kExitOk;
   };

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/jsonl.h"
 #include "common/text.h"
@@ -146,16 +147,17 @@ Action define_route(CLI::App& sub) {
     if (!a->lambda_curve.empty()) {
       std::vector<double> lambdas;
       for (int i = 0; i <= 80; ++i) lambdas.push_back(i / 40.0);
-      std::ofstream out(a->lambda_curve);
-      if (!out) throw InputError(a->lambda_curve + ": cannot write");
-      out << "lambda,accuracy,cost_per_query\n";
-      for (const auto& p : lambda_curve(*router, s, te, lambdas)) out << p.lambda << ',' << p.accuracy << ',' << p.cost_per_query << '\n';
+      AtomicFile file(a->lambda_curve);
+      file.out() << "lambda,accuracy,cost_per_query\n";
+      for (const auto& p : lambda_curve(*router, s, te, lambdas))
+        file.out() << p.lambda << ',' << p.accuracy << ',' << p.cost_per_query << '\n';
+      file.commit();
     }
     if (!a->curve.empty()) {
-      std::ofstream out(a->curve);
-      if (!out) throw InputError(a->curve + ": cannot write");
-      out << "costly_share,accuracy,cost_per_query\n";
-      for (const auto& p : e.curve) out << p.costly_share << ',' << p.accuracy << ',' << p.cost_per_query << '\n';
+      AtomicFile file(a->curve);
+      file.out() << "costly_share,accuracy,cost_per_query\n";
+      for (const auto& p : e.curve) file.out() << p.costly_share << ',' << p.accuracy << ',' << p.cost_per_query << '\n';
+      file.commit();
     }
     if (a->json) std::cout << e.to_json().dump(2) << "\n";
     else std::cout << render_route_eval(e, s.candidates);

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "harness/commands.h"
@@ -121,10 +122,9 @@ int export_training_sets(Store& store, const std::string& format, const std::str
   std::filesystem::create_directories(dir, ec);
   auto write = [&](const std::string& name, const auto& records) {
     const std::string path = dir + "/" + name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write");
-    write_jsonl(records, style, out);
-    if (!out.flush()) throw InputError(path + ": could not write: disk full or an I/O error");
+    AtomicFile file(path);
+    write_jsonl(records, style, file.out());
+    file.commit();
   };
   const bool sft = format == "sft";
   const size_t train = sft ? sets.sft_train.size() : sets.pairs_train.size();
@@ -190,8 +190,7 @@ Action define_export(CLI::App& sub) {
         std::cout << csv;
         return kExitOk;
       }
-      std::ofstream out(a->out);
-      if (!out || !(out << csv)) throw InputError(a->out + ": cannot write");
+      write_file_atomically(a->out, csv);
       return kExitOk;
     }
     if (a->view.empty()) throw InputError("export needs --view NAME, --responses TASK or --format sft|dpo");
@@ -199,9 +198,9 @@ Action define_export(CLI::App& sub) {
       export_view(store, a->view, a->format, std::cout);
       return kExitOk;
     }
-    std::ofstream out(a->out);
-    if (!out) throw InputError(a->out + ": cannot write");
-    size_t rows = export_view(store, a->view, a->format, out);
+    AtomicFile file(a->out);
+    size_t rows = export_view(store, a->view, a->format, file.out());
+    file.commit();
     std::cerr << "exported " << rows << " rows of " << a->view << " to " << a->out << "\n";
     return kExitOk;
   };

@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "providers/client.h"
@@ -50,11 +51,9 @@ template <class Record>
 void write_dataset(const std::string& path, const std::vector<Record>& records, TrainingStyle style) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw InputError(path + ": cannot write the dataset");
-  write_jsonl(records, style, out);
-  out.flush();
-  if (!out) throw InputError(path + ": could not write: disk full or an I/O error");
+  AtomicFile file(path);
+  write_jsonl(records, style, file.out());
+  file.commit();
 }
 template void write_dataset(const std::string&, const std::vector<SftRecord>&, TrainingStyle);
 template void write_dataset(const std::string&, const std::vector<PreferenceRecord>&, TrainingStyle);
