@@ -21,6 +21,7 @@ import platform
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -206,6 +207,43 @@ class Bench:
                              "reckon": reckon_rate, "promptfoo": pf_rate})
         return rows
 
+    def runners_run(self, url, n, concurrency, k):
+        """k `reckon run` processes started at once on one campaign and one fresh store: wall s until the last ends."""
+        db = os.path.join(self.work, "runners.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        camp = self.campaign(url, n, concurrency)
+        t0 = time.monotonic()
+        procs = [subprocess.Popen([self.reckon, "run", camp, "--db", db, "--quiet"], env=self.env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(k)]
+        outs = [p.communicate() for p in procs]
+        wall = time.monotonic() - t0
+        for p, (out, err) in zip(procs, outs):
+            if p.returncode != 0:
+                raise RuntimeError(f"reckon runner failed ({p.returncode}): {err[-2000:]}")
+        con = sqlite3.connect(db)
+        ok, sent = con.execute("SELECT SUM(status = 'ok'), COUNT(*) FROM requests").fetchone()
+        con.close()
+        if ok != n or sent != n:
+            raise RuntimeError(f"runners: expected {n} answers each asked once, got {ok} ok of {sent} rows")
+        return wall, 0, 0
+
+    def runners(self, nginx):
+        """Issue #21: what N runners on one store sustain together, against one runner, in the same run."""
+        rows = []
+        quick = self.args.quick
+        for delay in (0, 50):
+            url = nginx.url(delay)
+            c = 64
+            for k in ((1, 2) if quick else (1, 2, 4)):
+                n2 = (6000 if quick else 30000) if delay == 0 else int(k * c * 20 * (1 if quick else 3))
+                log(f"runners: delay {delay} ms, {k} runner(s) of concurrency {c} on one store ...")
+                rate = self.differential(lambda n: self.runners_run(url, n, c, k), n2 // 4, n2)
+                rows.append({"delay_ms": delay, "concurrency": c, "runners": k, "rate": rate,
+                             "ideal": k * c * 1000.0 / delay if delay else None})
+        return rows
+
     def cpu(self, nginx):
         url = nginx.url(0)
         counts = {}
@@ -303,6 +341,15 @@ def report(res):
         lines.append(f"| {r['delay_ms']} ms | {r['concurrency']} | {fmt(r['ideal'])} | {fmt(r['wrk'])} | {fmt(r['reckon'])} | "
                      f"{fmt(pf)} | {r['reckon'] / r['wrk']:.2f} | {fmt(r['reckon'] / pf if pf else None, 1)}× | "
                      f"{r['reckon'] / limit:.2f} |")
+    if res.get("runners"):
+        lines += ["", "| server delay | runners on one store (concurrency 64 each) | cells/s together | ideal | × one runner |",
+                  "|---|---|---|---|---|"]
+        one = {r["delay_ms"]: r["rate"] for r in res["runners"] if r["runners"] == 1}
+        for r in res["runners"]:
+            lines.append(f"| {r['delay_ms']} ms | {r['runners']} | {fmt(r['rate'])} | {fmt(r['ideal'])} | "
+                         f"{r['rate'] / one[r['delay_ms']]:.2f} |")
+    if "cpu" not in res:
+        return "\n".join(lines)
     c = res["cpu"]
     lines += ["", f"CPU per request (whole campaign, concurrency 64, 0 ms): {c['instructions_per_request']:,.0f} instructions "
               f"(callgrind, marginal over runs of different sizes; {c['fixed_instructions'] / 1e6:,.0f} M fixed per run), "
@@ -332,6 +379,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller runs, concurrency 64 only (a smoke test)")
     ap.add_argument("--no-peer", action="store_true", help="skip promptfoo")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--only-runners", action="store_true", help="only the several-runners-on-one-store section")
     args = ap.parse_args()
     for tool in ("nginx", "wrk", "valgrind", "/usr/bin/time"):
         if not shutil.which(tool):
@@ -340,7 +388,13 @@ def main():
     nginx = Nginx(bench.work)
     try:
         res = {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": args.quick}
+        if args.only_runners:
+            res["throughput"] = []
+            res["runners"] = bench.runners(nginx)
+            print(report(res))
+            return
         res["throughput"] = bench.throughput(nginx)
+        res["runners"] = bench.runners(nginx)
         log("cpu per request (callgrind) ...")
         res["cpu"] = bench.cpu(nginx)
         log("peak memory ...")

@@ -823,6 +823,11 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     cell_finished(cell, done);
   };
 
+  // A run where every recent call fails the same way (a closed port, a wrong model name, an exhausted
+  // account the provider reports oddly) stops early and says why, instead of asking the rest in vain.
+  std::string last_cause, early_stop;
+  size_t same_failures = 0;
+  constexpr size_t kStopAfterSameFailures = 20;
   SystemClock clock;
   ClientOptions co;
   co.max_concurrency = c.concurrency;
@@ -862,17 +867,33 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   auto started = std::chrono::steady_clock::now();
   auto last_progress = started;
   size_t finished = 0;
+  // What the campaign had spent before this session, so the line shows the campaign's money, not the session's.
+  double spent_before = 0;
+  {
+    auto q = store.db().prepare("SELECT TOTAL(cost_usd) FROM v_requests WHERE run_id = ?");
+    q.bind(1, rep.run_id);
+    q.step();
+    spent_before = q.real(0);
+  }
+  size_t retried = 0;  // calls that needed more than one attempt
+  // Done counts every finished cell (resumed, cached, another runner's) so the rate and ETA are this
+  // session's pace over what is left; the last line says what happened instead of an ETA.
   auto progress = [&](bool final) {
     if (!tty) return;
     auto now = std::chrono::steady_clock::now();
     if (!final && now - last_progress < std::chrono::milliseconds(250)) return;
     last_progress = now;
+    const size_t done = finished + rep.skipped_done + rep.cached + rep.by_others;
     double secs = std::chrono::duration<double>(now - started).count();
     double rate = secs > 0 ? static_cast<double>(finished) / secs : 0;
-    double eta = rate > 0 ? static_cast<double>(expected_cells > finished ? expected_cells - finished : 0) / rate : 0;
-    std::cerr << "\r" << finished << "/~" << expected_cells << " requests  " << fmt_fixed(rate, 1) << "/s  spent "
-              << fmt_usd(rep.spent_usd) << "  errors " << rep.errors << "  ETA " << fmt_fixed(eta, 0) << "s   "
-              << (final ? "\n" : "") << std::flush;
+    double eta = rate > 0 ? static_cast<double>(expected_cells > done ? expected_cells - done : 0) / rate : 0;
+    std::cerr << "\r" << done << "/" << (final ? std::to_string(done) : "~" + std::to_string(expected_cells)) << " cells  "
+              << fmt_fixed(rate, 1) << "/s  spent " << fmt_usd(spent_before + rep.spent_usd) << "  retried " << retried
+              << "  errors " << rep.errors;
+    if (!last_cause.empty() && rep.errors > 0) std::cerr << " (last: " << last_cause.substr(0, 60) << ")";
+    if (final) std::cerr << "  done in " << fmt_fixed(secs, 1) << "s\n";
+    else std::cerr << "  ETA " << fmt_fixed(eta, 0) << "s   ";
+    std::cerr << std::flush;
   };
   // Judged tasks: the answer row waits for its verdict; the judge's call is its own row (step judge).
   struct JudgeJob {
@@ -1219,6 +1240,19 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
         }
         ++finished;
         ++rep.sent;
+        if (res.attempts > 1) ++retried;
+        if (res.ok) {
+          same_failures = 0;
+        } else {
+          const std::string cause = std::string(to_string(res.error_class)) + ": " + res.error.substr(0, 200);
+          same_failures = cause == last_cause ? same_failures + 1 : 1;
+          last_cause = cause;
+          if (same_failures >= kStopAfterSameFailures && early_stop.empty()) {
+            early_stop = "the last " + std::to_string(same_failures) + " calls all failed the same way (" + cause +
+                         "); stopped early, rerun to finish once it is fixed";
+            client.stop();
+          }
+        }
         RequestRecord r;
         r.fingerprint = cell->fingerprint;
         r.request_key = cell->request_key;
@@ -1294,7 +1328,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   client.run();
   // Blocks other runners held: wait until each is done, taking over those whose runner is gone (then the
   // plan is walked again for them). Every runner ends with the whole campaign answered.
-  auto stopped = [&] { return rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty(); };
+  auto stopped = [&] { return rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty() || !early_stop.empty(); };
   bool later_pass = false;
   while (!waiting.empty() && !stopped()) {
     std::map<size_t, ClaimState> taken;
@@ -1342,7 +1376,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   if (claims) claims->settle(rep.spent_usd);
   progress(true);
   std::signal(SIGINT, previous);
-  rep.fatal = client.fatal_error();
+  rep.fatal = !client.fatal_error().empty() ? client.fatal_error() : early_stop;
   store.finish_run(rep.run_id);
 
   // The summary of this run.

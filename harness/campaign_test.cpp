@@ -1230,3 +1230,37 @@ TEST_CASE("two runners on one store share a spend cap: together they never pass 
   CHECK(stored_cost(db, nullptr) <= 0.002);
   CHECK(count(db, "SELECT COUNT(*) FROM runners") == 0);  // the last one out cleared the session
 }
+
+TEST_CASE("a run where every recent call fails the same way stops early, says why, and a rerun finishes", "[campaign]") {
+  // 200 cells against a port nothing listens on: after 20 identical failures the run stops (the calls in
+  // flight then, at most the concurrency of 4, finish); the cause is printed and the rest are left for a rerun.
+  test::TempDir tmp, cache;
+  int closed_port = 0;
+  {
+    test::LoopbackServer gone;  // a port that was just free: nothing listens once the server is gone
+    closed_port = std::stoi(gone.base_url().substr(gone.base_url().rfind(':') + 1));
+  }
+  test::LoopbackServer placeholder;  // only for the helper's shape
+  nlohmann::json camp = forty_char_campaign(tmp, "dead", "openai:gpt-5-mini", placeholder, 200);
+  camp["models"][0]["params"]["base_url"] = "http://127.0.0.1:" + std::to_string(closed_port) + "/v1";
+  camp["concurrency"] = 4;
+  camp["retry"] = {{"max_attempts", 1}};
+  const Campaign c = parse_campaign(camp, "dead.json");
+  const std::string db = tmp.file("dead.db");
+  const RunReport r = run_campaign(c, options(db, cache));
+  INFO(r.fatal);
+  CHECK(r.fatal.find("the last 20 calls all failed the same way (") != std::string::npos);
+  CHECK(r.errors >= 20);
+  CHECK(r.errors <= 24);
+  CHECK(r.not_sent == 200 - r.errors);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests") == static_cast<int64_t>(r.errors));
+  // Fixed (the endpoint answers now): the next run answers all 200, none of which had been answered.
+  test::LoopbackServer alive;
+  alive.set_default({200, {}, kThousandFiveHundred});
+  camp["models"][0]["params"]["base_url"] = alive.base_url();
+  RunOptions again = options(db, cache);
+  const RunReport rerun = run_campaign(parse_campaign(camp, "dead.json"), again);
+  CHECK(rerun.fatal.empty());
+  CHECK(rerun.ok == 200);
+  CHECK(alive.request_count() == 200);
+}
