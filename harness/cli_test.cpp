@@ -4,6 +4,9 @@
 #include <thread>
 #include <filesystem>
 #include <catch2/catch.hpp>
+#include <sstream>
+#include <set>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "tests/loopback_server.h"
@@ -305,4 +308,74 @@ TEST_CASE("export writes the stable views as CSV and JSON Lines", "[cli]") {
   auto bad = run_reckon({"export", "--db", tmp.file("r.db"), "--view", "requests; DROP TABLE runs"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--view must be one of") != std::string::npos);
+}
+
+namespace {
+
+// The options a verb's --help lists ("--name", with its short form's long twin).
+std::set<std::string> help_flags(const std::string& help) {
+  std::set<std::string> flags;
+  const std::regex flag("(--[a-z][a-z0-9-]*)");
+  for (auto it = std::sregex_iterator(help.begin(), help.end(), flag); it != std::sregex_iterator(); ++it) flags.insert((*it)[1]);
+  flags.erase("--help");
+  flags.erase("--version");
+  return flags;
+}
+
+// The subcommand names a --help lists under "Subcommands:".
+std::vector<std::string> help_subcommands(const std::string& help) {
+  std::vector<std::string> subs;
+  const size_t at = help.find("Subcommands:");
+  if (at == std::string::npos) return subs;
+  std::istringstream lines(help.substr(at));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    if (line.size() < 3 || line[0] != ' ' || line[2] == ' ') continue;
+    subs.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  return subs;
+}
+
+}  // namespace
+
+TEST_CASE("every verb's --help ends with an example whose flags the verb takes, and the README names every flag", "[cli][help]") {
+  const std::string readme = reckon::test::read_file(std::string(RECKON_SOURCE_DIR) + "/README.md");
+  const std::vector<std::string> verbs = help_subcommands(run_reckon({"--help"}).out);
+  CHECK(verbs.size() == 23);
+  for (const auto& verb : verbs) {
+    INFO(verb);
+    auto help = run_reckon({verb, "--help"});
+    REQUIRE(help.exit_code == 0);
+    CHECK(help.out.find("Usage: reckon " + verb) != std::string::npos);
+    const size_t at = help.out.find("Example:\n  reckon ");
+    REQUIRE(at != std::string::npos);
+    const std::string example = help.out.substr(at + 11, help.out.find('\n', at + 11) - at - 11);
+    // The example's words up to its first option name the (sub)command whose help must list its flags.
+    std::vector<std::string> words;
+    std::istringstream in(example);
+    for (std::string w; in >> w;) words.push_back(w);
+    REQUIRE(words.size() >= 2);
+    CHECK(words[1] == verb);
+    std::vector<std::string> ask = {verb};
+    const auto subs = help_subcommands(help.out);
+    if (words.size() > 2 && std::find(subs.begin(), subs.end(), words[2]) != subs.end()) ask.push_back(words[2]);
+    ask.push_back("--help");
+    const std::set<std::string> known = help_flags(run_reckon(ask).out);
+    for (const auto& w : words)
+      if (w.rfind("--", 0) == 0) {
+        INFO(example);
+        CHECK(known.count(w) == 1);
+      }
+    // Every flag of the verb and of each of its subcommands is in the README.
+    std::vector<std::vector<std::string>> all = {{verb}};
+    for (const auto& sub : subs) all.push_back({verb, sub});
+    for (auto args : all) {
+      args.push_back("--help");
+      for (const auto& flag : help_flags(run_reckon(args).out)) {
+        INFO(args[0] << (args.size() > 2 ? " " + args[1] : "") << " " << flag);
+        CHECK(readme.find(flag) != std::string::npos);
+      }
+    }
+  }
 }

@@ -16,6 +16,7 @@ struct Command {
   const char* name;
   const char* help;
   DefineCommand define;
+  const char* example;  // shown at the end of the verb's --help (the suite runs its flags against the CLI)
 };
 
 const std::vector<Command>& command_table();
