@@ -773,7 +773,10 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   auto settle = [&](size_t b) {
     auto it = blocks.find(b);
     if (it == blocks.end() || !it->second.closed || it->second.finished < it->second.planned) return;
-    if (it->second.open_cells == 0 && claims) writer.push_after([&claims, b](Store& s) { claims->mark_done(s, b); });
+    if (claims) {
+      if (it->second.open_cells == 0) writer.push_after([&claims, b](Store& s) { claims->mark_done(s, b); });
+      else writer.push_after([&claims, b](Store& s) { claims->release(s, b); });
+    }
     blocks.erase(it);
   };
   auto cell_finished = [&](const Cell& cell, bool done) {

@@ -1264,3 +1264,43 @@ TEST_CASE("a run where every recent call fails the same way stops early, says wh
   CHECK(rerun.ok == 200);
   CHECK(alive.request_count() == 200);
 }
+
+TEST_CASE("two runners whose blocks both keep failing cells do not wait on each other: both end", "[campaign][claims]") {
+  // Every item is asked of a model that answers and of one whose server refuses every request (HTTP 400, not
+  // retried, asked again by a rerun): every block ends with cells to retry. Each runner lets such a block go
+  // once it has been through it, so the other takes it (one more try) instead of waiting for it for ever.
+  test::TempDir tmp;
+  test::LoopbackServer good, bad;
+  test::Scripted answer{200, {}, kThousandFiveHundred};
+  answer.delay_ms = 5;  // slow enough that both runners hold blocks at once (13 of them)
+  good.set_default(answer);
+  bad.set_default({400, {}, R"({"error":{"message":"Invalid request","type":"invalid_request_error"}})"});
+  nlohmann::json camp = forty_char_campaign(tmp, "stuck", "openai:gpt-5-mini", good, 200);
+  camp["models"].push_back({{"model", "openai:gpt-5-nano"}, {"params", {{"base_url", bad.base_url()}}}});
+  camp["concurrency"] = 2;
+  camp["retry"] = {{"max_attempts", 1}};
+  const std::string file = tmp.write("stuck.json", camp.dump());
+  const std::string db = tmp.file("stuck.db");
+  { Store make(db, Store::Mode::kReadWrite); }
+  std::vector<pid_t> runners = {start_reckon({"run", file, "--db", db, "--quiet"}, true),
+                                start_reckon({"run", file, "--db", db, "--quiet"}, true)};
+  std::vector<int> status(2, -1);
+  const bool ended = wait_until([&] {
+    for (size_t i = 0; i < runners.size(); ++i)
+      if (status[i] == -1) {
+        int st = 0;
+        if (waitpid(runners[i], &st, WNOHANG) == runners[i]) status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+      }
+    return status[0] != -1 && status[1] != -1;
+  });
+  if (!ended)
+    for (pid_t p : runners) kill(p, SIGKILL), waitpid(p, nullptr, 0);
+  REQUIRE(ended);
+  CHECK(status[0] == 1);  // errors are errors: exit 1, for a rerun
+  CHECK(status[1] == 1);
+  CHECK(good.request_count() == 200);  // each answer paid once
+  const auto refused = asked_per_question(bad);
+  CHECK(refused.size() == 200);
+  for (const auto& [q, n] : refused) CHECK(n <= 2);  // its block's runner, then at most the other once
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 200);
+}

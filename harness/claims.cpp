@@ -131,10 +131,12 @@ ClaimState CampaignClaims::claim(Store& store, size_t block) {
   // Take the block when nobody holds it, or when its holder is no longer a runner; never a done one.
   std::optional<ClaimState> state;
   std::string before;
+  bool existed = false;  // claimed before (by a runner now gone, or let go with cells to retry)
   {
     auto q = store.db().prepare("SELECT runner, done FROM claims WHERE run_id = ? AND block = ?");
     q.bind(1, run_id_).bind(2, key);
     if (q.step()) {
+      existed = true;
       before = q.text(0);
       if (q.int64(1) == 1) state = ClaimState::kDone;
       else if (before == id_) state = ClaimState::kMine;
@@ -152,7 +154,7 @@ ClaimState CampaignClaims::claim(Store& store, size_t block) {
         .bind(2, key)
         .bind(3, id_)
         .run();
-    state = before.empty() ? ClaimState::kMine : ClaimState::kTakenOver;
+    state = existed ? ClaimState::kTakenOver : ClaimState::kMine;
   }
   tx.commit();
   return *state;
@@ -183,6 +185,15 @@ std::map<size_t, ClaimState> CampaignClaims::survey(Store& store) {
 void CampaignClaims::mark_done(Store& store, size_t block) const {
   store.db()
       .prepare("UPDATE claims SET done = 1 WHERE run_id = ? AND block = ? AND runner = ?")
+      .bind(1, run_id_)
+      .bind(2, scope_ + ":" + std::to_string(block))
+      .bind(3, id_)
+      .run();
+}
+
+void CampaignClaims::release(Store& store, size_t block) const {
+  store.db()
+      .prepare("UPDATE claims SET runner = '' WHERE run_id = ? AND block = ? AND runner = ? AND done = 0")
       .bind(1, run_id_)
       .bind(2, scope_ + ":" + std::to_string(block))
       .bind(3, id_)

@@ -43,6 +43,10 @@ class CampaignClaims {
   std::map<size_t, ClaimState> survey(Store& store);
   // The statement that marks a block done: run by the row writer after the block's rows, in their transaction.
   void mark_done(Store& store, size_t block) const;
+  // A block this runner finished with cells still to retry: let go (after its rows), so a runner that
+  // waits on it takes it instead of waiting for this one to end — two runners each holding such a block
+  // would otherwise wait on each other for ever.
+  void release(Store& store, size_t block) const;
   const std::string& runner_id() const { return id_; }
   // Live runners of this run, this one included (a runner reaped as gone is not counted).
   int64_t live_runners(Store& store);
