@@ -157,6 +157,10 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 
 std::optional<size_t> invalid_utf8_at(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII, nearly all of it
+      ++i;
+      continue;
+    }
     const size_t n = utf8_sequence(s, i);
     if (n == 0) return i;
     i += n;

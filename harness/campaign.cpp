@@ -762,6 +762,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   std::optional<CampaignClaims> claims;
   if (opts.claims)
     claims.emplace(db_path, rep.run_id, std::to_string(opts.shard_index + 1) + "/" + std::to_string(opts.shard_count), opts.lease_s);
+  if (claims) claims->set_plan_blocks((expected_cells + kCellsPerBlock - 1) / kCellsPerBlock);
   RowWriter writer(db_path);
   // A block is marked done (after its rows are committed) once each of its cells is done — answered, or
   // failed the way a rerun would not ask again; with any cell to retry it stays open for the next runner.
@@ -1339,7 +1340,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
     for (auto it = waiting.begin(); it != waiting.end();) {
       auto st = now.find(*it);
       ClaimState s = st == now.end() ? ClaimState::kTakenOver : st->second;
-      if (s == ClaimState::kTakenOver) s = claims->claim(store, *it);  // its runner is gone: take it (or lose the race)
+      if (s == ClaimState::kTakenOver) s = claims->claim(store, *it, false);  // its runner is gone: take it (or lose the race)
       if (s == ClaimState::kDone) {
         it = waiting.erase(it);
       } else if (s == ClaimState::kBusy) {

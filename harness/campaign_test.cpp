@@ -1304,3 +1304,25 @@ TEST_CASE("two runners whose blocks both keep failing cells do not wait on each 
   for (const auto& [q, n] : refused) CHECK(n <= 2);  // its block's runner, then at most the other once
   CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 200);
 }
+
+TEST_CASE("a replay campaign larger than the client's window answers every cell", "[campaign]") {
+  // The replay provider answers at once, so the client's queue empties within one turn; it used to stop
+  // there, after the first window (320 cells here), and report the campaign as that size.
+  test::TempDir tmp, cache;
+  std::string items, answers;
+  for (int i = 0; i < 1000; ++i) {
+    items += "{\"q\":\"question " + std::to_string(i) + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+    answers += "{\"model\":\"gpt-5-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"question " + std::to_string(i) +
+               "\"}],\"text\":\"" + std::to_string(i) + "\",\"usage\":{\"input_tokens\":12,\"output_tokens\":3}}\n";
+  }
+  nlohmann::json camp{{"name", "big-replay"},
+                      {"models", {"replay:gpt-5-mini"}},
+                      {"replay", tmp.write("answers.jsonl", answers)},
+                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", items)}}}, {"reference_field", "a"},
+                                  {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+                      {"concurrency", 64}};
+  const RunReport r = run_campaign(parse_campaign(camp, "big.json"), options(tmp.file("big.db"), cache));
+  CHECK(r.cells == 1000);
+  CHECK(r.ok == 1000);
+  CHECK(count(tmp.file("big.db"), "SELECT COUNT(*) FROM v_requests WHERE score = 1") == 1000);
+}

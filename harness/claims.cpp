@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
@@ -43,13 +44,14 @@ CampaignClaims::CampaignClaims(const std::string& db_path, std::string run_id, s
       lease_s_(lease_s) {
   Store store(db_path_, Store::Mode::kReadWrite);
   Transaction tx(store.db());
-  reap(store);
+  reap(store, true);
   // Nobody running: an earlier session's rows (ended, or killed with their reservations) are history.
   auto live = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ? AND ended = 0");
   live.bind(1, run_id_);
   live.step();
   if (live.int64(0) == 0) store.db().prepare("DELETE FROM runners WHERE run_id = ?").bind(1, run_id_).run();
   live.reset();
+  reaped_ns_ = 0;  // the first claim looks again
   store.db()
       .prepare("INSERT INTO runners(id, run_id, host, pid, started_ticks, lease_s, heartbeat_at) VALUES(?,?,?,?,?,?,?)")
       .bind(1, id_)
@@ -62,6 +64,7 @@ CampaignClaims::CampaignClaims(const std::string& db_path, std::string run_id, s
       .run();
   tx.commit();
   heartbeat_ = std::thread([this] { beat(); });
+  claimer_ = std::thread([this] { claim_ahead(); });
 }
 
 CampaignClaims::~CampaignClaims() {
@@ -71,6 +74,7 @@ CampaignClaims::~CampaignClaims() {
   }
   wake_.notify_all();
   heartbeat_.join();
+  claimer_.join();
   try {
     Store store(db_path_, Store::Mode::kReadWrite);
     Transaction tx(store.db());
@@ -106,7 +110,10 @@ void CampaignClaims::beat() {
   }
 }
 
-void CampaignClaims::reap(Store& store) {
+void CampaignClaims::reap(Store& store, bool at_once) {
+  const int64_t t = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (!at_once && t - reaped_ns_ < 500'000'000) return;
+  reaped_ns_ = t;
   std::vector<std::string> gone;
   const double now = now_s();
   auto q = store.db().prepare(
@@ -124,11 +131,61 @@ void CampaignClaims::reap(Store& store) {
   for (const auto& id : gone) store.db().prepare("UPDATE runners SET ended = 2 WHERE id = ?").bind(1, id).run();
 }
 
-ClaimState CampaignClaims::claim(Store& store, size_t block) {
-  const std::string key = scope_ + ":" + std::to_string(block);
+ClaimState CampaignClaims::claim(Store& store, size_t block, bool ahead) {
+  if (ahead) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (block >= next_ || ready_.count(block)) {  // the walk, in order: the claimer answers
+      wanted_ = std::max(wanted_, block + kClaimAhead);
+      wake_.notify_all();
+      claimed_.wait(lock, [&] { return ready_.count(block) || claimer_error_ || stopping_; });
+      if (claimer_error_) std::rethrow_exception(claimer_error_);
+      auto it = ready_.find(block);
+      if (it != ready_.end()) {
+        const ClaimState s = it->second;
+        ready_.erase(ready_.begin(), std::next(it));  // blocks behind the walk are not asked for again
+        return s;
+      }
+    }
+  }
   Transaction tx(store.db());
-  reap(store);
-  // Take the block when nobody holds it, or when its holder is no longer a runner; never a done one.
+  reap(store, true);
+  const ClaimState s = claim_one(store, block);
+  tx.commit();
+  return s;
+}
+
+void CampaignClaims::claim_ahead() {
+  try {
+    Store store(db_path_, Store::Mode::kReadWrite);
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || (next_ < wanted_ && next_ < plan_blocks_); });
+      if (stopping_) return;
+      const size_t from = next_, to = std::min(next_ + kClaimAhead, plan_blocks_);
+      lock.unlock();
+      std::map<size_t, ClaimState> got;
+      {
+        Transaction tx(store.db());
+        reap(store);
+        for (size_t b = from; b < to; ++b) got[b] = claim_one(store, b);
+        tx.commit();
+      }
+      lock.lock();
+      ready_.insert(got.begin(), got.end());
+      next_ = to;
+      claimed_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    claimer_error_ = std::current_exception();
+    claimed_.notify_all();
+  }
+}
+
+// Inside the caller's transaction: take the block when nobody holds it, or when its holder is no longer a
+// runner (or let it go); never a done one.
+ClaimState CampaignClaims::claim_one(Store& store, size_t block) {
+  const std::string key = scope_ + ":" + std::to_string(block);
   std::optional<ClaimState> state;
   std::string before;
   bool existed = false;  // claimed before (by a runner now gone, or let go with cells to retry)
@@ -139,7 +196,10 @@ ClaimState CampaignClaims::claim(Store& store, size_t block) {
       existed = true;
       before = q.text(0);
       if (q.int64(1) == 1) state = ClaimState::kDone;
-      else if (before == id_) state = ClaimState::kMine;
+      else if (before == id_) {
+        std::lock_guard<std::mutex> taken(taken_mu_);
+        state = taken_over_.count(block) ? ClaimState::kTakenOver : ClaimState::kMine;
+      }
     }
   }
   if (!state && !before.empty()) {
@@ -155,15 +215,18 @@ ClaimState CampaignClaims::claim(Store& store, size_t block) {
         .bind(3, id_)
         .run();
     state = existed ? ClaimState::kTakenOver : ClaimState::kMine;
+    if (existed) {
+      std::lock_guard<std::mutex> taken(taken_mu_);
+      taken_over_.insert(block);
+    }
   }
-  tx.commit();
   return *state;
 }
 
 std::map<size_t, ClaimState> CampaignClaims::survey(Store& store) {
   {
     Transaction tx(store.db());
-    reap(store);
+    reap(store, true);
     tx.commit();
   }
   std::map<size_t, ClaimState> out;
@@ -203,7 +266,7 @@ void CampaignClaims::release(Store& store, size_t block) const {
 int64_t CampaignClaims::live_runners(Store& store) {
   {
     Transaction tx(store.db());
-    reap(store);
+    reap(store, true);
     tx.commit();
   }
   auto q = store.db().prepare("SELECT COUNT(*) FROM runners WHERE run_id = ? AND ended = 0");
@@ -214,7 +277,7 @@ int64_t CampaignClaims::live_runners(Store& store) {
 
 bool CampaignClaims::reserve(Store& store, double amount, double cap) {
   Transaction tx(store.db());
-  reap(store);
+  reap(store, true);
   auto q = store.db().prepare("SELECT TOTAL(reserved_usd) FROM runners WHERE run_id = ?");
   q.bind(1, run_id_);
   q.step();

@@ -7,10 +7,14 @@
 // every runner of the same campaign (and shard) computes alike.
 #include <atomic>
 #include <condition_variable>
+#include <exception>
+#include <cstdint>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -19,6 +23,7 @@
 namespace reckon {
 
 inline constexpr size_t kCellsPerBlock = 32;
+inline constexpr size_t kClaimAhead = 32;  // blocks per claiming transaction
 
 enum class ClaimState {
   kMine,       // newly claimed: its cells are this runner's (finished ones known from the start of the run)
@@ -36,8 +41,11 @@ class CampaignClaims {
   CampaignClaims(const CampaignClaims&) = delete;
   CampaignClaims& operator=(const CampaignClaims&) = delete;
 
-  // Claims block `block` in one short transaction on `store` (the caller's connection).
-  ClaimState claim(Store& store, size_t block);
+  // Claims block `block`. With `ahead`, the plan's walk in order: a thread of its own (own connection)
+  // claims blocks kClaimAhead at a time, a few transactions ahead of the walk, so the network loop never
+  // waits on the store's write lock. Without, on `store` (the caller's connection) at once: a waiting
+  // runner taking over one block.
+  ClaimState claim(Store& store, size_t block, bool ahead = true);
   // Every block of this run and scope that someone claimed, as claim() would find it now (kTakenOver: its
   // holder is gone, so claim() would take it) — one read for a runner waiting on many blocks.
   std::map<size_t, ClaimState> survey(Store& store);
@@ -48,6 +56,11 @@ class CampaignClaims {
   // would otherwise wait on each other for ever.
   void release(Store& store, size_t block) const;
   const std::string& runner_id() const { return id_; }
+  // How many blocks the plan has at most: claiming ahead stops there.
+  void set_plan_blocks(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    plan_blocks_ = n;
+  }
   // Live runners of this run, this one included (a runner reaped as gone is not counted).
   int64_t live_runners(Store& store);
   // A shared spend cap: takes `amount` more of it for this runner when everything the runners of this
@@ -57,10 +70,22 @@ class CampaignClaims {
   void settle(double spent_usd) { spent_at_end_ = spent_usd; }
 
  private:
-  void reap(Store& store);  // forgets runners that are gone
+  void reap(Store& store, bool at_once = false);  // marks runners that are gone (at most every 0.5 s unless `at_once`)
+  ClaimState claim_one(Store& store, size_t block);
   void beat();
+  void claim_ahead();  // the claimer thread
   std::string db_path_, run_id_, scope_, id_, host_;
   double lease_s_;
+  size_t plan_blocks_ = SIZE_MAX;
+  // The claimer: blocks up to `wanted_` are claimed in order from `next_`; results wait in `ready_`.
+  std::map<size_t, ClaimState> ready_;
+  size_t next_ = 0, wanted_ = 0;
+  std::exception_ptr claimer_error_;
+  std::condition_variable claimed_;
+  std::thread claimer_;
+  std::mutex taken_mu_;
+  std::set<size_t> taken_over_;  // blocks this runner took from others: their cells are checked one by one
+  std::atomic<int64_t> reaped_ns_{0};  // steady-clock time of the last reap (the claimer and the caller both reap)
   std::optional<double> spent_at_end_;
   std::mutex mu_;
   std::condition_variable wake_;

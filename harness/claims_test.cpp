@@ -70,7 +70,9 @@ TEST_CASE("a block is claimed once: free, mine, another live runner's, done, or 
   // Another scope (a sharded run of the same campaign) never sees these blocks.
   CampaignClaims shard(db, "run-x", "1/2", 10);
   CHECK(shard.claim(s, 0) == ClaimState::kMine);
-  CHECK(shard.survey(s).size() == 1);
+  const auto sharded = shard.survey(s);  // its own blocks only: 0 and those claimed with it, all its own
+  CHECK(sharded.at(0) == ClaimState::kMine);
+  CHECK(sharded.at(1) == ClaimState::kMine);  // the other scope's block 1 is busy, this one is not
   // Done is marked only by the holder.
   shard.mark_done(s, 1);
   CHECK(me.claim(s, 1) == ClaimState::kBusy);
@@ -94,13 +96,13 @@ TEST_CASE("a runner that stops renewing keeps its blocks for its lease and then 
   // Elsewhere, renewing with a 0.3 s lease, then silent: busy until the lease runs out (a progress marker:
   // the survey is polled, never a fixed sleep taken as proof).
   add_runner(s, "quiet", "other-host", 1, 1, 0.3, now_s());
-  add_claim(s, "1/1:9", "quiet");
-  CHECK(third.claim(s, 9) == ClaimState::kBusy);
+  add_claim(s, "1/1:100", "quiet");
+  CHECK(third.claim(s, 100) == ClaimState::kBusy);
   bool freed = false;
   for (int i = 0; i < 400 && !freed; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    freed = third.survey(s).at(9) == ClaimState::kTakenOver;
+    freed = third.survey(s).at(100) == ClaimState::kTakenOver;
   }
   CHECK(freed);
-  CHECK(third.claim(s, 9) == ClaimState::kTakenOver);
+  CHECK(third.claim(s, 100, false) == ClaimState::kTakenOver);
 }

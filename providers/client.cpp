@@ -320,7 +320,7 @@ void ModelClient::run() {
         }
       }
     }
-    if (pending_.empty() && engine_.running() == 0) return;
+    if (pending_.empty() && engine_.running() == 0 && !source_) return;  // a source with more (replay answers at once) refills next turn
     if (engine_.running() > 0) {
       double wait = next_due > now ? std::min(next_due - now, 0.25) : 0.25;
       engine_.poll(wait);
