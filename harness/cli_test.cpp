@@ -248,22 +248,25 @@ TEST_CASE("several processes at once: first pulls of one dataset and first opens
     leftovers += f.path().string().find(".part") != std::string::npos;
   CHECK(leftovers == 0);
 
-  // Six processes create and migrate one new store at once, each importing the same log.
-  const std::string db = tmp.file("shared.db");
+  // Six processes create and migrate one new store at once, each importing the same log — eight times over
+  // (switching a new file to WAL once failed now and then with "database is locked").
   const std::string csv = tmp.write("log.csv", "model,task,item_id,input_tokens,output_tokens,score\ngpt-5-mini,t,1,10,10,1\ngpt-5-mini,t,2,10,10,0\n");
-  std::vector<reckon::test::CommandResult> imports(6);
-  {
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < imports.size(); ++i) threads.emplace_back([&, i] { imports[i] = run_reckon({"import", "--db", db, csv}); });
-    for (auto& t : threads) t.join();
+  for (int round = 0; round < 8; ++round) {
+    const std::string db = tmp.file("shared-" + std::to_string(round) + ".db");
+    std::vector<reckon::test::CommandResult> imports(6);
+    {
+      std::vector<std::thread> threads;
+      for (size_t i = 0; i < imports.size(); ++i) threads.emplace_back([&, i] { imports[i] = run_reckon({"import", "--db", db, csv}); });
+      for (auto& t : threads) t.join();
+    }
+    for (const auto& r : imports) {
+      INFO(r.err);
+      CHECK(r.exit_code == 0);
+    }
+    auto summary = run_reckon({"summary", "--db", db, "--json"});
+    REQUIRE(summary.exit_code == 0);
+    CHECK(nlohmann::json::parse(summary.out)[0]["requests"] == 2);  // imported once, however many tried
   }
-  for (const auto& r : imports) {
-    INFO(r.err);
-    CHECK(r.exit_code == 0);
-  }
-  auto summary = run_reckon({"summary", "--db", db, "--json"});
-  REQUIRE(summary.exit_code == 0);
-  CHECK(nlohmann::json::parse(summary.out)[0]["requests"] == 2);  // imported once, however many tried
 }
 
 TEST_CASE("a foreign SQLite file is refused, and an import with no rows fails without leaving a run", "[cli]") {

@@ -154,7 +154,7 @@ void Database::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw InputError(path_ + ": " + msg + storage_hint(sqlite3_extended_errcode(db_)));
+    throw InputError(path_ + ": " + msg + " (in '" + sql.substr(0, 40) + "')" + storage_hint(sqlite3_extended_errcode(db_)));
   }
 }
 

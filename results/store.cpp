@@ -1,6 +1,10 @@
 #include "results/store.h"
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -25,7 +29,18 @@ Store::Store(const std::string& path, Mode mode) {
   }
   // A 16 MB page cache (SQLite's default is 2 MB): the request indexes are keyed by hashes, so
   // each batch touches pages all over them, and a small cache reads them back from the OS.
-  db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
+  // Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once (no busy
+  // handler) while another process does the same: wait for it here, up to about 10 s.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      db_->exec("PRAGMA journal_mode=WAL");
+      break;
+    } catch (const InputError&) {
+      if ((sqlite3_extended_errcode(db_->handle()) & 0xff) != SQLITE_BUSY || attempt >= 2000) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  db_->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
   if (version < schema_version()) {
     // Migrations run under the write lock, and the version is read again once it is held: several
     // processes opening a new or older store at once migrate it once (the others wait, then find it done).
