@@ -727,22 +727,15 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   const std::vector<uint64_t> cache_keys = key_prefixes(
       "SELECT request_key FROM requests WHERE status = 'ok' AND cache_hit = 0 AND request_key IS NOT NULL", false);
   auto done_q = store.db().prepare("SELECT 1 FROM requests WHERE fingerprint = ? AND run_id = ? AND " + kDone);
-  auto is_done = [&](const Cell& cell) {
-    if (!may_hold(done_keys, cell.fingerprint)) return false;
+  // Asked of the store: a block taken over from a runner that is gone may have cells finished since the start.
+  auto is_done_now = [&](const Cell& cell) {
     done_q.reset();
     done_q.bind(1, cell.fingerprint).bind(2, rep.run_id);
     const bool found = done_q.step();
     done_q.reset();  // an open read would pin its snapshot while the writer commits
     return found;
   };
-  // A block taken over from a runner that is gone may have finished cells since the run started.
-  auto is_done_now = [&](const Cell& cell) {
-    done_q.reset();
-    done_q.bind(1, cell.fingerprint).bind(2, rep.run_id);
-    const bool found = done_q.step();
-    done_q.reset();
-    return found;
-  };
+  auto is_done = [&](const Cell& cell) { return may_hold(done_keys, cell.fingerprint) && is_done_now(cell); };
   auto cache_q = store.db().prepare(
       "SELECT response, input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, "
       "reasoning_tokens, finish_reason, usage_complete, provider_cost_usd FROM requests WHERE request_key = ? AND status = 'ok' "
@@ -756,13 +749,13 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   };
   auto release = [&](const Cell* cell) { live.erase(cell); };
 
-  // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results
-  // at risk on a crash) while the network loop goes on.
   // Other runners of this campaign on this store: the plan is claimed a block at a time (claims.h).
   std::optional<CampaignClaims> claims;
   if (opts.claims)
     claims.emplace(db_path, rep.run_id, std::to_string(opts.shard_index + 1) + "/" + std::to_string(opts.shard_count), opts.lease_s);
   if (claims) claims->set_plan_blocks((expected_cells + kCellsPerBlock - 1) / kCellsPerBlock);
+  // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results
+  // at risk on a crash) while the network loop goes on.
   RowWriter writer(db_path);
   // A block is marked done (after its rows are committed) once each of its cells is done — answered, or
   // failed the way a rerun would not ask again; with any cell to retry it stays open for the next runner.
