@@ -105,6 +105,25 @@ pid_t start_reckon(const std::vector<std::string>& args, bool quiet_stderr) {
   return pid;
 }
 
+// The spend-cap tests' campaign: `n` prompts of 60 characters to gpt-5.4 with max_tokens 10, answered after
+// 100 ms with the API reference example (19 in, 10 out: $0.0001975; each estimated at $0.0002075).
+nlohmann::json cap_campaign(const test::TempDir& tmp, test::LoopbackServer& server, const std::string& name, int n) {
+  std::string rows;
+  for (int i = 0; i < n; ++i) {
+    std::string q = "question " + std::to_string(i) + " ";
+    q.resize(60, 'x');
+    rows += "{\"q\":\"" + q + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  }
+  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
+  body.delay_ms = 100;
+  server.set_default(body);
+  return {{"name", name},
+          {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}, {"max_tokens", 10}}}}}},
+          {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write(name + "-items.jsonl", rows)}}}, {"reference_field", "a"},
+                      {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+          {"concurrency", 8}};
+}
+
 }  // namespace
 
 TEST_CASE("bad campaign files fail with the file and field named", "[campaign]") {
@@ -345,21 +364,8 @@ TEST_CASE("the spend cap counts in-flight calls at their estimate: the store's t
   // i.e. 9 or 10 answers. Counting in-flight calls at zero, 8 concurrent calls held 100 ms by the server
   // would be admitted together twice: 16 answers, $0.00316.
   test::TempDir tmp;
-  std::string rows;
-  for (int i = 0; i < 30; ++i) {
-    std::string q = "question " + std::to_string(i) + " ";
-    q.resize(60, 'x');
-    rows += "{\"q\":\"" + q + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
-  }
   test::LoopbackServer server;
-  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
-  body.delay_ms = 100;
-  server.set_default(body);
-  nlohmann::json camp{{"name", "cap"},
-                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}, {"max_tokens", 10}}}}}},
-                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", rows)}}}, {"reference_field", "a"},
-                                  {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
-                      {"concurrency", 8}};
+  const nlohmann::json camp = cap_campaign(tmp, server, "cap", 30);
   const Campaign c = parse_campaign(camp, "cap.json");
   test::TempDir cache;
   RunOptions o = options(tmp.file("cap.db"), cache);
@@ -1194,21 +1200,8 @@ TEST_CASE("two runners on one store share a spend cap: together they never pass 
   // As in the single-runner cap test: answers of $0.0001975, estimates of $0.0002075, cap $0.002 → at most 10
   // answers fit in all. Each runner alone would pay 9 or 10: two that did not share the cap would pay ~19.
   test::TempDir tmp;
-  std::string rows;
-  for (int i = 0; i < 60; ++i) {
-    std::string q = "question " + std::to_string(i) + " ";
-    q.resize(60, 'x');
-    rows += "{\"q\":\"" + q + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
-  }
   test::LoopbackServer server;
-  test::Scripted body{200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))};
-  body.delay_ms = 100;
-  server.set_default(body);
-  nlohmann::json camp{{"name", "shared-cap"},
-                      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}, {"max_tokens", 10}}}}}},
-                      {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", rows)}}}, {"reference_field", "a"},
-                                  {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
-                      {"concurrency", 8}};
+  const nlohmann::json camp = cap_campaign(tmp, server, "shared-cap", 60);
   const std::string file = tmp.write("cap.json", camp.dump());
   const std::string db = tmp.file("cap.db");
   { Store make(db, Store::Mode::kReadWrite); }  // both find the store made

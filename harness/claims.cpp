@@ -185,7 +185,7 @@ void CampaignClaims::claim_ahead() {
 // Inside the caller's transaction: take the block when nobody holds it, or when its holder is no longer a
 // runner (or let it go); never a done one.
 ClaimState CampaignClaims::claim_one(Store& store, size_t block) {
-  const std::string key = scope_ + ":" + std::to_string(block);
+  const std::string key = block_key(block);
   std::optional<ClaimState> state;
   std::string before;
   bool existed = false;  // claimed before (by a runner now gone, or let go with cells to retry)
@@ -245,23 +245,19 @@ std::map<size_t, ClaimState> CampaignClaims::survey(Store& store) {
   return out;
 }
 
-void CampaignClaims::mark_done(Store& store, size_t block) const {
+// The one row of `block` this runner holds, changed by `set` (a SET clause) while it is not done.
+void CampaignClaims::update_held(Store& store, size_t block, const char* set) const {
   store.db()
-      .prepare("UPDATE claims SET done = 1 WHERE run_id = ? AND block = ? AND runner = ?")
+      .prepare(std::string("UPDATE claims SET ") + set + " WHERE run_id = ? AND block = ? AND runner = ? AND done = 0")
       .bind(1, run_id_)
-      .bind(2, scope_ + ":" + std::to_string(block))
+      .bind(2, block_key(block))
       .bind(3, id_)
       .run();
 }
 
-void CampaignClaims::release(Store& store, size_t block) const {
-  store.db()
-      .prepare("UPDATE claims SET runner = '' WHERE run_id = ? AND block = ? AND runner = ? AND done = 0")
-      .bind(1, run_id_)
-      .bind(2, scope_ + ":" + std::to_string(block))
-      .bind(3, id_)
-      .run();
-}
+void CampaignClaims::mark_done(Store& store, size_t block) const { update_held(store, block, "done = 1"); }
+
+void CampaignClaims::release(Store& store, size_t block) const { update_held(store, block, "runner = ''"); }
 
 int64_t CampaignClaims::live_runners(Store& store) {
   {

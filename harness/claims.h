@@ -74,6 +74,8 @@ class CampaignClaims {
   ClaimState claim_one(Store& store, size_t block);
   void beat();
   void claim_ahead();  // the claimer thread
+  std::string block_key(size_t block) const { return scope_ + ":" + std::to_string(block); }
+  void update_held(Store& store, size_t block, const char* set) const;
   std::string db_path_, run_id_, scope_, id_, host_;
   double lease_s_;
   size_t plan_blocks_ = SIZE_MAX;
