@@ -46,7 +46,7 @@ int main() {
     for (int i = 0; i < decisions; ++i) costly += static_cast<size_t>(r->choose(s.texts[static_cast<size_t>(i)]));
     const double per_s = decisions / std::chrono::duration<double>(Clock::now() - t1).count();
     // The same decisions over both cores of the target machine (choose_batch, as `route apply` uses).
-    const std::vector<std::string> batch(s.texts.begin(), s.texts.begin() + decisions);
+    const std::vector<Query> batch(s.texts.begin(), s.texts.begin() + decisions);
     const auto t2 = Clock::now();
     const auto chosen = choose_batch(*r, batch, 2);
     const double per_s2 = decisions / std::chrono::duration<double>(Clock::now() - t2).count();

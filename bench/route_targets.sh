@@ -10,7 +10,7 @@ make build >/dev/null 2>&1 || { echo "build failed: run make build" >&2; exit 1;
 DB="$(mktemp -d)/routers.db"
 echo "| router | APGR (mean ± sd, $SEEDS seeds) | CPT(50%) | accuracy at its own threshold | strong calls | random, same mix |"
 echo "|---|---|---|---|---|---|"
-for router in rule knn softmax dpo mlp cascade; do
+for router in rule knn softmax dpo mlp cascade logit; do
   out=""
   for seed in $(seq 1 "$SEEDS"); do
     ./build/reckon route train --outcomes "$DATA" --candidates weak,strong --skip-column contaminated \
@@ -27,3 +27,7 @@ a, cpt, acc, strong, rnd = ms("apgr"), ms("cpt50", 100), ms("accuracy", 100), [r
 print(f"| {router} | {a[0]:.3f} ± {a[1]:.3f} | {cpt[0]:.1f} ± {cpt[1]:.1f} % | {acc[0]:.2f} % | {statistics.mean(strong):.1f} % | {rnd[0]:.2f} % |")
 PY
 done
+
+echo
+echo "EllieSQL's labels on BIRD dev, each database held out in turn (bench/route_elliesql.py):"
+python3 bench/route_elliesql.py

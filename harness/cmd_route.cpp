@@ -17,7 +17,7 @@ namespace reckon {
 Action define_route(CLI::App& sub) {
   struct Args {
     RoutingSource src;
-    std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve;
+    std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve, feature_columns;
     double lambda = -1;
     std::string rule_feature = "length";
     int epochs = 4;
@@ -32,16 +32,19 @@ Action define_route(CLI::App& sub) {
   train->add_option("--task", a->src.task, "Task of the store's results");
   train->add_option("--candidates", a->candidates, "Candidates, cheapest first for outcomes files (models in a store)")->required();
   train->add_option("--costs", a->costs, "Cost per query of each candidate (outcomes files without <candidate>_cost)");
-  train->add_option("--text-column", a->src.text_column, "Outcomes: column with the query text")->capture_default_str();
+  train->add_option("--text-column", a->src.text_column, "Outcomes: column(s) with the query text, e.g. question,evidence")
+      ->capture_default_str();
   train->add_option("--id-column", a->src.id_column, "Outcomes: column with the query id")->capture_default_str();
   train->add_option("--skip-column", a->src.skip_column, "Outcomes: leave out rows where this column is 1 (e.g. contaminated)");
+  train->add_option("--feature-columns", a->feature_columns, "Outcomes: numeric columns given to the router beside the text");
+  train->add_option("--split-column", a->src.split_column, "Outcomes: column of train / test per row (else a random split)");
   train->add_option("--router", a->router, "rule | knn | softmax | dpo | mlp | cascade")->capture_default_str();
   train->add_option("--train-fraction", a->src.train_fraction, "Share of queries to train on")->capture_default_str();
   train->add_option("--seed", a->src.seed, "Seed of the split and the training order")->capture_default_str();
   train->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
   train->add_option("--beta", a->beta, "DPO β")->capture_default_str();
   train->add_option("--threshold", a->threshold, "Cascade: escalate below this P(enough)")->capture_default_str();
-  train->add_option("--rule-feature", a->rule_feature, "Rule: length | tables | columns (of a text-to-SQL prompt's schema)")
+  train->add_option("--rule-feature", a->rule_feature, "Rule: length | tables | columns (of a text-to-SQL prompt's schema) | a feature column")
       ->capture_default_str();
   train->add_flag("--unsolved-class", a->unsolved_class, "Label queries nobody solved as their own class (else: the most capable)");
   train->add_option("--name", a->name, "Name to save the router under")->required();
@@ -73,24 +76,39 @@ Action define_route(CLI::App& sub) {
       const auto& router = saved.router;
       const auto candidates = saved.params["candidates"].get<std::vector<std::string>>();
       auto records = read_jsonl(ap->input);
+      // Features the router was trained with beside the text come from fields of the same names.
+      const auto given = saved.params.contains("source")
+                             ? saved.params["source"].value("feature_columns", std::vector<std::string>())
+                             : std::vector<std::string>();
       std::vector<std::string> texts;
+      std::vector<std::vector<double>> features;
       for (size_t line = 0; line < records.size(); ++line) {
         const auto& j = records[line];
+        const std::string where = ap->input + ": record " + std::to_string(line + 1);
         if (!j.contains(ap->text_field) || !j[ap->text_field].is_string() || trim(j[ap->text_field].get<std::string>()).empty())
-          throw InputError(ap->input + ": record " + std::to_string(line + 1) + ": no text in field '" + ap->text_field + "'");
+          throw InputError(where + ": no text in field '" + ap->text_field + "'");
         texts.push_back(j[ap->text_field].get<std::string>());
+        std::vector<double> f;
+        for (const auto& name : given) {
+          if (!j.contains(name) || !j[name].is_number())
+            throw InputError(where + ": the router needs the number '" + name + "' (a feature it was trained with)");
+          f.push_back(j[name].get<double>());
+        }
+        features.push_back(std::move(f));
       }
+      std::vector<Query> queries;
+      for (size_t i = 0; i < texts.size(); ++i) queries.emplace_back(texts[i], features[i]);
       std::vector<int> chosen;
       if (ap->lambda >= 0) {
         const auto costs = saved.params["costs"].get<std::vector<double>>();
-        for (const auto& text : texts) chosen.push_back(choose_with_lambda(router->p_correct(text), costs, ap->lambda));
+        for (const auto& q : queries) chosen.push_back(choose_with_lambda(router->p_correct(q), costs, ap->lambda));
       } else {
-        chosen = choose_batch(*router, texts);  // every core
+        chosen = choose_batch(*router, queries);  // every core
       }
       for (size_t i = 0; i < records.size(); ++i) {
         auto& j = records[i];
         j["route"] = candidates.at(static_cast<size_t>(chosen[i]));
-        if (candidates.size() == 2) j["escalation"] = router->escalation(texts[i]);
+        if (candidates.size() == 2) j["escalation"] = router->escalation(queries[i]);
         std::cout << j.dump() << "\n";
       }
       return kExitOk;
@@ -99,11 +117,12 @@ Action define_route(CLI::App& sub) {
       RoutingSource& src = a->src;
       src.candidates = parse_candidates(a->candidates);
       src.costs = parse_costs(a->costs);
+      if (!a->feature_columns.empty()) src.feature_columns = parse_candidates(a->feature_columns);
       const std::string save = a->save_db.empty() ? src.db : a->save_db;
       if (save.empty()) throw InputError("route train: where to save? give --save-db DB (or --db)");
       const RoutingSet s = src.load();
       std::vector<size_t> tr, te;
-      split_rows(s.size(), src.train_fraction, src.seed, tr, te);
+      split_set(s, src.train_fraction, src.seed, tr, te);
       const auto& kind = find_router(a->router);
       auto router = kind.make(s.candidates, s.cost);
       RouterOptions ro;
@@ -142,7 +161,7 @@ Action define_route(CLI::App& sub) {
     const RoutingSource src = RoutingSource::from_json(saved.params["source"]);
     const RoutingSet s = src.load();
     std::vector<size_t> tr, te;
-    split_rows(s.size(), src.train_fraction, src.seed, tr, te);
+    split_set(s, src.train_fraction, src.seed, tr, te);
     const RouteEval e = evaluate_router(*router, s, te, a->lambda >= 0 ? std::optional<double>(a->lambda) : std::nullopt);
     if (!a->lambda_curve.empty()) {
       std::vector<double> lambdas;

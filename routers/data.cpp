@@ -1,6 +1,7 @@
 #include "routers/data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -36,10 +37,14 @@ RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt) {
     if (it == col.end()) throw InputError(path + ":1: no column '" + name + "'");
     return it->second;
   };
-  const size_t text_col = need(opt.text_column);
+  std::vector<size_t> text_cols;
+  for (const auto& name : split(opt.text_column, ',')) text_cols.push_back(need(trim(name)));
   constexpr size_t kNone = static_cast<size_t>(-1);
   const size_t id_col = col.count(opt.id_column) ? col[opt.id_column] : kNone;
   const size_t skip_col = opt.skip_column.empty() ? kNone : need(opt.skip_column);
+  const size_t split_col = opt.split_column.empty() ? kNone : need(opt.split_column);
+  std::vector<size_t> feature_cols;
+  for (const auto& f : opt.feature_columns) feature_cols.push_back(need(f));
   std::vector<size_t> correct_cols, cost_cols;
   for (const auto& c : opt.candidates) {
     correct_cols.push_back(need(c + "_correct"));
@@ -49,31 +54,53 @@ RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt) {
     throw InputError("--costs needs one value per candidate (" + std::to_string(opt.candidates.size()) + ")");
   RoutingSet s;
   s.candidates = opt.candidates;
+  s.feature_names = opt.feature_columns;
   std::vector<double> cost_sum(opt.candidates.size(), 0);
   std::set<std::string> ids;
   while (auto rec = csv.next()) {
     const std::string where = path + ":" + std::to_string(rec->line);
     if (rec->fields.size() != header->fields.size()) throw InputError(where + ": wrong number of fields");
     if (skip_col != kNone && trim(rec->fields[skip_col]) == "1") continue;
-    const std::string& text = rec->fields[text_col];
-    if (trim(text).empty()) throw InputError(where + ": empty query text in column '" + opt.text_column + "'");
+    std::string text;
+    for (size_t c : text_cols)
+      if (!trim(rec->fields[c]).empty()) text += (text.empty() ? "" : "\n") + rec->fields[c];
+    if (text.empty()) throw InputError(where + ": empty query text in column '" + opt.text_column + "'");
     std::string id = id_col != kNone ? rec->fields[id_col] : std::to_string(rec->line);
     if (!ids.insert(id).second) continue;  // the same query twice: keep the first
     std::vector<double> ok;
+    bool cheaper_solved = false;
     for (size_t k = 0; k < correct_cols.size(); ++k) {
-      auto v = parse_double(rec->fields[correct_cols[k]]);
+      const std::string& cell = rec->fields[correct_cols[k]];
+      auto v = parse_double(cell);
+      if (trim(cell).empty() && cheaper_solved) v = 1;  // a cascade label: not run, a cheaper one succeeded
+      else if (trim(cell).empty())
+        throw InputError(where + ": column '" + opt.candidates[k] + "_correct' is empty, but no cheaper candidate succeeded");
       if (!v || *v < 0 || *v > 1)
         throw InputError(where + ": column '" + opt.candidates[k] + "_correct' must be a score in [0, 1]");
       ok.push_back(*v);
+      cheaper_solved = cheaper_solved || *v >= 0.5;
       if (cost_cols.size() == correct_cols.size()) {
         auto c = parse_double(rec->fields[cost_cols[k]]);
         if (!c || *c < 0) throw InputError(where + ": column '" + opt.candidates[k] + "_cost' must be a non-negative number");
         cost_sum[k] += *c;
       }
     }
+    std::vector<double> features;
+    for (size_t f = 0; f < feature_cols.size(); ++f) {
+      auto v = parse_double(rec->fields[feature_cols[f]]);
+      if (!v || !std::isfinite(*v)) throw InputError(where + ": feature column '" + opt.feature_columns[f] + "' must be a number");
+      features.push_back(*v);
+    }
+    if (split_col != kNone) {
+      const std::string part = trim(rec->fields[split_col]);
+      if (part != "train" && part != "test")
+        throw InputError(where + ": column '" + opt.split_column + "' must be train or test, not '" + part + "'");
+      s.split.push_back(part);
+    }
     s.ids.push_back(id);
     s.texts.push_back(text);
     s.correct.push_back(std::move(ok));
+    if (!feature_cols.empty()) s.features.push_back(std::move(features));
   }
   if (s.size() < 10) throw InputError(path + ": fewer than 10 usable queries");
   for (size_t k = 0; k < opt.candidates.size(); ++k)
@@ -188,9 +215,17 @@ void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size
   if (train.empty() || test.empty()) throw InputError("the split leaves no training or no held-out queries");
 }
 
+void split_set(const RoutingSet& s, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test) {
+  if (s.split.empty()) return split_rows(s.size(), train_fraction, seed, train, test);
+  train.clear();
+  test.clear();
+  for (size_t i = 0; i < s.size(); ++i) (s.split[i] == "train" ? train : test).push_back(i);
+  if (train.empty() || test.empty()) throw InputError("the split column leaves no training or no held-out queries");
+}
+
 nlohmann::json RoutingSource::to_json() const {
   return {{"outcomes", outcomes}, {"db", db}, {"task", task}, {"text_column", text_column}, {"id_column", id_column},
-          {"skip_column", skip_column}, {"candidates", candidates}, {"costs", costs}, {"train_fraction", train_fraction},
+          {"skip_column", skip_column}, {"split_column", split_column}, {"feature_columns", feature_columns}, {"candidates", candidates}, {"costs", costs}, {"train_fraction", train_fraction},
           {"seed", seed}};
 }
 
@@ -203,6 +238,8 @@ RoutingSource RoutingSource::from_json(const nlohmann::json& j) {
     s.text_column = j.at("text_column");
     s.id_column = j.at("id_column");
     s.skip_column = j.at("skip_column");
+    s.split_column = j.value("split_column", std::string());  // saved before splits and features
+    s.feature_columns = j.value("feature_columns", std::vector<std::string>());
     s.candidates = j.at("candidates").get<std::vector<std::string>>();
     s.costs = j.at("costs").get<std::vector<double>>();
     s.train_fraction = j.at("train_fraction");
@@ -214,7 +251,7 @@ RoutingSource RoutingSource::from_json(const nlohmann::json& j) {
 }
 
 RoutingSet RoutingSource::load() const {
-  if (!outcomes.empty()) return load_outcomes(outcomes, {candidates, costs, text_column, id_column, skip_column});
+  if (!outcomes.empty()) return load_outcomes(outcomes, {candidates, costs, text_column, id_column, skip_column, feature_columns, split_column});
   if (db.empty() || task.empty()) throw InputError("give --outcomes FILE, or --db DB with --task TASK");
   Store store(db, Store::Mode::kReadOnly);
   return load_from_store(store, task, candidates);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/store.h"
+#include "routers/features.h"
 #include "routers/policy.h"
 
 namespace reckon {
@@ -16,18 +17,28 @@ namespace reckon {
 struct RoutingSet {
   std::vector<std::string> candidates;       // cheapest first
   std::vector<std::string> ids, texts;
+  std::vector<std::string> feature_names;    // numeric columns a router may use beside the text
+  std::vector<std::vector<double>> features; // [query][feature], empty when no feature is named
+  std::vector<std::string> split;            // per query "train" / "test" from a split column, else empty
   std::vector<std::vector<double>> correct;  // [query][candidate], 0/1 or a score in [0,1]
   std::vector<double> cost;                  // per candidate: mean cost per query (any unit)
   std::vector<std::optional<double>> tokens; // per candidate: mean tokens per query, when known
   size_t size() const { return ids.size(); }
+  Query query(size_t row) const { return features.empty() ? Query(texts[row]) : Query(texts[row], features[row]); }
 };
 
 struct OutcomesOptions {
   std::vector<std::string> candidates;  // read `<name>_correct` columns
   std::vector<double> costs;            // per candidate; else `<name>_cost` columns; else 1, 2, 3, ...
+  // Several text columns ("question,evidence") are joined, one per line, into the query's text.
   std::string text_column = "prompt", id_column = "prompt_id";
   std::string skip_column;              // rows where this column is 1 are left out (e.g. contaminated)
+  std::vector<std::string> feature_columns;  // numeric columns given to routers beside the text
+  std::string split_column;             // "train" / "test" per row: the split, instead of a random one
 };
+// An empty `<candidate>_correct` cell reads as a cascade label (EllieSQL's): the candidate was not run
+// because a cheaper one already succeeded, so it counts as correct — a costlier candidate is taken to
+// solve what a cheaper one solves. Empty with no cheaper success is an error naming the line.
 RoutingSet load_outcomes(const std::string& path, const OutcomesOptions& opt);
 
 // Candidates are models of `task` in the store; items every candidate answered; text = the item's prompt.
@@ -42,8 +53,8 @@ std::vector<PreferencePair> preference_pairs(const RoutingSet& s, const std::vec
 // Where a router's (or a sweep's) queries come from, saved with it so later commands rebuild the
 // same data and the same split.
 struct RoutingSource {
-  std::string outcomes, db, task, text_column = "prompt", id_column = "prompt_id", skip_column;
-  std::vector<std::string> candidates;
+  std::string outcomes, db, task, text_column = "prompt", id_column = "prompt_id", skip_column, split_column;
+  std::vector<std::string> candidates, feature_columns;
   std::vector<double> costs;
   double train_fraction = 0.7;
   uint64_t seed = 1;
@@ -58,5 +69,7 @@ std::vector<double> parse_costs(const std::string& text);
 
 // A seeded split into training and held-out rows.
 void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test);
+// The set's own split when it carries one (a split column), else split_rows.
+void split_set(const RoutingSet& s, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test);
 
 }  // namespace reckon

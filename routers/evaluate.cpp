@@ -45,7 +45,7 @@ RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vecto
   double tokens = 0;
   bool tokens_known = std::all_of(s.tokens.begin(), s.tokens.end(), [](const auto& t) { return t.has_value(); });
   for (size_t q : test) {
-    const int c = lambda ? choose_with_lambda(r.p_correct(s.texts[q]), s.cost, *lambda) : r.choose(s.texts[q]);
+    const int c = lambda ? choose_with_lambda(r.p_correct(s.query(q)), s.cost, *lambda) : r.choose(s.query(q));
     e.calls[c] += 1 / n;
     e.accuracy += s.correct[q][c] / n;
     e.cost_per_query += s.cost[c] / n;
@@ -69,7 +69,7 @@ RouteEval evaluate_router(const Router& r, const RoutingSet& s, const std::vecto
   e.tep = token_elasticity(e.accuracy, t, base_ex, base_t);
   if (k == 2) {
     std::vector<double> esc;
-    for (size_t q : test) esc.push_back(r.escalation(s.texts[q]));
+    for (size_t q : test) esc.push_back(r.escalation(s.query(q)));
     e.curve = escalation_curve(s, test, esc);
     gap_recovered(e.curve, e.candidate_accuracy[0], e.candidate_accuracy[1], e.apgr, e.cpt50);
   }
@@ -116,7 +116,7 @@ std::vector<LambdaPoint> lambda_curve(const Router& r, const RoutingSet& s, cons
                                       const std::vector<double>& lambdas) {
   std::vector<std::vector<double>> p;
   p.reserve(test.size());
-  for (size_t q : test) p.push_back(r.p_correct(s.texts[q]));  // once per query, not once per λ
+  for (size_t q : test) p.push_back(r.p_correct(s.query(q)));  // once per query, not once per λ
   std::vector<LambdaPoint> out;
   const double n = static_cast<double>(test.size());
   for (double lambda : lambdas) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <unordered_set>
 
 #include "common/error.h"
 
@@ -25,6 +26,42 @@ inline bool space_byte(unsigned char c) { return c == ' ' || (c >= '\t' && c <= 
 uint32_t pair_hash(uint32_t a, uint32_t b) { return (a * 0x9e3779b1u) ^ (b + 0x7f4a7c15u + (a << 6) + (a >> 2)); }
 
 }  // namespace
+
+SqlCues sql_cues(std::string_view text) {
+  // Word lists from what BIRD / Spider questions ask for; matched on whole lower-cased words.
+  static const std::unordered_set<std::string> aggregation = {"count", "many", "number", "total", "sum", "average", "avg",
+                                                               "mean", "amount", "much"};
+  static const std::unordered_set<std::string> ordering = {
+      "highest", "lowest", "most", "least", "top", "maximum", "minimum", "max", "min", "first", "last", "rank", "ranked",
+      "order", "sort", "sorted", "best", "worst", "largest", "smallest", "biggest", "oldest", "youngest", "latest",
+      "earliest", "longest", "shortest", "more", "less", "greater", "fewer", "higher", "lower", "top", "descending", "ascending"};
+  static const std::unordered_set<std::string> arithmetic = {"percentage", "percent", "ratio", "difference", "divided", "times",
+                                                             "rate", "proportion", "calculate", "increase", "decrease", "divide",
+                                                             "multiply", "subtract", "minus", "per"};
+  static const std::unordered_set<std::string> conditions = {"and", "or", "both", "among", "which", "whose", "where", "with",
+                                                             "between", "not", "without", "than", "each", "all", "who"};
+  SqlCues c;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    ++c.words;
+    c.aggregation += aggregation.count(word) ? 1 : 0;
+    c.ordering += ordering.count(word) ? 1 : 0;
+    c.arithmetic += arithmetic.count(word) ? 1 : 0;
+    c.conditions += conditions.count(word) ? 1 : 0;
+    word.clear();
+  };
+  for (char ch : text) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (word_byte(b)) word += static_cast<char>(lower(b));
+    else {
+      flush();
+      if (b == '%') ++c.arithmetic;
+    }
+  }
+  flush();
+  return c;
+}
 
 SchemaCounts schema_counts(const std::string& text) {
   SchemaCounts out;
@@ -61,7 +98,7 @@ SchemaCounts schema_counts(const std::string& text) {
   return out;
 }
 
-std::vector<uint32_t> TextFeaturizer::buckets(const std::string& text) const {
+std::vector<uint32_t> TextFeaturizer::buckets(std::string_view text) const {
   // Words are runs of letters and digits, lower-cased; any other non-space character is a word of
   // its own. Hashed on the fly: no string is built per word.
   const uint32_t mask = (1u << bits_) - 1;
@@ -102,7 +139,22 @@ void TextFeaturizer::fit(const std::vector<std::string>& texts) {
   for (size_t k = 0; k < df.size(); ++k) idf_[k] = static_cast<float>(std::log((1 + n) / (1 + df[k])) + 1);
 }
 
-SparseVec TextFeaturizer::transform(const std::string& text) const {
+void TextFeaturizer::fit_given(const std::vector<std::string>& names, const std::vector<std::vector<double>>& rows) {
+  given_names_ = names;
+  given_mean_.assign(names.size(), 0);
+  given_sd_.assign(names.size(), 1);
+  if (names.empty() || rows.empty()) return;
+  const double n = static_cast<double>(rows.size());
+  for (const auto& r : rows)
+    for (size_t f = 0; f < names.size(); ++f) given_mean_[f] += r.at(f) / n;
+  std::vector<double> var(names.size(), 0);
+  for (const auto& r : rows)
+    for (size_t f = 0; f < names.size(); ++f) var[f] += (r[f] - given_mean_[f]) * (r[f] - given_mean_[f]) / n;
+  for (size_t f = 0; f < names.size(); ++f) given_sd_[f] = var[f] > 0 ? std::sqrt(var[f]) : 1;
+}
+
+SparseVec TextFeaturizer::transform(const Query& q) const {
+  const std::string_view text = q.text;
   const auto b = buckets(text);
   // Count repeats in a small open-addressing table (cheaper than sorting the buckets).
   size_t cap = 16;
@@ -116,8 +168,8 @@ SparseVec TextFeaturizer::transform(const std::string& text) const {
     ++counts[slot];
   }
   SparseVec v;
-  v.idx.reserve(b.size() + kStats);
-  v.val.reserve(b.size() + kStats);
+  v.idx.reserve(b.size() + kStats + given_names_.size());
+  v.val.reserve(b.size() + kStats + given_names_.size());
   static const float kLogTf[] = {0, 0, 0.6931472f, 1.0986123f, 1.3862944f, 1.6094379f, 1.7917595f, 1.9459101f};
   for (size_t slot = 0; slot < cap; ++slot) {
     if (keys[slot] == kEmpty) continue;
@@ -130,7 +182,21 @@ SparseVec TextFeaturizer::transform(const std::string& text) const {
   for (float x : v.val) norm += static_cast<double>(x) * x;
   if (norm > 0)
     for (float& x : v.val) x = static_cast<float>(x / std::sqrt(norm));
+  const uint32_t base = 1u << bits_;
+  const auto d = dense(q);
+  for (uint32_t k = 0; k < d.size(); ++k) v.idx.push_back(base + k), v.val.push_back(static_cast<float>(d[k]));
+  return v;
+}
+
+std::vector<double> TextFeaturizer::dense(const Query& q) const {
+  if (!given_names_.empty() && q.features.size() != given_names_.size()) {
+    std::string names;
+    for (const auto& n : given_names_) names += (names.empty() ? "" : ", ") + n;
+    throw InputError("this router was trained with the features " + names + " beside the text; give them with each query (" +
+                     std::to_string(q.features.size()) + " given)");
+  }
   // Length and structure, scaled to be comparable with the unit-norm n-gram part.
+  const std::string_view text = q.text;
   const double chars = static_cast<double>(text.size());
   double digits = 0, lines = 1, questions = 0;
   for (char c : text) {
@@ -138,13 +204,17 @@ SparseVec TextFeaturizer::transform(const std::string& text) const {
     lines += c == '\n' ? 1 : 0;
     questions += c == '?' ? 1 : 0;
   }
-  const uint32_t base = 1u << bits_;
-  const SchemaCounts schema = stats_ > 4 ? schema_counts(text) : SchemaCounts{};
-  const float stats[kStats] = {static_cast<float>(std::log1p(chars) / 10), static_cast<float>(chars > 0 ? digits / chars : 0),
-                               static_cast<float>(std::log1p(lines) / 5), static_cast<float>(std::min(questions, 5.0) / 5),
-                               static_cast<float>(std::log1p(schema.tables) / 3), static_cast<float>(std::log1p(schema.columns) / 5)};
-  for (uint32_t k = 0; k < stats_; ++k) v.idx.push_back(base + k), v.val.push_back(stats[k]);
-  return v;
+  const SchemaCounts schema = stats_ > 4 ? schema_counts(std::string(text)) : SchemaCounts{};
+  const SqlCues cues = stats_ > 6 ? sql_cues(text) : SqlCues{};
+  auto capped = [](int n) { return std::min(n, 5) / 5.0; };
+  const double stats[kStats] = {std::log1p(chars) / 10, chars > 0 ? digits / chars : 0, std::log1p(lines) / 5,
+                                std::min(questions, 5.0) / 5, std::log1p(schema.tables) / 3, std::log1p(schema.columns) / 5,
+                                std::log1p(cues.words) / 5, capped(cues.aggregation), capped(cues.ordering),
+                                capped(cues.arithmetic), capped(cues.conditions)};
+  std::vector<double> out(stats, stats + stats_);
+  for (size_t f = 0; f < given_names_.size(); ++f)
+    out.push_back(std::clamp((q.features[f] - given_mean_[f]) / given_sd_[f], -3.0, 3.0) / 3);
+  return out;
 }
 
 nlohmann::json TextFeaturizer::to_json() const {
@@ -154,7 +224,8 @@ nlohmann::json TextFeaturizer::to_json() const {
   std::vector<std::pair<uint32_t, float>> pairs;
   for (size_t k = 0; k < idf_.size(); ++k)
     if (idf_[k] != unseen) pairs.emplace_back(static_cast<uint32_t>(k), idf_[k]);
-  return {{"hash_bits", bits_}, {"stats", stats_}, {"fitted", !idf_.empty()}, {"unseen_idf", unseen}, {"idf", pairs}};
+  return {{"hash_bits", bits_}, {"stats", stats_}, {"fitted", !idf_.empty()}, {"unseen_idf", unseen}, {"idf", pairs},
+          {"given", given_names_}, {"given_mean", given_mean_}, {"given_sd", given_sd_}};
 }
 
 TextFeaturizer TextFeaturizer::from_json(const nlohmann::json& j) {
@@ -162,7 +233,12 @@ TextFeaturizer TextFeaturizer::from_json(const nlohmann::json& j) {
     TextFeaturizer f(j.at("hash_bits").get<int>());
     if (f.bits_ < 8 || f.bits_ > 24) throw InputError("router features: hash_bits out of range");
     f.stats_ = j.value("stats", 4u);  // saved before the schema counts
-    if (f.stats_ != 4 && f.stats_ != kStats) throw InputError("router features: unknown statistics count");
+    if (f.stats_ != 4 && f.stats_ != 6 && f.stats_ != kStats) throw InputError("router features: unknown statistics count");
+    f.given_names_ = j.value("given", std::vector<std::string>());  // saved before given features: none
+    f.given_mean_ = j.value("given_mean", std::vector<double>());
+    f.given_sd_ = j.value("given_sd", std::vector<double>());
+    if (f.given_mean_.size() != f.given_names_.size() || f.given_sd_.size() != f.given_names_.size())
+      throw InputError("router features: given features do not match their statistics");
     if (j.at("fitted").get<bool>()) {
       f.idf_.assign(1u << f.bits_, j.at("unseen_idf").get<float>());
       for (const auto& p : j.at("idf")) {

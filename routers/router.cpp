@@ -17,8 +17,20 @@ namespace {
 std::vector<SparseVec> featurize(const TextFeaturizer& f, const RoutingSet& s, const std::vector<size_t>& rows) {
   std::vector<SparseVec> x;
   x.reserve(rows.size());
-  for (size_t r : rows) x.push_back(f.transform(s.texts[r]));
+  for (size_t r : rows) x.push_back(f.transform(s.query(r)));
   return x;
+}
+
+// IDF from the training rows' texts, and the given features' scale from their values.
+void fit_features(TextFeaturizer& f, const RoutingSet& s, const std::vector<size_t>& rows) {
+  std::vector<std::string> texts;
+  std::vector<std::vector<double>> given;
+  for (size_t r : rows) {
+    texts.push_back(s.texts[r]);
+    if (!s.features.empty()) given.push_back(s.features[r]);
+  }
+  f.fit(texts);
+  f.fit_given(s.feature_names, given);
 }
 
 // `softmax` (SFT on cheapest-correct labels) and `dpo` (then DPO on preference pairs, the SFT policy
@@ -29,9 +41,7 @@ class PolicyRouter : public Router {
       : kind_(std::move(kind)), candidates_(std::move(candidates)), costs_(std::move(costs)) {}
   void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
     unsolved_class_ = opt.unsolved_class;
-    std::vector<std::string> texts;
-    for (size_t r : rows) texts.push_back(s.texts[r]);
-    features_.fit(texts);
+    fit_features(features_, s, rows);
     const auto x = featurize(features_, s, rows);
     const auto labels = cheapest_correct_labels(s, rows, opt.unsolved_class);
     policy_ = LinearPolicy(static_cast<int>(candidates_.size()) + (opt.unsolved_class ? 1 : 0), features_.dim());
@@ -41,16 +51,16 @@ class PolicyRouter : public Router {
       train_dpo(policy_, reference, x, preference_pairs(s, rows), opt.train);
     }
   }
-  int choose(const std::string& text) const override {
+  int choose(const Query& text) const override {
     auto p = policy_.probs(features_.transform(text));
     if (unsolved_class_) p.pop_back();  // "unsolved" is not a candidate: pick among the real ones
     return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
   }
-  double escalation(const std::string& text) const override {
+  double escalation(const Query& text) const override {
     auto p = policy_.probs(features_.transform(text));
     return 1 - p[0];  // anything but the cheapest
   }
-  std::vector<double> p_correct(const std::string& text) const override {
+  std::vector<double> p_correct(const Query& text) const override {
     auto p = policy_.probs(features_.transform(text));
     if (unsolved_class_) p.pop_back();
     std::vector<double> out(p.size());
@@ -85,9 +95,7 @@ class CascadeRouter : public Router {
       : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
   void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
     threshold_ = opt.cascade_threshold;
-    std::vector<std::string> texts;
-    for (size_t r : rows) texts.push_back(s.texts[r]);
-    features_.fit(texts);
+    fit_features(features_, s, rows);
     const auto x = featurize(features_, s, rows);
     steps_.clear();
     for (size_t k = 0; k + 1 < candidates_.size(); ++k) {
@@ -100,7 +108,7 @@ class CascadeRouter : public Router {
     last_rate_ = 0;
     for (size_t r : rows) last_rate_ += s.correct[r].back() / static_cast<double>(rows.size());
   }
-  std::vector<double> p_correct(const std::string& text) const override {
+  std::vector<double> p_correct(const Query& text) const override {
     const auto x = features_.transform(text);
     std::vector<double> out;
     for (const auto& step : steps_) out.push_back(step.probs(x)[1]);
@@ -108,13 +116,13 @@ class CascadeRouter : public Router {
     out.push_back(std::max(last_rate_, out.empty() ? 0.0 : *std::max_element(out.begin(), out.end())));
     return out;
   }
-  int choose(const std::string& text) const override {
+  int choose(const Query& text) const override {
     const auto x = features_.transform(text);
     for (size_t k = 0; k < steps_.size(); ++k)
       if (steps_[k].probs(x)[1] >= threshold_) return static_cast<int>(k);
     return static_cast<int>(candidates_.size()) - 1;
   }
-  double escalation(const std::string& text) const override { return 1 - steps_.at(0).probs(features_.transform(text))[1]; }
+  double escalation(const Query& text) const override { return 1 - steps_.at(0).probs(features_.transform(text))[1]; }
   nlohmann::json params() const override {
     return {{"kind", "cascade"}, {"candidates", candidates_}, {"costs", costs_}, {"threshold", threshold_},
             {"last_rate", last_rate_}, {"features", features_.to_json()}};
@@ -152,58 +160,184 @@ class CascadeRouter : public Router {
   std::vector<LinearPolicy> steps_;
 };
 
-// `rule`: a threshold on one query statistic (EllieSQL's is the linked-table count; for free text,
-// the query's length): longer than the threshold → the costlier candidate. The threshold maximizes
-// training accuracy.
+// `rule`: thresholds on one query statistic (EllieSQL's is the linked schema's size; for free text,
+// the query's length): a query goes to the first candidate whose threshold its value does not pass,
+// so larger values go to costlier candidates. The thresholds maximize training accuracy (ties: the
+// cheaper assignment), found exactly by dynamic programming over the sorted values.
 class RuleRouter : public Router {
  public:
   RuleRouter(std::vector<std::string> candidates, std::vector<double> costs)
       : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
-  double feature(const std::string& text) const {
-    if (feature_ == "tables") return schema_counts(text).tables;
-    if (feature_ == "columns") return schema_counts(text).columns;
-    return static_cast<double>(text.size());
+  double feature(const Query& q) const {
+    if (given_ >= 0) {
+      if (static_cast<size_t>(given_) >= q.features.size())
+        throw InputError("this rule router thresholds the feature '" + feature_ + "': give it with each query");
+      return q.features[static_cast<size_t>(given_)];
+    }
+    if (feature_ == "tables") return schema_counts(std::string(q.text)).tables;
+    if (feature_ == "columns") return schema_counts(std::string(q.text)).columns;
+    return static_cast<double>(q.text.size());
   }
   void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
-    if (candidates_.size() != 2) throw InputError("the rule router routes between exactly two candidates");
-    if (opt.rule_feature != "length" && opt.rule_feature != "tables" && opt.rule_feature != "columns")
-      throw InputError("the rule router's feature is length, tables or columns, not '" + opt.rule_feature + "'");
     feature_ = opt.rule_feature;
+    given_ = -1;
+    given_names_ = s.feature_names;
+    for (size_t f = 0; f < s.feature_names.size(); ++f)
+      if (s.feature_names[f] == feature_) given_ = static_cast<int>(f);
+    if (given_ < 0 && feature_ != "length" && feature_ != "tables" && feature_ != "columns")
+      throw InputError("the rule router's feature is length, tables, columns or a feature column, not '" + feature_ + "'");
     std::vector<std::pair<double, size_t>> by(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) by[i] = {feature(s.texts[rows[i]]), rows[i]};
+    for (size_t i = 0; i < rows.size(); ++i) by[i] = {feature(s.query(rows[i])), rows[i]};
     std::sort(by.begin(), by.end());
-    // Everything to the costly one, then move the shortest queries to the cheap one, one by one.
-    double correct = 0;
-    for (size_t r : rows) correct += s.correct[r][1];
-    double best = correct;
-    threshold_ = by.front().first - 1;
-    for (size_t i = 0; i < by.size(); ++i) {
-      correct += s.correct[by[i].second][0] - s.correct[by[i].second][1];
-      // At equal accuracy the higher threshold wins: more queries go to the cheap candidate.
-      if (correct >= best && (i + 1 == by.size() || by[i + 1].first != by[i].first)) best = correct, threshold_ = by[i].first;
+    // Groups of equal values; per group, each candidate's correct answers.
+    std::vector<double> value;
+    std::vector<std::vector<double>> correct;
+    std::vector<double> count;
+    const size_t k = candidates_.size();
+    for (const auto& [v, r] : by) {
+      if (value.empty() || value.back() != v) value.push_back(v), correct.emplace_back(k, 0.0), count.push_back(0);
+      for (size_t c = 0; c < k; ++c) correct.back()[c] += s.correct[r][c];
+      count.back() += 1;
     }
+    // best[g][c]: (accuracy, −cost) of groups 0..g with group g sent to c, candidates non-decreasing.
+    using Score = std::pair<double, double>;
+    const size_t groups = value.size();
+    std::vector<std::vector<Score>> best(groups, std::vector<Score>(k));
+    std::vector<std::vector<size_t>> from(groups, std::vector<size_t>(k, 0));
+    for (size_t g = 0; g < groups; ++g) {
+      Score run{-INFINITY, 0};
+      size_t arg = 0;
+      for (size_t c = 0; c < k; ++c) {
+        if (g > 0 && best[g - 1][c] > run) run = best[g - 1][c], arg = c;
+        const Score here{correct[g][c], -costs_[c] * count[g]};
+        best[g][c] = g == 0 ? here : Score{run.first + here.first, run.second + here.second};
+        from[g][c] = arg;
+      }
+    }
+    std::vector<size_t> sent(groups);
+    sent[groups - 1] = static_cast<size_t>(std::max_element(best[groups - 1].begin(), best[groups - 1].end()) - best[groups - 1].begin());
+    for (size_t g = groups - 1; g > 0; --g) sent[g - 1] = from[g][sent[g]];
+    // Threshold c: the largest value sent to candidate c or a cheaper one (below every value if none).
+    thresholds_.assign(k - 1, value.front() - 1);
+    for (size_t g = 0; g < groups; ++g)
+      for (size_t c = sent[g]; c + 1 < k; ++c) thresholds_[c] = value[g];
   }
-  int choose(const std::string& text) const override { return feature(text) > threshold_ ? 1 : 0; }
-  double escalation(const std::string& text) const override { return feature(text); }
-  std::vector<double> p_correct(const std::string& text) const override {
-    return choose(text) == 1 ? std::vector<double>{0, 1} : std::vector<double>{1, 1};
+  int choose(const Query& q) const override {
+    const double v = feature(q);
+    for (size_t c = 0; c < thresholds_.size(); ++c)
+      if (v <= thresholds_[c]) return static_cast<int>(c);
+    return static_cast<int>(candidates_.size()) - 1;
+  }
+  double escalation(const Query& q) const override { return feature(q); }
+  std::vector<double> p_correct(const Query& q) const override {
+    const size_t chosen = static_cast<size_t>(choose(q));
+    std::vector<double> p(candidates_.size(), 0.0);
+    for (size_t c = chosen; c < p.size(); ++c) p[c] = 1;
+    return p;
   }
   nlohmann::json params() const override {
-    return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", feature_}, {"threshold", threshold_}};
+    return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", feature_}, {"thresholds", thresholds_},
+            {"given", given_names_}};
   }
   std::string model_blob() const override { return ""; }
   void restore(const nlohmann::json& j, const std::string&) {
-    threshold_ = j.at("threshold").get<double>();
+    // Saved before several candidates: one "threshold".
+    thresholds_ = j.contains("thresholds") ? j.at("thresholds").get<std::vector<double>>()
+                                           : std::vector<double>{j.at("threshold").get<double>()};
+    if (thresholds_.size() + 1 != candidates_.size()) throw InputError("router model: wrong number of rule thresholds");
     feature_ = j.value("feature", std::string("length"));
+    given_names_ = j.value("given", std::vector<std::string>());
+    given_ = -1;
+    for (size_t f = 0; f < given_names_.size(); ++f)
+      if (given_names_[f] == feature_) given_ = static_cast<int>(f);
   }
 
  private:
   std::vector<std::string> candidates_;
   std::vector<double> costs_;
   std::string feature_ = "length";
-  double threshold_ = 0;
+  std::vector<std::string> given_names_;  // the features queries carry, in order
+  int given_ = -1;                        // the thresholded one among them, or −1 for a text statistic
+  std::vector<double> thresholds_;        // one per candidate but the last, non-decreasing
 };
 
+
+// `logit`: per candidate, a calibrated P(correct) from the dense statistics alone (length, schema size,
+// text-to-SQL cue words) and any given features — ridge logistic regression fitted exactly by Newton's
+// method. Few parameters, so it carries from one database to another where n-gram weights do not;
+// a query goes to the first candidate with P ≥ the threshold, or by cost with --lambda.
+class LogitRouter : public Router {
+ public:
+  LogitRouter(std::vector<std::string> candidates, std::vector<double> costs)
+      : candidates_(std::move(candidates)), costs_(std::move(costs)), features_(8) {}
+  void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
+    threshold_ = opt.cascade_threshold;
+    fit_features(features_, s, rows);
+    const Eigen::Index n = static_cast<Eigen::Index>(rows.size()), d = features_.dense_dim() + 1;
+    Eigen::MatrixXd x(n, d);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto v = features_.dense(s.query(rows[static_cast<size_t>(i)]));
+      x(i, 0) = 1;
+      for (Eigen::Index k = 1; k < d; ++k) x(i, k) = v[static_cast<size_t>(k - 1)];
+    }
+    weights_.clear();
+    for (size_t c = 0; c < candidates_.size(); ++c) {
+      Eigen::VectorXd y(n);
+      for (Eigen::Index i = 0; i < n; ++i) y(i) = s.correct[rows[static_cast<size_t>(i)]][c] >= 0.5 ? 1 : 0;
+      Eigen::VectorXd w = Eigen::VectorXd::Zero(d);
+      Eigen::MatrixXd ridge = kRidge * Eigen::MatrixXd::Identity(d, d);
+      ridge(0, 0) = 0;  // the intercept is not shrunk
+      for (int it = 0; it < 50; ++it) {
+        const Eigen::ArrayXd p = 1 / (1 + (-(x * w).array()).exp());
+        const Eigen::VectorXd grad = x.transpose() * (p.matrix() - y) + ridge * w;
+        const Eigen::MatrixXd hess = x.transpose() * (p * (1 - p)).matrix().asDiagonal() * x + ridge +
+                                     1e-9 * Eigen::MatrixXd::Identity(d, d);
+        const Eigen::VectorXd step = hess.ldlt().solve(grad);
+        w -= step;
+        if (step.norm() < 1e-10) break;
+      }
+      weights_.emplace_back(w.data(), w.data() + w.size());
+    }
+  }
+  std::vector<double> p_correct(const Query& q) const override {
+    const auto v = features_.dense(q);
+    std::vector<double> out;
+    for (const auto& w : weights_) {
+      double z = w[0];
+      for (size_t k = 0; k < v.size(); ++k) z += w[k + 1] * v[k];
+      out.push_back(1 / (1 + std::exp(-z)));
+    }
+    return out;
+  }
+  int choose(const Query& q) const override {
+    const auto p = p_correct(q);
+    for (size_t c = 0; c + 1 < p.size(); ++c)
+      if (p[c] >= threshold_) return static_cast<int>(c);
+    return static_cast<int>(p.size()) - 1;
+  }
+  double escalation(const Query& q) const override { return 1 - p_correct(q)[0]; }
+  nlohmann::json params() const override {
+    return {{"kind", "logit"}, {"candidates", candidates_}, {"costs", costs_}, {"threshold", threshold_}, {"ridge", kRidge},
+            {"weights", weights_}, {"features", features_.to_json()}};
+  }
+  std::string model_blob() const override { return ""; }
+  void restore(const nlohmann::json& j, const std::string&) {
+    threshold_ = j.at("threshold").get<double>();
+    features_ = TextFeaturizer::from_json(j.at("features"));
+    weights_ = j.at("weights").get<std::vector<std::vector<double>>>();
+    if (weights_.size() != candidates_.size()) throw InputError("router model: one weight vector per candidate is needed");
+    for (const auto& w : weights_)
+      if (w.size() != features_.dense_dim() + 1) throw InputError("router model: weights do not match the features");
+  }
+
+ private:
+  static constexpr double kRidge = 1.0;
+  std::vector<std::string> candidates_;
+  std::vector<double> costs_;
+  TextFeaturizer features_;
+  double threshold_ = 0.6;
+  std::vector<std::vector<double>> weights_;  // per candidate: intercept, then one per dense feature
+};
 
 // `knn`: the k most similar training queries (cosine over the TF-IDF vectors) vote: P(candidate is
 // correct) = its share of correct answers among them; the cheapest candidate with P ≥ 0.5 is chosen.
@@ -212,22 +346,20 @@ class KnnRouter : public Router {
   KnnRouter(std::vector<std::string> candidates, std::vector<double> costs)
       : candidates_(std::move(candidates)), costs_(std::move(costs)) {}
   void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions&) override {
-    std::vector<std::string> texts;
-    for (size_t r : rows) texts.push_back(s.texts[r]);
-    features_.fit(texts);
+    fit_features(features_, s, rows);
     train_x_ = featurize(features_, s, rows);
     correct_.clear();
     for (size_t r : rows) correct_.push_back(s.correct[r]);
     index();
   }
-  int choose(const std::string& text) const override {
+  int choose(const Query& text) const override {
     const auto p = vote(text);
     for (size_t c = 0; c + 1 < p.size(); ++c)
       if (p[c] >= 0.5) return static_cast<int>(c);
     return static_cast<int>(p.size()) - 1;
   }
-  double escalation(const std::string& text) const override { return 1 - vote(text)[0]; }
-  std::vector<double> p_correct(const std::string& text) const override { return vote(text); }
+  double escalation(const Query& text) const override { return 1 - vote(text)[0]; }
+  std::vector<double> p_correct(const Query& text) const override { return vote(text); }
   nlohmann::json params() const override {
     return {{"kind", "knn"}, {"candidates", candidates_}, {"costs", costs_}, {"k", kK}, {"features", features_.to_json()}};
   }
@@ -286,7 +418,7 @@ class KnnRouter : public Router {
     const size_t common = std::max<size_t>(50, train_x_.size() / 20);
     for (auto it = postings_.begin(); it != postings_.end();) it = it->second.size() > common ? postings_.erase(it) : std::next(it);
   }
-  std::vector<double> vote(const std::string& text) const {
+  std::vector<double> vote(const Query& text) const {
     const SparseVec q = features_.transform(text);
     std::vector<float> sim(train_x_.size(), 0.f);
     for (size_t k = 0; k < q.idx.size(); ++k) {
@@ -320,9 +452,7 @@ class MlpRouter : public Router {
   MlpRouter(std::vector<std::string> candidates, std::vector<double> costs)
       : candidates_(std::move(candidates)), costs_(std::move(costs)), features_(16) {}
   void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) override {
-    std::vector<std::string> texts;
-    for (size_t r : rows) texts.push_back(s.texts[r]);
-    features_.fit(texts);
+    fit_features(features_, s, rows);
     const auto x = featurize(features_, s, rows);
     const auto labels = cheapest_correct_labels(s, rows, false);
     const int k = static_cast<int>(candidates_.size());
@@ -355,14 +485,14 @@ class MlpRouter : public Router {
       }
     }
   }
-  int choose(const std::string& text) const override {
+  int choose(const Query& text) const override {
     const Eigen::VectorXf z = logits(text);
     Eigen::Index best = 0;
     z.maxCoeff(&best);
     return static_cast<int>(best);
   }
-  double escalation(const std::string& text) const override { return 1 - p_correct(text)[0]; }
-  std::vector<double> p_correct(const std::string& text) const override {
+  double escalation(const Query& text) const override { return 1 - p_correct(text)[0]; }
+  std::vector<double> p_correct(const Query& text) const override {
     Eigen::VectorXf z = logits(text);
     z.array() -= z.maxCoeff();
     const Eigen::ArrayXf e = z.array().exp();
@@ -406,7 +536,7 @@ class MlpRouter : public Router {
     for (size_t j = 0; j < x.idx.size(); ++j) a += x.val[j] * w1_.col(x.idx[j]);
     return a;
   }
-  Eigen::VectorXf logits(const std::string& text) const {
+  Eigen::VectorXf logits(const Query& text) const {
     return w2_ * hidden(features_.transform(text)).cwiseMax(0) + b2_;
   }
   std::vector<std::string> candidates_;
@@ -441,7 +571,7 @@ std::unique_ptr<Router> load_router(const nlohmann::json& j, const std::string& 
 
 }  // namespace
 
-std::vector<int> choose_batch(const Router& r, const std::vector<std::string>& texts, unsigned threads) {
+std::vector<int> choose_batch(const Router& r, const std::vector<Query>& texts, unsigned threads) {
   std::vector<int> out(texts.size());
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, texts.size() / 256)));  // small batches: one thread
@@ -470,7 +600,7 @@ int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<d
 
 const std::vector<RouterKind>& router_table() {
   static const std::vector<RouterKind> table = {
-      {"rule", "a threshold on query length (two candidates)", make_router<RuleRouter>, load_router<RuleRouter>},
+      {"rule", "thresholds on one statistic (length, schema size or a feature column), larger values to costlier candidates", make_router<RuleRouter>, load_router<RuleRouter>},
       {"knn", "the 5 most similar training queries vote on which candidates answer correctly", make_router<KnnRouter>,
        load_router<KnnRouter>},
       {"softmax", "multinomial logistic regression on hashed n-gram TF-IDF, SFT on cheapest-correct labels",
@@ -481,6 +611,8 @@ const std::vector<RouterKind>& router_table() {
        make_router<MlpRouter>, load_router<MlpRouter>},
       {"cascade", "per-step 'is this candidate enough?' classifiers, escalating below the threshold", make_router<CascadeRouter>,
        load_router<CascadeRouter>},
+      {"logit", "per-candidate calibrated P(correct) from length, schema size, text-to-SQL cue words and given features",
+       make_router<LogitRouter>, load_router<LogitRouter>},
   };
   return table;
 }

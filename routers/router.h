@@ -18,7 +18,8 @@ struct RouterOptions {
   TrainOptions train;
   bool unsolved_class = false;
   double cascade_threshold = 0.6;  // EllieSQL's cascade: "is this tier enough?" at 0.6
-  std::string rule_feature = "length";  // rule: length | tables | columns (a text-to-SQL prompt's schema)
+  // rule: length | tables | columns (a text-to-SQL prompt's schema) | a given feature's name
+  std::string rule_feature = "length";
 };
 
 class Router {
@@ -27,13 +28,13 @@ class Router {
   // Trains on `rows` of `s`.
   virtual void train(const RoutingSet& s, const std::vector<size_t>& rows, const RouterOptions& opt) = 0;
   // The chosen candidate at the router's own operating point.
-  virtual int choose(const std::string& text) const = 0;
+  virtual int choose(const Query& q) const = 0;
   // For two candidates: higher means the query needs the costlier one.
-  virtual double escalation(const std::string& text) const = 0;
+  virtual double escalation(const Query& q) const = 0;
   // Per candidate, the probability that it answers the query correctly: directly (knn, cascade) or,
   // for routers that predict the cheapest correct candidate, the mass on it or a cheaper one (a
   // candidate is taken to solve what its cheaper ones solve).
-  virtual std::vector<double> p_correct(const std::string& text) const = 0;
+  virtual std::vector<double> p_correct(const Query& q) const = 0;
   virtual nlohmann::json params() const = 0;
   virtual std::string model_blob() const = 0;
 };
@@ -50,7 +51,7 @@ const std::vector<RouterKind>& router_table();
 
 // Decisions for many queries at once, spread over `threads` (0 = every core); routers are read-only
 // while deciding, so the threads share one. Same result as choose() per query, in order.
-std::vector<int> choose_batch(const Router& r, const std::vector<std::string>& texts, unsigned threads = 0);
+std::vector<int> choose_batch(const Router& r, const std::vector<Query>& queries, unsigned threads = 0);
 
 // The cost-aware mode: the candidate maximizing P(correct) − λ · cost / (the costliest candidate's
 // cost), so λ = 0.1 pays the costliest candidate's price for 10 more points of accuracy. Ties go to

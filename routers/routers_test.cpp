@@ -101,7 +101,7 @@ TEST_CASE("every router learns the toy rule and beats random at the same call mi
     // Decisions spread over two threads are the same decisions, in order.
     std::vector<int> one_by_one;
     for (const auto& text : s.texts) one_by_one.push_back(r->choose(text));
-    CHECK(choose_batch(*r, s.texts, 2) == one_by_one);
+    CHECK(choose_batch(*r, std::vector<Query>(s.texts.begin(), s.texts.end()), 2) == one_by_one);
   }
 }
 
@@ -169,7 +169,7 @@ TEST_CASE("text-to-SQL prompts carry their schema's size: tables and columns as 
   auto back = find_router("rule").load(r->params(), r->model_blob());
   for (size_t q : te) CHECK(back->choose(s.texts[q]) == r->choose(s.texts[q]));
   o.rule_feature = "vibes";
-  CHECK_THROWS_WITH(r->train(s, tr, o), Catch::Contains("length, tables or columns"));
+  CHECK_THROWS_WITH(r->train(s, tr, o), Catch::Contains("length, tables, columns or a feature column, not 'vibes'"));
   // A router saved before the schema statistics existed still loads and decides.
   TextFeaturizer f;
   auto old = f.to_json();
@@ -190,7 +190,7 @@ TEST_CASE("the rule router picks the threshold with the best training accuracy",
   std::vector<size_t> all = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   auto r = find_router("rule").make(s.candidates, s.cost);
   r->train(s, all, {});
-  CHECK(r->params()["threshold"] == 6);
+  CHECK(r->params()["thresholds"] == nlohmann::json::array({6}));
   CHECK(r->choose("xxxxxx") == 0);
   CHECK(r->choose("xxxxxxx") == 1);
   const RouteEval e = evaluate_router(*r, s, all);
@@ -295,4 +295,162 @@ TEST_CASE("route train and eval from a store's results, saved and judged on held
   CHECK(ap.out.find("\"route\":\"small\"") != std::string::npos);
   CHECK(ap.out.find("\"route\":\"large\"") != std::string::npos);
   CHECK(test::run_reckon({"route", "apply", "--db", db, "--name", "r1", "--input", tmp.write("bad.jsonl", "{\"q\": 1}\n")}).exit_code == 2);
+}
+
+TEST_CASE("the rule router places one threshold per step over three candidates on a given feature", "[route]") {
+  // Feature 1–9: up to 3 the basic candidate solves it, 4–6 the intermediate, 7–9 only the advanced;
+  // the text says nothing (all alike). Best rule by hand: thresholds 3 and 6, every query correct.
+  RoutingSet s;
+  s.candidates = {"basic", "intermediate", "advanced"};
+  s.cost = {1, 2, 4};
+  s.tokens.assign(3, std::nullopt);
+  s.feature_names = {"tables"};
+  for (int v = 1; v <= 9; ++v) {
+    s.ids.push_back(std::to_string(v));
+    s.texts.push_back("same question");
+    s.features.push_back({static_cast<double>(v)});
+    s.correct.push_back({v <= 3 ? 1.0 : 0.0, v <= 6 ? 1.0 : 0.0, 1.0});
+  }
+  std::vector<size_t> all = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  RouterOptions opt;
+  opt.rule_feature = "tables";
+  auto r = find_router("rule").make(s.candidates, s.cost);
+  r->train(s, all, opt);
+  CHECK(r->params()["thresholds"] == nlohmann::json::array({3, 6}));
+  const std::vector<double> f2 = {2}, f5 = {5}, f8 = {8};
+  CHECK(r->choose(Query("q", f2)) == 0);
+  CHECK(r->choose(Query("q", f5)) == 1);
+  CHECK(r->choose(Query("q", f8)) == 2);
+  const RouteEval e = evaluate_router(*r, s, all);
+  CHECK(e.accuracy == Approx(1.0));
+  CHECK(e.cost_per_query == Approx((3 * 1 + 3 * 2 + 3 * 4) / 9.0));
+  // Saved and restored, it decides the same; without the feature it says which one it needs.
+  auto back = find_router("rule").load(r->params(), r->model_blob());
+  CHECK(back->choose(Query("q", f5)) == 1);
+  CHECK_THROWS_WITH(back->choose("q"), Catch::Contains("thresholds the feature 'tables'"));
+  opt.rule_feature = "colour";
+  CHECK_THROWS_WITH(r->train(s, all, opt), Catch::Contains("not 'colour'"));
+}
+
+TEST_CASE("text-to-SQL cue words are counted as whole words", "[route]") {
+  // Counted by hand: words 12; aggregation "average"; ordering "highest", "top"; arithmetic
+  // "percentage" and "%"; conditions "and", "with".
+  const SqlCues c = sql_cues("What is the average and highest percentage (%) of top schools with charters?");
+  CHECK(c.words == 12);
+  CHECK(c.aggregation == 1);
+  CHECK(c.ordering == 2);
+  CHECK(c.arithmetic == 2);
+  CHECK(c.conditions == 2);
+  CHECK(sql_cues("Counting counts").aggregation == 0);  // not "count"
+}
+
+TEST_CASE("outcomes files carry cascade labels, feature columns, several text columns and a split column", "[route]") {
+  test::TempDir tmp;
+  // EllieSQL's shape: basic known everywhere; a costlier cell empty where a cheaper one succeeded.
+  std::string rows = "id,question,evidence,basic_correct,intermediate_correct,advanced_correct,n_tables,part\n";
+  for (int i = 0; i < 12; ++i) {
+    const char* cells = i % 3 == 0 ? "1,," : i % 3 == 1 ? "0,1," : "0,0,1";
+    rows += std::to_string(i) + ",question " + std::to_string(i) + "," + (i % 2 ? "ev" : "") + "," + cells + "," +
+            std::to_string(i % 4 + 1) + "," + (i < 8 ? "train" : "test") + "\n";
+  }
+  OutcomesOptions opt;
+  opt.candidates = {"basic", "intermediate", "advanced"};
+  opt.text_column = "question,evidence";
+  opt.id_column = "id";
+  opt.feature_columns = {"n_tables"};
+  opt.split_column = "part";
+  const RoutingSet s = load_outcomes(tmp.write("e.csv", rows), opt);
+  REQUIRE(s.size() == 12);
+  CHECK(s.correct[0] == std::vector<double>{1, 1, 1});  // cascade: the empty cells count as solved
+  CHECK(s.correct[1] == std::vector<double>{0, 1, 1});
+  CHECK(s.correct[2] == std::vector<double>{0, 0, 1});
+  CHECK(s.texts[0] == "question 0");
+  CHECK(s.texts[1] == "question 1\nev");
+  CHECK(s.features[3] == std::vector<double>{4});
+  std::vector<size_t> tr, te;
+  split_set(s, 0.7, 1, tr, te);
+  CHECK(tr == std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(te == std::vector<size_t>{8, 9, 10, 11});
+  // A router trained with the feature asks for it.
+  auto r = find_router("softmax").make(s.candidates, s.cost);
+  r->train(s, tr, {});
+  CHECK_THROWS_WITH(r->choose("question 99"), Catch::Contains("features n_tables beside the text"));
+  const std::vector<double> f = {2};
+  CHECK_NOTHROW(r->choose(Query("question 99", f)));
+  // Empty with no cheaper success, a bad feature and a bad split value are named by line.
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("gap.csv", rows + "50,q,,0,,1,1,train\n"), opt),
+                    Catch::Contains("gap.csv:14: column 'intermediate_correct' is empty, but no cheaper candidate succeeded"));
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("feat.csv", rows + "51,q,,1,,,many,train\n"), opt),
+                    Catch::Contains("feat.csv:14: feature column 'n_tables' must be a number"));
+  CHECK_THROWS_WITH(load_outcomes(tmp.write("part.csv", rows + "52,q,,1,,,1,dev\n"), opt),
+                    Catch::Contains("part.csv:14: column 'part' must be train or test, not 'dev'"));
+}
+
+TEST_CASE("EllieSQL's published labels read as cascade labels", "[route]") {
+  // Label counts of the 704 rows worked out from the file's `label` column apart from reckon:
+  // 318 basic, 69 intermediate, 26 advanced, 291 unsolved — so basic solves 318, intermediate 387,
+  // advanced 413 under the cascade reading.
+  OutcomesOptions opt;
+  opt.candidates = {"basic", "intermediate", "advanced"};
+  opt.text_column = "question,evidence";
+  opt.id_column = "bird_question_id";
+  opt.feature_columns = {"n_linked_tables", "n_linked_columns"};
+  const RoutingSet s = load_outcomes(test::shared_data("routing/elliesql_bird_dev_labels_5db.csv"), opt);
+  REQUIRE(s.size() == 704);
+  std::vector<double> solved(3, 0);
+  for (const auto& row : s.correct)
+    for (size_t c = 0; c < 3; ++c) solved[c] += row[c];
+  CHECK(solved == std::vector<double>{318, 387, 413});
+  // Every router trains on it and decides for every held-out question.
+  std::vector<size_t> tr, te;
+  split_rows(s.size(), 0.7, 1, tr, te);
+  for (const auto& kind : router_table()) {
+    if (std::string(kind.name) == "dpo" || std::string(kind.name) == "mlp") continue;  // slower, same features as softmax
+    RouterOptions ro;
+    ro.rule_feature = "n_linked_columns";
+    auto r = kind.make(s.candidates, s.cost);
+    r->train(s, tr, ro);
+    const RouteEval e = evaluate_router(*r, s, te);
+    INFO(kind.name);
+    CHECK(e.queries == te.size());
+    CHECK(e.oracle_accuracy == Approx(e.candidate_accuracy[2]));  // the cascade reading: advanced solves all that is solvable
+    auto back = kind.load(r->params(), r->model_blob());
+    for (size_t q : te) CHECK(back->choose(s.query(q)) == r->choose(s.query(q)));
+  }
+}
+
+TEST_CASE("route train on a split column and a feature column, and route apply reads the feature from each line", "[route][cli]") {
+  test::TempDir tmp;
+  // Three pipelines; the feature `n` alone decides: n ≤ 2 basic suffices, 3–4 intermediate, 5+ advanced.
+  // Rows 0–29 train, 30–39 test (the split column, not a random split).
+  std::string rows = "qid,question,basic_correct,intermediate_correct,advanced_correct,n,split\n";
+  for (int i = 0; i < 40; ++i) {
+    const int n = i % 6 + 1;
+    const char* cells = n <= 2 ? "1,," : n <= 4 ? "0,1," : "0,0,1";
+    rows += std::to_string(i) + ",how many rows " + std::to_string(i) + "," + cells + "," + std::to_string(n) + "," +
+            (i < 30 ? "train" : "test") + "\n";
+  }
+  const std::string file = tmp.write("labels.csv", rows), db = tmp.file("r.db");
+  auto tr = test::run_reckon({"route", "train", "--outcomes", file, "--candidates", "basic,intermediate,advanced", "--costs", "1,2,4",
+                              "--text-column", "question", "--id-column", "qid", "--feature-columns", "n", "--split-column", "split",
+                              "--router", "rule", "--rule-feature", "n", "--name", "r", "--save-db", db});
+  INFO(tr.err);
+  REQUIRE(tr.exit_code == 0);
+  CHECK(tr.out.find("trained on 30 queries, 10 held out") != std::string::npos);
+  auto ev = test::run_reckon({"route", "eval", "--db", db, "--name", "r", "--json"});
+  REQUIRE(ev.exit_code == 0);
+  const auto j = nlohmann::json::parse(ev.out);
+  CHECK(j["queries"] == 10);
+  CHECK(j["accuracy"].get<double>() == Approx(1.0));
+  // Rows 30–39 have n = 1,2,3,4,5,6,1,2,3,4: four basic, four intermediate, two advanced by hand.
+  CHECK(j["cost_per_query"].get<double>() == Approx((4 * 1 + 4 * 2 + 2 * 4) / 10.0));
+  auto ap = test::run_reckon({"route", "apply", "--db", db, "--name", "r", "--text-field", "question", "--input",
+                              tmp.write("q.jsonl", "{\"question\": \"a\", \"n\": 1}\n{\"question\": \"b\", \"n\": 6}\n")});
+  INFO(ap.err);
+  REQUIRE(ap.exit_code == 0);
+  CHECK(ap.out.find("\"route\":\"basic\"") < ap.out.find("\"route\":\"advanced\""));
+  auto missing = test::run_reckon({"route", "apply", "--db", db, "--name", "r", "--text-field", "question", "--input",
+                                   tmp.write("m.jsonl", "{\"question\": \"a\"}\n")});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("record 1: the router needs the number 'n'") != std::string::npos);
 }
