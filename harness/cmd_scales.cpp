@@ -43,7 +43,7 @@ std::vector<std::pair<std::string, std::string>> items_to_annotate(Store& store,
 
 Action define_scales(CLI::App& sub) {
   struct Args {
-    std::string db, task, annotator, items, rubrics, replay, base_url;
+    std::string db, task, annotator, items, rubrics, replay, base_url, levels, id_column = "question_id";
     double fraction = 1, max_cost = -1;
     uint64_t seed = 1;
     int concurrency = 8;
@@ -51,7 +51,7 @@ Action define_scales(CLI::App& sub) {
   };
   auto a = std::make_shared<Args>();
   sub.require_subcommand(1);
-  CLI::App* annotate = sub.add_subcommand("annotate", "Annotate items with 16 demand levels (0-5) by a model; resumable");
+  CLI::App* annotate = sub.add_subcommand("annotate", "Annotate items with ADeLe's 18 demand levels (0-5) by a model; resumable");
   annotate->add_option("--db", a->db, "Store: annotations go to item_features")->required();
   annotate->add_option("--task", a->task, "Task the items belong to")->required();
   annotate->add_option("--annotator", a->annotator, "PROVIDER:MODEL that annotates")->required();
@@ -65,11 +65,39 @@ Action define_scales(CLI::App& sub) {
   annotate->add_option("--replay", a->replay, "Recorded answers for the replay provider");
   annotate->add_option("--base-url", a->base_url, "Annotator endpoint override");
   annotate->add_option("--concurrency", a->concurrency, "Requests in flight")->capture_default_str();
+  CLI::App* import = sub.add_subcommand("import", "Load demand levels as the ADeLe battery publishes them (CSV: id and 18 scale columns)");
+  import->add_option("--db", a->db, "Store: levels go to item_features")->required();
+  import->add_option("--task", a->task, "Task the items belong to")->required();
+  import->add_option("--levels", a->levels, "Levels CSV: an id column and one column per scale by its abbreviation")->required();
+  import->add_option("--id-column", a->id_column, "Column naming each item")->capture_default_str();
   CLI::App* show = sub.add_subcommand("show", "A task's demand profile: per scale the mean, spread and level counts");
   show->add_option("--db", a->db, "Store")->required();
   show->add_option("--task", a->task, "Task")->required();
   show->add_flag("--json", a->json, "Print JSON");
-  return [a, annotate]() -> int {
+  return [a, annotate, import]() -> int {
+    if (import->parsed()) {
+      std::vector<std::string> ignored;
+      const auto levels = read_published_levels(a->levels, a->id_column, &ignored);  // all read before anything is written
+      Store store(a->db, Store::Mode::kReadWrite);
+      size_t former = 0, replaced = 0;
+      std::set<std::string> had;
+      for (const auto& x : load_scale_annotations(store, a->task, &former)) had.insert(x.item_id);
+      store.db().exec("BEGIN");
+      for (const auto& x : levels) {
+        replaced += had.count(x.item_id);
+        save_scale_annotation(store, a->task, x);
+      }
+      store.db().exec("COMMIT");
+      std::cout << "scales: " << levels.size() << " items of task '" << a->task << "' imported from " << a->levels
+                << " (ADeLe's 18 scales" << (replaced ? "; " + std::to_string(replaced) + " replaced earlier levels" : "") << ")";
+      if (!ignored.empty()) {
+        std::string names;
+        for (const auto& n : ignored) names += (names.empty() ? "" : ", ") + n;
+        std::cout << "; columns left aside: " << names;
+      }
+      std::cout << "\n";
+      return kExitOk;
+    }
     if (annotate->parsed()) {
       Store store(a->db, Store::Mode::kReadWrite);
       ModelRef ref = parse_model_ref(a->annotator);
@@ -81,7 +109,9 @@ Action define_scales(CLI::App& sub) {
       std::shuffle(items.begin(), items.end(), rng);
       items.resize(static_cast<size_t>(std::ceil(a->fraction * static_cast<double>(items.size()) - 1e-9)));
       std::set<std::string> done;
-      for (const auto& ann : load_scale_annotations(store, a->task)) done.insert(ann.item_id);
+      size_t former = 0;  // annotated on the former 16 scales: annotated again
+      for (const auto& ann : load_scale_annotations(store, a->task, &former)) done.insert(ann.item_id);
+      if (former) std::cerr << "scales: " << former << " items annotated on the former 16 scales are annotated again on ADeLe's 18\n";
       PriceCatalog catalog = store.catalog();
       const PriceEntry* price = catalog.find(ref.name(), today_utc());
       if (a->max_cost >= 0 && !price && ref.provider != "replay")

@@ -44,7 +44,7 @@ Action define_select(CLI::App& sub) {
     uint64_t seed = 1;
     int seeds = 5, irt_dims = 3;
     double source_fraction = 0.8;
-    bool json = false;
+    bool json = false, items_as_rows = false;
   };
   auto a = std::make_shared<Args>();
   sub.require_subcommand(0, 1);
@@ -59,6 +59,7 @@ Action define_select(CLI::App& sub) {
   sub.add_option("--strata", a->strata, "Item metadata field for the stratified method");
   sub.add_option("--model-column", a->model_column, "Column naming the models in a matrix CSV")->capture_default_str();
   sub.add_option("--item-prefix", a->item_prefix, "Only matrix columns starting with this are items");
+  sub.add_flag("--items-as-rows", a->items_as_rows, "The matrix CSV has a row per item and a column per model");
   sub.add_option("--irt-dims", a->irt_dims, "IRT dimensions")->capture_default_str()->check(CLI::Range(1, 8));
 
   CLI::App* eval = sub.add_subcommand("eval", "Evaluate methods on a response matrix: MAE (pp) and Kendall τ on held-out models");
@@ -73,6 +74,8 @@ Action define_select(CLI::App& sub) {
   eval->add_option("--seeds", a->seeds, "Repetitions with different source/target splits")->capture_default_str();
   eval->add_option("--model-column", a->model_column, "Column naming the models")->capture_default_str();
   eval->add_option("--item-prefix", a->item_prefix, "Only columns starting with this are items");
+  eval->add_flag("--items-as-rows", a->items_as_rows,
+                 "The matrix has a row per item and a column per model (ADeLe's outcome files); --model-column names the item id column");
   eval->add_option("--irt-dims", a->irt_dims, "IRT dimensions")->capture_default_str()->check(CLI::Range(1, 8));
   eval->add_flag("--json", a->json, "One JSON object per method × budget ({method, budget, seeds, mae_pct, mae_pct_sd, kendall_tau})");
 
@@ -87,7 +90,7 @@ Action define_select(CLI::App& sub) {
       levels = scale_levels_by_item(load_scale_annotations(levels_store, a->task));
     }
     if (eval->parsed()) {
-      const ResponseMatrix m = read_response_matrix(a->responses, {a->model_column, a->item_prefix});
+      const ResponseMatrix m = read_response_matrix(a->responses, {a->model_column, a->item_prefix, a->items_as_rows});
       SelectEvalOptions o;
       o.methods = parse_methods(a->method);
       o.budgets = parse_budgets(a->budgets);
@@ -119,7 +122,7 @@ Action define_select(CLI::App& sub) {
     const auto& method = find_selector(a->method);
     ResponseMatrix m;
     if (!a->responses.empty()) {
-      m = read_response_matrix(a->responses, {a->model_column, a->item_prefix});
+      m = read_response_matrix(a->responses, {a->model_column, a->item_prefix, a->items_as_rows});
     } else if (method.min_source_models == 0 && !store_has_results(store, a->task)) {
       m = cold_start_items(store, a->task, a->items.empty() ? nullptr : &meta);  // a benchmark nobody has run yet
     } else {

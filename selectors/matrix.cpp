@@ -15,7 +15,9 @@ ResponseMatrix read_response_matrix(const std::string& path, const MatrixReadOpt
   if (!in) throw InputError(path + ": cannot open response matrix");
   CsvReader csv(in);
   auto header = csv.next();
-  if (!header) throw InputError(path + ": empty file (expected a header `model,<item ids>`)");
+  // The usual layout has a row per model and a column per item; ADeLe's outcome files the other way.
+  const std::string row_noun = opt.items_as_rows ? "item" : "model", col_noun = opt.items_as_rows ? "model" : "item";
+  if (!header) throw InputError(path + ": empty file (expected a header `" + row_noun + ",<" + col_noun + " ids>`)");
   int model_col = -1;
   std::vector<int> item_cols;
   ResponseMatrix m;
@@ -27,13 +29,13 @@ ResponseMatrix read_response_matrix(const std::string& path, const MatrixReadOpt
       continue;
     }
     if (!opt.item_prefix.empty() && !starts_with(name, opt.item_prefix)) continue;
-    if (name.empty()) throw InputError(path + ":1: column " + std::to_string(c + 1) + " has no item id");
-    if (!seen_items.insert(name).second) throw InputError(path + ":1: item '" + name + "' appears twice in the header");
+    if (name.empty()) throw InputError(path + ":1: column " + std::to_string(c + 1) + " has no " + col_noun + " id");
+    if (!seen_items.insert(name).second) throw InputError(path + ":1: " + col_noun + " '" + name + "' appears twice in the header");
     item_cols.push_back(static_cast<int>(c));
     m.items.push_back(name);
   }
-  if (model_col < 0) throw InputError(path + ":1: no '" + opt.model_column + "' column (set the model column)");
-  if (item_cols.empty()) throw InputError(path + ":1: no item columns");
+  if (model_col < 0) throw InputError(path + ":1: no '" + opt.model_column + "' column (set the " + row_noun + " column)");
+  if (item_cols.empty()) throw InputError(path + ":1: no " + col_noun + " columns");
   std::vector<std::vector<double>> rows;
   std::set<std::string> seen_models;
   while (auto rec = csv.next()) {
@@ -43,25 +45,29 @@ ResponseMatrix read_response_matrix(const std::string& path, const MatrixReadOpt
       throw InputError(where + ": " + std::to_string(rec->fields.size()) + " fields where the header has " +
                        std::to_string(header->fields.size()) + " (ragged row)");
     const std::string& model = rec->fields[model_col];
-    if (model.empty()) throw InputError(where + ": empty model name");
-    if (!seen_models.insert(model).second) throw InputError(where + ": model '" + model + "' appears twice");
+    if (model.empty()) throw InputError(where + ": empty " + row_noun + " name");
+    if (!seen_models.insert(model).second) throw InputError(where + ": " + row_noun + " '" + model + "' appears twice");
     std::vector<double> row;
     row.reserve(item_cols.size());
     for (size_t k = 0; k < item_cols.size(); ++k) {
       const std::string& cell = rec->fields[item_cols[k]];
       auto v = parse_double(cell);
       if (!v || !(*v >= 0 && *v <= 1))
-        throw InputError(where + ": item '" + m.items[k] + "': '" + cell + "' is not a score in [0, 1]");
+        throw InputError(where + ": " + col_noun + " '" + m.items[k] + "': '" + cell + "' is not a score in [0, 1]");
       if (*v != 0 && *v != 1) m.binary = false;
       row.push_back(*v);
     }
     m.models.push_back(model);
     rows.push_back(std::move(row));
   }
-  if (rows.empty()) throw InputError(path + ": no model rows");
+  if (rows.empty()) throw InputError(path + ": no " + row_noun + " rows");
   m.y.resize(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(m.items.size()));
   for (size_t r = 0; r < rows.size(); ++r)
     for (size_t c = 0; c < rows[r].size(); ++c) m.y(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows[r][c];
+  if (opt.items_as_rows) {
+    std::swap(m.models, m.items);
+    m.y.transposeInPlace();
+  }
   return m;
 }
 

@@ -21,6 +21,9 @@ struct ResponseMatrix {
 struct MatrixReadOptions {
   std::string model_column = "model";  // the column naming each row
   std::string item_prefix;             // only columns starting with this are items (others ignored); empty: all
+  // A row per item and a column per model (ADeLe's `<B>_complete.csv`): `model_column` then names the
+  // item id column and `item_prefix` filters the model columns.
+  bool items_as_rows = false;
 };
 
 // Strict: a ragged row, a non-numeric or out-of-range cell, a duplicate model or item names the file,

@@ -62,10 +62,24 @@ const std::vector<ScaleDimension>& scale_dimensions() {
        "Depth of knowledge of history, psychology, sociology, anthropology, literature, art, philosophy and linguistics. "
        "0: none; 1: elementary school; 2: middle school; 3: high school; 4: undergraduate; 5: graduate or beyond.",
        "KNs.txt"},
+      {"MCr", "Identifying relevant information",
+       "How much the task needs telling which of the available information matters for the answer and setting the rest "
+       "aside. 0: everything given is relevant and plain; 5: the few relevant facts hide among much plausible but "
+       "irrelevant or misleading material.",
+       nullptr},
       {"MCt", "Critical thinking processes",
        "How much the task needs monitoring and regulating several lines of thought. 0: simple recall; 5: weighing many "
        "competing considerations and checking one's own reasoning throughout.",
        "MCt.txt"},
+      {"MCu", "Calibrating knowns and unknowns",
+       "How much the task needs judging the limits of one's own knowledge: what one knows, what one does not and how sure "
+       "one is. 0: the knowledge is plainly certain or plainly absent; 5: continuous, nuanced appraisal of uncertainty where "
+       "knowing when not to answer matters.",
+       nullptr},
+      {"MS", "Mind modelling and social cognition",
+       "How much the task needs modelling the beliefs, desires, intentions and emotions of others (or of oneself). 0: no "
+       "agent's mind is involved; 5: nested, conflicting mental states of several agents in a subtle social situation.",
+       nullptr},
       {"QLl", "Logical reasoning",
        "How much deduction, rule following and constraint satisfaction the task needs. 0: none; 5: long chains of deduction "
        "with many interacting constraints.",
@@ -78,11 +92,6 @@ const std::vector<ScaleDimension>& scale_dimensions() {
        "How much understanding of spatial relations and physical interactions the task needs. 0: none; 5: mentally "
        "manipulating many objects through transformations and predicting their interactions.",
        "SNs.txt"},
-      {"UG", "Unguessability",
-       "How hard the right answer is to hit by chance. 0: two options (yes/no, true/false); 1: three or four options; 2: five "
-       "to ten options; 3: more options or a small closed range; 4: an open answer with a short exact form (a number, a "
-       "name); 5: an open free-form answer.",
-       "UG_choice_num.txt"},
       {"VO", "Volume",
        "Time a competent, motivated person needs to read and complete the task. 0: under a second; 1: a few seconds; 2: "
        "under a minute; 3: a few minutes; 4: about an hour; 5: many hours.",
@@ -94,8 +103,14 @@ const std::vector<ScaleDimension>& scale_dimensions() {
 std::map<std::string, std::string> load_rubrics(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (const auto& d : scale_dimensions()) {
-    const std::string path = dir + "/" + d.rubric_file;
+    // MCr, MCu and MS have no rubric file in ADeLe's data_v1: `<code>.txt` when the folder has one,
+    // else reckon's summary.
+    const std::string path = dir + "/" + (d.rubric_file ? d.rubric_file : std::string(d.code) + ".txt");
     std::ifstream in(path, std::ios::binary);
+    if (!in && !d.rubric_file) {
+      out[d.code] = d.rubric;
+      continue;
+    }
     if (!in) throw InputError(path + ": rubric file for " + d.code + " (" + d.name + ") not found");
     std::stringstream s;
     s << in.rdbuf();
@@ -106,7 +121,7 @@ std::map<std::string, std::string> load_rubrics(const std::string& dir) {
 
 std::vector<Message> scales_prompt(const std::string& item_text, const std::map<std::string, std::string>* full) {
   std::string sys =
-      "You annotate the cognitive demands of a task on the 16 General Scales (ADeLe). For each scale, give the level 0-5 "
+      "You annotate the cognitive demands of a task on the 18 General Scales (ADeLe). For each scale, give the level 0-5 "
       "the task demands of whoever solves it, judging from the task text alone (do not solve it).\n\n";
   std::string keys;
   for (const auto& d : scale_dimensions()) {

@@ -1,6 +1,6 @@
 #pragma once
 // Scales++ (Bean et al., arXiv 2510.26384; METHODS.md §2): every item gets a vector of cognitive-demand
-// levels 0–5 on the 16 General Scales dimensions (ADeLe's rubrics), annotated by a model from the item
+// levels 0–5 on ADeLe's 18 General Scales (its rubrics), annotated by a model from the item
 // text alone, so a subset can be chosen for a benchmark no model has been run on. Here: the rubric
 // summaries and the annotation prompt, the strict parser of an annotator's answer, and the item
 // spaces the `scales`, `scales-lite` and `text` selectors cluster in.
@@ -18,11 +18,14 @@ struct ScaleDimension {
   const char* code;         // ADeLe's code, e.g. "QLq"
   const char* name;
   const char* rubric;       // reckon's own summary of the rubric: what is measured, and levels 0 and 5
-  const char* rubric_file;  // the ADeLe rubric file with the full text (for --rubrics DIR)
+  const char* rubric_file;  // the ADeLe rubric file with the full text (for --rubrics DIR); nullptr: none published
 };
-// The 16 dimensions, in the order of every stored vector.
+// The 18 scales in ADeLe's alphabetical order (AS, AT, CEc, CEe, CL, KNa, KNc, KNf, KNn, KNs, MCr, MCt,
+// MCu, MS, QLl, QLq, SNs, VO), the order of every stored vector. Unguessability (UG) is not a scale.
 const std::vector<ScaleDimension>& scale_dimensions();
-constexpr int kScaleDimensions = 16;
+constexpr int kScaleDimensions = 18;
+// Vectors stored before the 18 scales: 16 levels, with UG and without MCr, MCu and MS.
+constexpr int kFormerScaleDimensions = 16;
 
 // The full ADeLe rubric texts from a folder (one file per dimension, as ADeLe names them); an
 // InputError names a missing file.
@@ -33,7 +36,7 @@ std::map<std::string, std::string> load_rubrics(const std::string& dir);
 std::vector<Message> scales_prompt(const std::string& item_text, const std::map<std::string, std::string>* full_rubrics = nullptr);
 
 // Parses an annotator's answer strictly: one JSON object (a ```json fence allowed) with exactly the
-// 16 codes, each an integer 0–5. InputError saying what is wrong.
+// 18 codes, each an integer 0–5. InputError saying what is wrong.
 std::vector<double> parse_scale_levels(const std::string& answer);
 
 // Cold-start item space from text alone: hashed TF-IDF of each text, reduced to its `dims` leading

@@ -229,9 +229,111 @@ Plan demand_plan(SelectionContext& ctx, int budget, uint64_t seed, const char* m
   return p;
 }
 
-Plan scales_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "scales"); }
+// Systematic stratified sampling on a difficulty: items sorted by `x` (ties broken by the seed) fall
+// into `budget` contiguous strata of near-equal size; one item drawn from each, weighted by its
+// stratum's share. Balances easy and hard items where a random draw can miss either.
+void stratify_on(Plan& p, const std::vector<double>& x, int budget, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const int n = static_cast<int>(x.size());
+  std::vector<int> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return x[static_cast<size_t>(a)] < x[static_cast<size_t>(b)]; });
+  for (int s = 0; s < budget; ++s) {
+    const int begin = static_cast<int>(static_cast<int64_t>(s) * n / budget), end = static_cast<int>(static_cast<int64_t>(s + 1) * n / budget);
+    std::uniform_int_distribution<int> pick(begin, end - 1);
+    p.items.push_back(order[static_cast<size_t>(pick(rng))]);
+    p.weights.push_back(static_cast<double>(end - begin) / n);
+  }
+}
+
+// Scales on ADeLe's levels. Each item's easiness on the logit scale: with source models, their
+// smoothed correctness shrunk toward what the demand levels predict for it (ridge regression of the
+// source easiness on the 18 levels, worth kPseudoModels models); cold, the levels alone (minus the
+// item's highest demand, ADeLe's strongest single predictor), with β learned from the model's own
+// answers. Items are drawn stratified on that easiness; the estimate is the offset model's.
+Plan offset_plan(SelectionContext& ctx, int budget, uint64_t seed, bool use_source) {
+  check_budget(ctx, budget);
+  const Eigen::MatrixXd& levels = ctx.item_space("scales");
+  const Eigen::MatrixXd& y = ctx.source();
+  const Eigen::Index n = levels.rows(), d = levels.cols();
+  Plan p;
+  p.method = "scales";
+  p.total_items = ctx.items();
+  p.estimator = Plan::Estimator::kOffset;
+  p.offsets.assign(static_cast<size_t>(n), 0);
+  if (use_source && y.rows() >= 2) {
+    constexpr double kPseudoModels = 2;
+    const double m = static_cast<double>(y.rows());
+    Eigen::VectorXd easy(n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double rate = (y.col(j).sum() + 0.5) / (m + 1);
+      easy(j) = std::log(rate / (1 - rate));
+    }
+    Eigen::MatrixXd x(n, d + 1);
+    x << Eigen::VectorXd::Ones(n), levels;
+    Eigen::MatrixXd ridge = Eigen::MatrixXd::Identity(d + 1, d + 1);
+    ridge(0, 0) = 0;
+    const Eigen::VectorXd w = (x.transpose() * x + ridge).ldlt().solve(x.transpose() * easy);
+    const Eigen::VectorXd predicted = x * w;
+    for (Eigen::Index j = 0; j < n; ++j)
+      p.offsets[static_cast<size_t>(j)] = (m * easy(j) + kPseudoModels * predicted(j)) / (m + kPseudoModels);
+    p.beta_prior = 1, p.beta_sd = 0.3;
+  } else {
+    for (Eigen::Index j = 0; j < n; ++j) p.offsets[static_cast<size_t>(j)] = -levels.row(j).maxCoeff();
+    p.beta_prior = 0.55, p.beta_sd = 0.3;  // ADeLe: about −0.55 logit per level of the highest demand
+  }
+  // Centred, so θ is the model's logit at a typical item whatever β turns out to be.
+  const double centre = std::accumulate(p.offsets.begin(), p.offsets.end(), 0.0) / static_cast<double>(n);
+  for (double& x : p.offsets) x -= centre;
+  stratify_on(p, p.offsets, budget, seed);
+  return p;
+}
+Plan scales_plan(SelectionContext& ctx, int budget, uint64_t seed) { return offset_plan(ctx, budget, seed, true); }
+Plan scales_cold_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  Plan p = offset_plan(ctx, budget, seed, false);
+  p.method = "scales-cold";
+  return p;
+}
+Plan scales_medoids_plan(SelectionContext& ctx, int budget, uint64_t seed) {
+  Plan p = demand_plan(ctx, budget, seed, "scales");
+  p.method = "scales-medoids";
+  return p;
+}
 Plan scales_lite_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "scales-lite"); }
 Plan text_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "text"); }
+
+}  // namespace
+
+namespace {
+
+// MAP fit of σ(θ + β·x) to the subset's answers (θ ~ N(0, 2²), β ~ N(beta_prior, beta_sd²)) by
+// Newton's method, then the observed answers plus the predicted rest.
+double offset_estimate(const Plan& p, const std::vector<double>& scores) {
+  double theta = 0, beta = p.beta_prior;
+  for (int it = 0; it < 50; ++it) {
+    double g0 = -theta / 4, g1 = -(beta - p.beta_prior) / (p.beta_sd * p.beta_sd);
+    double h00 = -1.0 / 4, h01 = 0, h11 = -1 / (p.beta_sd * p.beta_sd);
+    for (size_t k = 0; k < p.items.size(); ++k) {
+      const double x = p.offsets[static_cast<size_t>(p.items[k])];
+      const double q = 1 / (1 + std::exp(-(theta + beta * x)));
+      g0 += scores[k] - q, g1 += (scores[k] - q) * x;
+      const double v = q * (1 - q);
+      h00 -= v, h01 -= v * x, h11 -= v * x * x;
+    }
+    const double det = h00 * h11 - h01 * h01;
+    if (!(std::fabs(det) > 1e-15)) break;
+    const double d0 = (h11 * g0 - h01 * g1) / det, d1 = (h00 * g1 - h01 * g0) / det;
+    theta -= d0, beta -= d1;
+    if (std::fabs(d0) + std::fabs(d1) < 1e-10) break;
+  }
+  std::vector<bool> seen(static_cast<size_t>(p.total_items), false);
+  double total = 0;
+  for (size_t k = 0; k < p.items.size(); ++k) seen[static_cast<size_t>(p.items[k])] = true, total += scores[k];
+  for (int j = 0; j < p.total_items; ++j)
+    if (!seen[static_cast<size_t>(j)]) total += 1 / (1 + std::exp(-(theta + beta * p.offsets[static_cast<size_t>(j)])));
+  return total / p.total_items;
+}
 
 }  // namespace
 
@@ -244,6 +346,7 @@ double Plan::raw_estimate(const std::vector<double>& scores) const {
   double weighted = 0;
   for (size_t k = 0; k < scores.size(); ++k) weighted += weights[k] * scores[k];
   if (estimator == Estimator::kWeightedMean) return weighted;
+  if (estimator == Estimator::kOffset) return offset_estimate(*this, scores);
   if (estimator == Estimator::kDemand) {
     if (items.size() >= static_cast<size_t>(total_items)) return weighted;
     std::vector<bool> seen(static_cast<size_t>(total_items), false);
@@ -276,6 +379,7 @@ nlohmann::json Plan::to_json() const {
                    {"estimator", estimator == Estimator::kWeightedMean ? "weighted_mean"
                                  : estimator == Estimator::kPIrt        ? "p-irt"
                                  : estimator == Estimator::kGpIrt       ? "gp-irt"
+                                 : estimator == Estimator::kOffset      ? "offset"
                                                                         : "demand"},
                    {"lambda_star", lambda_star}, {"intercept", intercept}, {"slope", slope}};
   if (irt) {
@@ -283,6 +387,7 @@ nlohmann::json Plan::to_json() const {
     j["irt"] = {{"a", a}, {"b", std::vector<double>(irt->b.data(), irt->b.data() + irt->b.size())}};
   }
   if (space) j["space"] = matrix_json(*space);
+  if (estimator == Estimator::kOffset) j["offsets"] = offsets, j["beta_prior"] = beta_prior, j["beta_sd"] = beta_sd;
   return j;
 }
 
@@ -297,7 +402,14 @@ Plan Plan::from_json(const nlohmann::json& j) {
     p.estimator = est == "p-irt"    ? Estimator::kPIrt
                   : est == "gp-irt" ? Estimator::kGpIrt
                   : est == "demand" ? Estimator::kDemand
+                  : est == "offset" ? Estimator::kOffset
                                     : Estimator::kWeightedMean;
+    if (p.estimator == Estimator::kOffset) {
+      p.offsets = j.at("offsets").get<std::vector<double>>();
+      p.beta_prior = j.at("beta_prior").get<double>();
+      p.beta_sd = j.at("beta_sd").get<double>();
+      if (p.offsets.size() != static_cast<size_t>(p.total_items) || !(p.beta_sd > 0)) throw InputError("inconsistent selection parameters");
+    }
     p.lambda_star = j.at("lambda_star").get<double>();
     p.intercept = j.value("intercept", 0.0);
     p.slope = j.value("slope", 1.0);
@@ -394,8 +506,12 @@ const std::vector<SelectorMethod>& selector_table() {
       {"irt", "2PL IRT fitted on source models; anchors = k-medoids on item parameters; estimate = p-IRT", 2, irt_plan},
       {"gp-irt", "tinyBenchmarks' gp-IRT: the anchors' weighted mean and p-IRT, weighted by their errors on source models", 2,
        gp_irt_plan},
-      {"scales", "Scales++: k-medoids on annotated demand levels (16 General Scales); weighted mean mixed with a logistic "
-                 "demand model of the model's own subset scores", 0, scales_plan},
+      {"scales", "ADeLe's 18 demand levels: items stratified on an easiness from source models shrunk toward the levels' "
+                 "prediction (cold: the highest demand level); estimate = a logistic model of the model's answers on that easiness",
+       0, scales_plan},
+      {"scales-cold", "scales without other models' results, as on a benchmark nobody has run: the levels alone", 0, scales_cold_plan},
+      {"scales-medoids", "Scales++ as published: k-medoids on the demand levels; weighted mean mixed with a logistic demand model", 0,
+       scales_medoids_plan},
       {"scales-lite", "Scales++ Lite: demand levels predicted from item text (TF-IDF, kernel ridge) for items not annotated", 0,
        scales_lite_plan},
       {"text", "cold start without annotation: TF-IDF principal coordinates of the item text, same selection and estimator", 0,

@@ -16,7 +16,7 @@
 namespace reckon {
 
 struct Plan {
-  enum class Estimator { kWeightedMean, kPIrt, kGpIrt, kDemand };
+  enum class Estimator { kWeightedMean, kPIrt, kGpIrt, kDemand, kOffset };
   std::string method;
   int total_items = 0;          // N: the benchmark the estimate is for
   std::vector<int> items;       // selected item indices
@@ -31,6 +31,11 @@ struct Plan {
   // removes what the raw estimator gets wrong the same way for every model (e.g. the shrinkage of
   // an ability fitted on a few items). Identity for random and stratified samples.
   double intercept = 0, slope = 1;
+  // Offset (scales): every item's easiness x_j on the logit scale; the model's P(correct) on item j is
+  // σ(θ + β·x_j), θ and β fitted (MAP) on its subset answers with β's prior N(beta_prior, beta_sd²):
+  // the subset's answers count as observed, the other items as predicted.
+  std::vector<double> offsets;
+  double beta_prior = 1, beta_sd = 0.3;
 
   // The full-benchmark estimate from a model's scores on `items` (same order).
   double estimate(const std::vector<double>& scores) const;

@@ -1,5 +1,8 @@
 #include "selectors/stored.h"
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -99,16 +102,21 @@ void save_scale_annotation(Store& store, const std::string& task, const ScaleAnn
   q.run();
 }
 
-std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::string& task) {
+std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::string& task, size_t* former) {
   auto q = store.db().prepare(
       "SELECT item_id, COALESCE(annotator, ''), vector, cost_usd FROM item_features WHERE task = ?1 AND feature_set = ?2 ORDER BY item_id");
   q.bind(1, task).bind(2, kScalesFeatureSet);
   std::vector<ScaleAnnotation> out;
+  size_t old = 0;
   while (q.step()) {
     ScaleAnnotation a{q.text(0), q.text(1), {}, std::nullopt};
     const auto v = nlohmann::json::parse(q.text(2), nullptr, false);
+    if (v.is_array() && v.size() == static_cast<size_t>(kFormerScaleDimensions)) {
+      ++old;
+      continue;
+    }
     if (!v.is_array() || v.size() != static_cast<size_t>(kScaleDimensions))
-      throw InputError(store.path() + ": item_features of '" + task + "' item '" + a.item_id + "' is not a vector of 16 levels");
+      throw InputError(store.path() + ": item_features of '" + task + "' item '" + a.item_id + "' is not a vector of 18 levels");
     for (const auto& x : v) {
       if (!x.is_number()) throw InputError(store.path() + ": item_features of '" + task + "' item '" + a.item_id + "' has a non-number");
       a.levels.push_back(x.get<double>());
@@ -116,6 +124,57 @@ std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::str
     if (!q.is_null(3)) a.cost_usd = q.real(3);
     out.push_back(std::move(a));
   }
+  if (former) *former = old;
+  else if (old)
+    throw InputError(store.path() + ": " + std::to_string(old) + " items of task '" + task +
+                     "' carry demand levels on reckon's former 16 scales (with UG, without MCr, MCu and MS), which cannot be "
+                     "converted to ADeLe's 18: run `reckon scales annotate` again (it redoes them) or `reckon scales import` the "
+                     "published levels");
+  return out;
+}
+
+std::vector<ScaleAnnotation> read_published_levels(const std::string& path, const std::string& id_column,
+                                                   std::vector<std::string>* ignored) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open levels file");
+  CsvReader csv(in);
+  const auto header = csv.next();
+  if (!header) throw InputError(path + ": empty file");
+  std::map<std::string, size_t> col;
+  for (size_t c = 0; c < header->fields.size(); ++c) col[trim(header->fields[c])] = c;
+  if (!col.count(id_column)) throw InputError(path + ":1: no id column '" + id_column + "' (give --id-column)");
+  std::vector<size_t> scale_col;
+  std::set<std::string> used = {id_column};
+  for (const auto& d : scale_dimensions()) {
+    auto it = col.find(d.code);
+    if (it == col.end()) throw InputError(path + ":1: no column for the scale " + d.code + " (" + d.name + ")");
+    scale_col.push_back(it->second);
+    used.insert(d.code);
+  }
+  if (ignored)
+    for (const auto& f : header->fields)
+      if (!used.count(trim(f))) ignored->push_back(trim(f));
+  const std::string annotator = "published:" + std::filesystem::path(path).filename().string();
+  std::vector<ScaleAnnotation> out;
+  std::set<std::string> seen;
+  while (auto rec = csv.next()) {
+    const std::string where = path + ":" + std::to_string(rec->line);
+    if (rec->fields.size() != header->fields.size())
+      throw InputError(where + ": " + std::to_string(rec->fields.size()) + " fields, the header has " + std::to_string(header->fields.size()));
+    const std::string id = trim(rec->fields[col[id_column]]);
+    if (id.empty()) throw InputError(where + ": empty id in column '" + id_column + "'");
+    if (!seen.insert(id).second) throw InputError(where + ": item '" + id + "' appears twice");
+    ScaleAnnotation a{id, annotator, {}, std::nullopt};
+    for (size_t k = 0; k < scale_col.size(); ++k) {
+      const std::string cell = trim(rec->fields[scale_col[k]]);
+      const auto v = parse_double(cell);
+      if (!v || *v < 0 || *v > 5 || *v != std::floor(*v))
+        throw InputError(where + ": column " + scale_dimensions()[k].code + ": '" + cell + "' is not a level 0–5");
+      a.levels.push_back(*v);
+    }
+    out.push_back(std::move(a));
+  }
+  if (out.empty()) throw InputError(path + ": no items (only a header)");
   return out;
 }
 

@@ -36,8 +36,8 @@ struct StoredSelection {
 };
 StoredSelection load_selection(Store& store, const std::string& name);
 
-// Annotated demand levels (Scales++) in `item_features`, feature set "scales": one vector of 16 levels
-// per item, with the annotator and what the annotation cost.
+// Demand levels (Scales++) in `item_features`, feature set "scales": one vector of ADeLe's 18 levels
+// per item (annotated by a model or imported as published), with the annotator and what it cost.
 constexpr const char* kScalesFeatureSet = "scales";
 struct ScaleAnnotation {
   std::string item_id, annotator;
@@ -45,7 +45,15 @@ struct ScaleAnnotation {
   std::optional<double> cost_usd;
 };
 void save_scale_annotation(Store& store, const std::string& task, const ScaleAnnotation& a);
-std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::string& task);
+// Vectors stored on the former 16 scales are counted in `former` and left out; without `former` they
+// are an InputError saying how to replace them.
+std::vector<ScaleAnnotation> load_scale_annotations(Store& store, const std::string& task, size_t* former = nullptr);
+// Levels as the ADeLe battery publishes them: a CSV with an id column and one column per scale by its
+// abbreviation, in any order (`UG`, ADeLe's unguessability percentage, and other columns are left
+// aside and named in `ignored`). Integer levels 0–5; InputError naming file, line and column.
+std::vector<ScaleAnnotation> read_published_levels(const std::string& path, const std::string& id_column,
+                                                   std::vector<std::string>* ignored = nullptr);
+
 std::map<std::string, std::vector<double>> scale_levels_by_item(const std::vector<ScaleAnnotation>& annotations);
 
 }  // namespace reckon
