@@ -18,7 +18,10 @@ for target in ${FUZZ_TARGETS:-csv sse import_jsonl catalog campaign extract matr
       sse) cp "$fixtures"/vercel-ai/*.chunks.txt "$fixtures"/vercel-ai/*.json "$fixtures"/openai/*.json "$corpus/" ;;
       catalog) cp "$root/../shared/data/price_reversal/model_info.json" "$corpus/" ;;
       import_jsonl) head -c 4000 "$root/../shared/data/price_reversal/per_query_aime_gpqa.csv" > "$corpus/per_query_head.csv" ;;
-      matrix) head -c 3000 "$root/../shared/data/routing/routellm_mmlu_outcomes.csv" > "$corpus/routellm_head.csv" ;;
+      matrix) head -c 3000 "$root/../shared/data/routing/routellm_mmlu_outcomes.csv" > "$corpus/routellm_head.csv"
+              head -c 3000 "$root/../shared/data/routing/elliesql_bird_dev_labels_5db.csv" > "$corpus/elliesql_head.csv"
+              head -c 3000 "$root/../shared/data/scales_adele/CSE_capabilities.csv" > "$corpus/adele_levels_head.csv"
+              head -c 3000 "$root/../shared/data/scales_adele/CSE_complete.csv" > "$corpus/adele_outcomes_head.csv" ;;
     esac
   fi
   echo "fuzz $target for ${seconds}s"

@@ -22,6 +22,7 @@
 #include "routers/data.h"
 #include "selectors/matrix.h"
 #include "selectors/selector.h"
+#include "selectors/stored.h"
 #include "selectors/scales.h"
 #include "tasks/extract.h"
 #include "tasks/sql_exec.h"
@@ -192,7 +193,24 @@ int matrix(const uint8_t* d, size_t n) {
   } catch (const InputError&) {
   }
   try {
+    (void)read_response_matrix(path, {"question_id", "", true});  // ADeLe's layout: a row per item
+  } catch (const InputError&) {
+  }
+  try {
     (void)load_outcomes(path, {{"weak", "strong"}});
+  } catch (const InputError&) {
+  }
+  try {  // EllieSQL's shape: cascade labels, two text columns, feature and split columns
+    OutcomesOptions o;
+    o.candidates = {"basic", "intermediate", "advanced"};
+    o.text_column = "question,evidence";
+    o.id_column = "bird_question_id";
+    o.feature_columns = {"n_linked_tables", "n_linked_columns"};
+    (void)load_outcomes(path, o);
+  } catch (const InputError&) {
+  }
+  try {
+    (void)read_published_levels(path, "question_id");
   } catch (const InputError&) {
   }
   std::remove(path.c_str());
