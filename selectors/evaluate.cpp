@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "common/error.h"
 #include "common/stats.h"
 #include "common/table.h"
 #include "common/text.h"
+#include "selectors/adaptive.h"
 
 namespace reckon {
 
@@ -54,18 +56,29 @@ std::vector<SelectEvalResult> evaluate_selection(const ResponseMatrix& m, const 
     ctx.strata_field = opt.strata_field;
     std::vector<double> truth;
     for (int r : target_rows) truth.push_back(m.y.row(r).mean());
+    std::optional<IrtItems> adaptive;  // fitted once per split, shared by every budget
     for (const auto& name : opt.methods) {
       const auto& method = find_selector(name);
       for (int b : opt.budgets) {
-        const Plan plan = method.select(ctx, b, 7919 * (s + 1) + b);
         std::vector<double> est;
         double abs_err = 0;
-        for (size_t t = 0; t < target_rows.size(); ++t) {
-          std::vector<double> scores;
-          scores.reserve(plan.items.size());
-          for (int j : plan.items) scores.push_back(m.y(target_rows[t], j));
-          est.push_back(plan.estimate(scores));
-          abs_err += std::fabs(est.back() - truth[t]);
+        if (name == "adaptive") {
+          // Each target model is tested item by item: its own answers choose what it is asked next.
+          if (!adaptive) adaptive = adaptive_items(source, irt.seed);
+          for (size_t t = 0; t < target_rows.size(); ++t) {
+            const AdaptiveResult r = run_adaptive(*adaptive, {b, 0, 3}, [&](int j) { return m.y(target_rows[t], j); });
+            est.push_back(r.estimate);
+            abs_err += std::fabs(est.back() - truth[t]);
+          }
+        } else {
+          const Plan plan = method.select(ctx, b, 7919 * (s + 1) + b);
+          for (size_t t = 0; t < target_rows.size(); ++t) {
+            std::vector<double> scores;
+            scores.reserve(plan.items.size());
+            for (int j : plan.items) scores.push_back(m.y(target_rows[t], j));
+            est.push_back(plan.estimate(scores));
+            abs_err += std::fabs(est.back() - truth[t]);
+          }
         }
         maes[{name, b}].push_back(100 * abs_err / static_cast<double>(target_rows.size()));
         if (auto tau = kendall_tau_b(est, truth)) taus[{name, b}].push_back(*tau);

@@ -300,6 +300,11 @@ Plan scales_medoids_plan(SelectionContext& ctx, int budget, uint64_t seed) {
   p.method = "scales-medoids";
   return p;
 }
+// Adaptive testing picks items per model as it answers, so there is no fixed subset to store.
+Plan adaptive_plan(SelectionContext&, int, uint64_t) {
+  throw InputError("method 'adaptive' chooses each model's items as it answers, so there is no fixed subset to store: measure it "
+                   "with `reckon select eval --method adaptive`");
+}
 Plan scales_lite_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "scales-lite"); }
 Plan text_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "text"); }
 
@@ -512,6 +517,9 @@ const std::vector<SelectorMethod>& selector_table() {
       {"scales-cold", "scales without other models' results, as on a benchmark nobody has run: the levels alone", 0, scales_cold_plan},
       {"scales-medoids", "Scales++ as published: k-medoids on the demand levels; weighted mean mixed with a logistic demand model", 0,
        scales_medoids_plan},
+      {"adaptive", "items asked one at a time, each the most informative at the model's current ability (1-D 2PL on source "
+                   "models); estimate = answers plus the IRT prediction of the rest (select eval only)",
+       2, adaptive_plan},
       {"scales-lite", "Scales++ Lite: demand levels predicted from item text (TF-IDF, kernel ridge) for items not annotated", 0,
        scales_lite_plan},
       {"text", "cold start without annotation: TF-IDF principal coordinates of the item text, same selection and estimator", 0,

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "results/import.h"
+#include "selectors/adaptive.h"
 #include "selectors/cluster.h"
 #include "selectors/evaluate.h"
 #include "selectors/irt.h"
@@ -330,4 +331,57 @@ TEST_CASE("on the metabench MMLU matrix, IRT and anchors at 50 items beat random
   o.seeds = 3;
   auto rows = evaluate_selection(m, nullptr, o);
   for (size_t k = 1; k < rows.size(); ++k) CHECK(rows[k].mae_pct <= 0.6 * rows[0].mae_pct);
+}
+
+TEST_CASE("adaptive testing asks the most informative item at the current ability and stops at its standard error", "[select]") {
+  // Seven items, a = 1, b = −3..3; a model that solves exactly the items with b < 0.5.
+  IrtItems items;
+  items.a = Eigen::MatrixXd::Ones(7, 1);
+  items.b.resize(7);
+  items.b << -3, -2, -1, 0, 1, 2, 3;
+  auto model = [&](int j) { return items.b(j) < 0.5 ? 1.0 : 0.0; };
+  const AdaptiveResult r = run_adaptive(items, {3, 0, 3}, model);
+  REQUIRE(r.asked.size() == 3);
+  // At θ = 0 the information P(1−P) peaks at b = 0 (item 3), which the model solves; θ rises, so the
+  // next is harder (b = 1, failed), and the third lies between what was solved and failed.
+  CHECK(r.asked[0] == 3);
+  CHECK(r.answers[0] == 1);
+  CHECK(r.asked[1] == 4);
+  CHECK(r.answers[1] == 0);
+  CHECK(r.theta > 0);
+  CHECK(r.theta < 1);
+  CHECK(r.low <= r.estimate);
+  CHECK(r.estimate <= r.high);
+  // The standard error is 1 / √(1 + Σ P(1−P)) at the final ability, worked out here apart from the code.
+  double info = 1;
+  for (int j : r.asked) {
+    const double p = 1 / (1 + std::exp(-(r.theta - items.b(j))));
+    info += p * (1 - p);
+  }
+  CHECK(r.se == Approx(1 / std::sqrt(info)));
+  // The score: the three answers plus the four unasked items' predictions at that ability.
+  double total = r.answers[0] + r.answers[1] + r.answers[2];
+  for (int j = 0; j < 7; ++j)
+    if (std::find(r.asked.begin(), r.asked.end(), j) == r.asked.end()) total += 1 / (1 + std::exp(-(r.theta - items.b(j))));
+  CHECK(r.estimate == Approx(total / 7));
+  // A standard-error target stops the test early once met (never before min_items).
+  const AdaptiveResult early = run_adaptive(items, {7, 0.8, 2}, model);
+  CHECK(early.asked.size() >= 2);
+  CHECK(early.asked.size() < 7);
+  CHECK(early.se <= 0.8);
+  CHECK_THROWS_WITH(run_adaptive(items, {8, 0, 3}, model), Catch::Contains("not between 1 and 7"));
+}
+
+TEST_CASE("on data from a 2PL, adaptive testing beats a random subset of the same size", "[select]") {
+  const ResponseMatrix m = simulated(60, 300, 17);
+  SelectEvalOptions o;
+  o.methods = {"random", "adaptive"};
+  o.budgets = {20};
+  o.seeds = 4;
+  const auto rows = evaluate_selection(m, nullptr, o);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1].mae_pct < rows[0].mae_pct);
+  // There is no fixed subset to store.
+  SelectionContext ctx(m.y, m.items, nullptr);
+  CHECK_THROWS_WITH(find_selector("adaptive").select(ctx, 10, 1), Catch::Contains("select eval --method adaptive"));
 }

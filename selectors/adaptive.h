@@ -1,0 +1,33 @@
+#pragma once
+// Adaptive testing (issue #25; tinyBenchmarks' IRT, "Fluid Language Model Benchmarking"): items are
+// asked one at a time, each the most informative at the model's current ability estimate under a
+// one-dimensional 2PL fitted on source models, until an item budget or a standard error is reached;
+// the full-benchmark score is the answered items plus the IRT prediction of the rest, with a 95 %
+// interval from the ability's posterior.
+#include <functional>
+#include <vector>
+
+#include "selectors/irt.h"
+
+namespace reckon {
+
+struct AdaptiveOptions {
+  int budget = 20;        // items asked at most
+  double target_se = 0;   // stop once the ability's standard error is at most this (0: budget only)
+  int min_items = 3;      // asked before the standard error may stop the test
+};
+
+struct AdaptiveResult {
+  std::vector<int> asked;        // items in the order asked
+  std::vector<double> answers;   // the model's score on each
+  double theta = 0, se = 0;      // MAP ability and its posterior standard error
+  double estimate = 0, low = 0, high = 0;  // full-benchmark score and its 95 % interval
+};
+
+// `items` must be one-dimensional. `answer(j)` asks the model item j and returns its score in [0, 1].
+AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer);
+
+// The 1-D 2PL the adaptive test uses, fitted on source models (models × items).
+IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed);
+
+}  // namespace reckon
