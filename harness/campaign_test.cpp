@@ -1322,3 +1322,51 @@ TEST_CASE("a replay campaign larger than the client's window answers every cell"
   CHECK(r.ok == 1000);
   CHECK(count(tmp.file("big.db"), "SELECT COUNT(*) FROM v_requests WHERE score = 1") == 1000);
 }
+
+TEST_CASE("one truth for money: costs, v_costs, v_requests and summary agree on a store with cache hits and a rerun", "[campaign][money]") {
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  // Each answer: 19 tokens in, 10 out at gpt-5.4's price = $0.0001975 (the spend-cap tests' arithmetic).
+  const double answer = 0.0001975;
+  nlohmann::json j = cap_campaign(tmp, server, "money", 12);
+  j["selection"] = {{"limit", 10}, {"seed", 1}};
+  const std::string db = tmp.file("m.db");
+  const RunReport first = run_campaign(parse_campaign(j, "test"), options(db, cache));
+  REQUIRE(first.ok == 10);
+  // A changed plan is a new run: the 10 asked before come from the response cache, 2 are new.
+  j["selection"] = {{"limit", 12}, {"seed", 1}};
+  const RunReport second = run_campaign(parse_campaign(j, "test"), options(db, cache));
+  CHECK(second.cached == 10);
+  CHECK(second.sent == 2);
+  // Paid: 12 answers, whichever way it is summed.
+  const auto costs = test::run_reckon({"costs", "--db", db, "--by", "run", "--json"});
+  REQUIRE(costs.exit_code == 0);
+  double costs_total = 0;
+  for (const auto& row : nlohmann::json::parse(costs.out)) costs_total += row["cost_usd"].get<double>();
+  CHECK(costs_total == Approx(12 * answer).margin(1e-12));
+  Store st(db, Store::Mode::kReadOnly);
+  auto total = [&](const std::string& sql) {
+    auto q = st.db().prepare(sql);
+    q.step();
+    return q.real(0);
+  };
+  CHECK(total("SELECT TOTAL(cost_usd) FROM v_costs") == Approx(12 * answer).margin(1e-12));
+  CHECK(total("SELECT TOTAL(cost_usd) FROM v_requests") == Approx(12 * answer).margin(1e-12));
+  // The summary covers the campaign's latest run only and says so: 12 answers, 2 of them paid here.
+  const auto sum = test::run_reckon({"summary", "--db", db, "--json"});
+  REQUIRE(sum.exit_code == 0);
+  const auto rows = nlohmann::json::parse(sum.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["requests"] == 12);
+  CHECK(rows[0]["cache_hits"] == 10);
+  CHECK(rows[0]["spent_usd"].get<double>() == Approx(2 * answer).margin(1e-12));
+  CHECK(rows[0]["cost_usd"].get<double>() == Approx(12 * answer).margin(1e-12));  // what the 12 answers cost
+  const auto text = test::run_reckon({"summary", "--db", db});
+  CHECK(text.out.find("Latest run of each campaign: money (run " + second.run_id + "); 1 earlier run left out") != std::string::npos);
+  CHECK(text.out.find("10 answers came from the response cache") != std::string::npos);
+  // Asked for by id, the first run is still there: 10 answers, all paid then.
+  const auto old = test::run_reckon({"summary", "--db", db, "--run", first.run_id, "--json"});
+  const auto old_rows = nlohmann::json::parse(old.out);
+  CHECK(old_rows[0]["requests"] == 10);
+  CHECK(old_rows[0]["spent_usd"].get<double>() == Approx(10 * answer).margin(1e-12));
+}

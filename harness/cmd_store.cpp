@@ -79,7 +79,7 @@ Action define_summary(CLI::App& sub) {
   };
   auto a = std::make_shared<Args>();
   sub.add_option("--db", a->db, "Store to read")->required();
-  sub.add_option("--run", a->run, "Only this run");
+  sub.add_option("--run", a->run, "Only this run (default: the latest run of each campaign, and every import)");
   sub.add_flag("--json", a->json, "Print JSON rows instead of a table");
   return [a] {
     Store store(a->db, Store::Mode::kReadOnly);
@@ -91,7 +91,8 @@ Action define_summary(CLI::App& sub) {
         nlohmann::json j{{"model", m.model}, {"task", m.task}, {"requests", m.requests}, {"errors", m.errors},
                          {"input_tokens", m.input_tokens}, {"output_tokens", m.output_tokens},
                          {"reasoning_tokens", m.reasoning_tokens}, {"reasoning_unknown_rows", m.reasoning_unknown_rows},
-                         {"truncated", m.truncated}, {"cost_usd", m.cost_usd}, {"unknown_cost_rows", m.unknown_cost_rows}};
+                         {"truncated", m.truncated}, {"cost_usd", m.cost_usd}, {"spent_usd", m.spent_usd},
+                         {"cache_hits", m.cache_hits}, {"unknown_cost_rows", m.unknown_cost_rows}};
         j["accuracy"] = m.accuracy ? nlohmann::json(*m.accuracy) : nlohmann::json();
         j["listed_price"] = m.listed_price ? nlohmann::json(*m.listed_price) : nlohmann::json();
         auto pc = m.cost_per_correct();
@@ -100,6 +101,16 @@ Action define_summary(CLI::App& sub) {
       }
       std::cout << out.dump(2) << "\n";
     } else {
+      if (a->run.empty()) {  // say which runs the table covers
+        const SummaryScope scope = default_scope(store);
+        if (!scope.latest.empty()) {
+          std::string names;
+          for (const auto& n : scope.latest) names += (names.empty() ? "" : ", ") + n;
+          std::cout << "Latest run of each campaign: " << names;
+          if (scope.earlier) std::cout << "; " << scope.earlier << " earlier run" << (scope.earlier == 1 ? "" : "s") << " left out (--run ID)";
+          std::cout << "\n";
+        }
+      }
       std::cout << render_summary(rows);
     }
     return kExitOk;

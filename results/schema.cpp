@@ -188,6 +188,24 @@ CREATE TABLE claims(
   run_id TEXT NOT NULL, block TEXT NOT NULL, runner TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, block));
 )sql",
+      // 6 -> 7: one truth for money. v_costs counts what was paid — the rule `reckon costs` applies: every
+      // row with a cost (answers, pipeline calls, judge calls, failed calls the provider billed) that was
+      // not served from the response cache — so SUM(cost_usd) over v_costs, over v_requests and `costs`
+      // agree to the cent. Before, a cache hit counted its original price again and pipeline calls were
+      // left out.
+      R"sql(
+DROP VIEW v_costs;
+CREATE VIEW v_costs AS
+SELECT r.run_id, r.model, r.task, substr(r.created_at, 1, 10) AS day,
+       COUNT(*) AS requests,
+       SUM(r.cost_input_usd) AS input_usd, SUM(r.cost_cache_read_usd) AS cache_read_usd,
+       SUM(r.cost_cache_write_usd) AS cache_write_usd, SUM(r.cost_output_usd) AS output_usd,
+       SUM(r.cost_reasoning_usd) AS reasoning_usd, SUM(r.cost_fees_usd) AS fees_usd,
+       SUM(r.cost_usd) AS cost_usd, SUM(r.provider_cost_usd) AS provider_cost_usd,
+       SUM(CASE WHEN r.cost_usd IS NULL THEN 1 ELSE 0 END) AS unknown_cost_requests
+FROM requests r WHERE (r.status = 'ok' OR r.cost_usd IS NOT NULL) AND r.cache_hit = 0
+GROUP BY r.run_id, r.model, r.task, day;
+)sql",
   };
   return m;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -10,6 +11,29 @@
 #include "common/text.h"
 
 namespace reckon {
+namespace {
+
+// The runs a summary covers: ?1 when given, else each campaign's latest run (started last) and every
+// run that belongs to no campaign.
+const char* const kInScope =
+    "(CASE WHEN ?1 IS NULL THEN r.run_id IN (SELECT ru.id FROM runs ru WHERE ru.campaign IS NULL OR NOT EXISTS ("
+    "SELECT 1 FROM runs nx WHERE nx.campaign = ru.campaign AND (nx.started_at > ru.started_at OR "
+    "(nx.started_at = ru.started_at AND nx.rowid > ru.rowid)))) ELSE r.run_id = ?1 END)";
+
+}  // namespace
+
+SummaryScope default_scope(Store& store) {
+  SummaryScope s;
+  auto q = store.db().prepare(
+      "SELECT ru.campaign, ru.id, (SELECT COUNT(*) FROM runs o WHERE o.campaign = ru.campaign) - 1 FROM runs ru "
+      "WHERE ru.campaign IS NOT NULL AND NOT EXISTS (SELECT 1 FROM runs nx WHERE nx.campaign = ru.campaign AND "
+      "(nx.started_at > ru.started_at OR (nx.started_at = ru.started_at AND nx.rowid > ru.rowid))) ORDER BY ru.campaign");
+  while (q.step()) {
+    s.latest.push_back(q.text(0) + " (run " + q.text(1) + ")");
+    s.earlier += q.int64(2);
+  }
+  return s;
+}
 
 std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id) {
   auto s = store.db().prepare(R"sql(
@@ -24,11 +48,13 @@ SELECT r.model, r.task,
        TOTAL(r.cost_usd),
        SUM(r.status = 'ok' AND r.cost_usd IS NULL),
        MAX(p.listed_price),
-       SUM(r.status = 'ok' AND s.value IS NOT NULL AND s.value NOT IN (0, 1))
+       SUM(r.status = 'ok' AND s.value IS NOT NULL AND s.value NOT IN (0, 1)),
+       SUM(r.cache_hit = 1 AND NOT EXISTS (SELECT 1 FROM requests c WHERE c.run_id = r.run_id AND c.model = r.model AND
+           c.task = r.task AND c.item_id = r.item_id AND c.step LIKE 'call:%'))
 FROM requests r
 LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1
 LEFT JOIN prices p ON p.id = r.price_entry_id
-WHERE (?1 IS NULL OR r.run_id = ?1) AND r.step IS NULL
+WHERE )sql" + std::string(kInScope) + R"sql( AND r.step IS NULL
 GROUP BY r.model, r.task)sql");
   s.bind(1, run_id);
   std::vector<ModelTaskSummary> out;
@@ -49,6 +75,7 @@ GROUP BY r.model, r.task)sql");
     m.unknown_cost_rows = s.int64(12);
     m.listed_price = s.opt_real(13);
     bool binary = s.int64(14) == 0;
+    m.cache_hits = s.int64(15);
     if (m.scored > 0) {
       m.accuracy = m.correct / static_cast<double>(m.scored);
       if (binary) {
@@ -59,9 +86,16 @@ GROUP BY r.model, r.task)sql");
     }
     out.push_back(m);
   }
+  // Paid: rows not served from the cache — answers, and a pipeline's calls (its answer row is their sum).
+  auto paid = store.db().prepare("SELECT r.model, r.task, TOTAL(r.cost_usd) FROM requests r WHERE r.cache_hit = 0 AND "
+                                 "(r.step IS NULL OR r.step LIKE 'call:%') AND " + std::string(kInScope) + " GROUP BY r.model, r.task");
+  paid.bind(1, run_id);
+  std::map<std::pair<std::string, std::string>, double> spent;
+  while (paid.step()) spent[{paid.text(0), paid.text(1)}] = paid.real(2);
+  for (auto& m : out) m.spent_usd = spent[{m.model, m.task}];
   auto lat = store.db().prepare(
-      "SELECT model, task, latency_ms FROM requests WHERE status = 'ok' AND cache_hit = 0 AND latency_ms IS NOT NULL "
-      "AND step IS NULL AND (?1 IS NULL OR run_id = ?1)");
+      "SELECT r.model, r.task, r.latency_ms FROM requests r WHERE r.status = 'ok' AND r.cache_hit = 0 AND r.latency_ms IS NOT NULL "
+      "AND r.step IS NULL AND " + std::string(kInScope));
   lat.bind(1, run_id);
   std::map<std::pair<std::string, std::string>, std::vector<double>> latencies;
   while (lat.step()) latencies[{lat.text(0), lat.text(1)}].push_back(lat.real(2));
@@ -75,7 +109,7 @@ GROUP BY r.model, r.task)sql");
   auto rep = store.db().prepare(
       "SELECT r.model, r.task, r.item_id, COUNT(*), SUM(s.value = 1), SUM(s.value NOT IN (0, 1)) FROM requests r "
       "JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 WHERE r.status = 'ok' AND r.step IS NULL "
-      "AND (?1 IS NULL OR r.run_id = ?1) GROUP BY r.model, r.task, r.item_id");
+      "AND " + std::string(kInScope) + " GROUP BY r.model, r.task, r.item_id");
   rep.bind(1, run_id);
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, int>>> per_item;  // (n, correct)
   std::set<std::pair<std::string, std::string>> graded;
@@ -127,7 +161,15 @@ std::string render_summary(const std::vector<ModelTaskSummary>& rows) {
            m.listed_price ? fmt_fixed(*m.listed_price, 2) : "-", cost, per_correct ? fmt_usd(*per_correct) : "-",
            m.latency_p50_ms ? fmt_fixed(*m.latency_p50_ms, 0) + " / " + fmt_fixed(*m.latency_p90_ms, 0) : "-"});
   }
-  return t.render(2);
+  // "real cost" is what the answers cost; what was paid differs where answers came from the cache.
+  double cost = 0, spent = 0;
+  int64_t cached = 0;
+  for (const auto& m : rows) cost += m.cost_usd, spent += m.spent_usd, cached += m.cache_hits;
+  std::string out = t.render(2);
+  if (cached > 0 || std::fabs(cost - spent) > 5e-7)
+    out += "spent in these runs " + fmt_usd(spent) + " of the answers' " + fmt_usd(cost) +
+           (cached ? ": " + std::to_string(cached) + " answers came from the response cache (paid when first asked)" : "") + "\n";
+  return out;
 }
 
 }  // namespace reckon

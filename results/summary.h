@@ -17,7 +17,9 @@ struct ModelTaskSummary {
   int64_t reasoning_tokens = 0;         // sum over rows where it is known
   int64_t reasoning_unknown_rows = 0;   // rows whose provider did not say
   int64_t truncated = 0;                // finish reason length / max_tokens
-  double cost_usd = 0;
+  double cost_usd = 0;                  // what the answers cost (a cached answer at its original price)
+  double spent_usd = 0;                 // what was paid in these runs: answers not from the cache, pipeline calls
+  int64_t cache_hits = 0;               // answers served from the response cache (paid earlier, 0 here)
   int64_t unknown_cost_rows = 0;
   std::optional<double> listed_price;   // input + output per MTok of the price entry used
   std::optional<double> latency_p50_ms, latency_p90_ms;
@@ -30,8 +32,17 @@ struct ModelTaskSummary {
   }
 };
 
-// All runs, or one (`run_id`), grouped by model and task, ordered by task then listed price.
+// One run (`run_id`), or by default the latest run of each campaign plus every run of no campaign
+// (imports) — so a campaign rerun with a changed plan is not counted beside its earlier run — grouped
+// by model and task, ordered by task then listed price.
 std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id);
+// The runs the default scope covers that are a campaign's latest, as "campaign (run id)", and how many
+// earlier runs of those campaigns it leaves out.
+struct SummaryScope {
+  std::vector<std::string> latest;
+  int64_t earlier = 0;
+};
+SummaryScope default_scope(Store& store);
 std::string render_summary(const std::vector<ModelTaskSummary>& rows);
 
 }  // namespace reckon
