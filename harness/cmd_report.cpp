@@ -61,9 +61,13 @@ Action define_serve(CLI::App& sub) {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::vector<std::string> allow_hosts;
+    double refresh_s = 5;
   };
   auto a = std::make_shared<Args>();
   add_report_options(sub, *a);
+  sub.add_option("--refresh", a->refresh_s, "Seconds between the page's checks for new rows (it reloads when the store changed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
   sub.add_option("--host", a->host, "Address to listen on (loopback by default; anything else exposes the store)")
       ->capture_default_str();
   sub.add_option("--port", a->port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
@@ -74,8 +78,11 @@ Action define_serve(CLI::App& sub) {
     o.host = a->host;
     o.port = a->port;
     o.allow_hosts = a->allow_hosts;
+    o.refresh_ms = static_cast<int>(a->refresh_s * 1000);
     o.report = report_options(*a);
-    o.report.api_note = "Live: reload for the latest rows. JSON: /api/model-task, /api/costs, /api/reversal, /api/thinking";
+    o.report.api_note =
+        "Live: the page reloads when the store changes. JSON (?model= &task= &run= &from= &to= YYYY-MM-DD, ?format=csv): "
+        "/api/model-task, /api/costs, /api/spend-over-time; also /api/reversal, /api/thinking";
     Dashboard d(o);
     const int port = d.bind();
     g_dashboard = &d;

@@ -8,7 +8,9 @@
 #include <cctype>
 #include <cstdlib>
 
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -24,6 +26,8 @@ const std::vector<DashboardRoute>& dashboard_routes() {
       {"/", "the HTML report, rendered on each visit"},
       {"/api/model-task", "v_model_task rows: per run, model and task: answers, accuracy, cost, tokens, latency"},
       {"/api/costs", "v_costs rows: spend per run, model, task and day, by part"},
+      {"/api/spend-over-time", "spend per day and model (what was paid), for a chart"},
+      {"/api/version", "a number that changes whenever the store does: the page polls it and reloads"},
       {"/api/reversal", "price reversals (listed price vs real cost), as `reckon reversal --json`"},
       {"/api/thinking", "thinking-token shares, cross-model ratios and repeat noise, as `reckon thinking --json`"},
   };
@@ -66,7 +70,7 @@ void secure_headers(httplib::Response& res) {
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Cache-Control", "no-store");
   res.set_header("Content-Security-Policy",
-                 "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
+                 "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; connect-src 'self'");
   res.set_header("Referrer-Policy", "no-referrer");
 }
 
@@ -81,12 +85,70 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
       res.set_content(body(self->store).dump(), "application/json");
     });
   };
+  // The views take ?model= &task= &run= &from= &to= (YYYY-MM-DD) and ?format=csv; anything else is a 400
+  // that names it.
+  auto view_route = [self](const char* path, std::function<nlohmann::json(Store&, const ViewFilter&)> rows, std::string view) {
+    self->server.Get(path, [self, rows, view](const httplib::Request& req, httplib::Response& res) {
+      ViewFilter f;
+      std::string format = "json";
+      const std::map<std::string, std::string*> known = {{"model", &f.model}, {"task", &f.task}, {"run", &f.run},
+                                                         {"from", &f.from},   {"to", &f.to},     {"format", &format}};
+      for (const auto& [key, value] : req.params) {
+        auto it = known.find(key);
+        if (it == known.end()) {
+          res.status = 400;
+          res.set_content("unknown query parameter '" + key + "' (model, task, run, from, to, format)\n", "text/plain");
+          return;
+        }
+        *it->second = value;
+      }
+      if (format != "json" && format != "csv") {
+        res.status = 400;
+        res.set_content("format must be json or csv (got '" + format + "')\n", "text/plain");
+        return;
+      }
+      std::lock_guard<std::mutex> lock(self->mu);
+      try {
+        if (format == "csv" && !view.empty()) {
+          std::ostringstream out;
+          export_view(self->store, view, "csv", out, f);
+          res.set_content(out.str(), "text/csv; charset=utf-8");
+        } else if (format == "csv") {
+          res.status = 400;
+          res.set_content("this route has no CSV form\n", "text/plain");
+        } else {
+          res.set_content(rows(self->store, f).dump(), "application/json");
+        }
+      } catch (const InputError& e) {
+        res.status = 400;
+        res.set_content(std::string(e.what()) + "\n", "text/plain");
+      }
+    });
+  };
   s.Get("/", [self](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(self->mu);
-    res.set_content(render_html_report(self->store, self->opt.report), "text/html; charset=utf-8");
+    std::string page = render_html_report(self->store, self->opt.report);
+    // Live: the page polls /api/version and reloads when the store has changed (a campaign writing).
+    const std::string poll =
+        "<script>(function(){var v=null;setInterval(function(){fetch('/api/version').then(function(r){return r.json();})"
+        ".then(function(j){if(v===null)v=j.version;else if(j.version!==v)location.reload();}).catch(function(){});},"
+        + std::to_string(self->opt.refresh_ms) + ");})();</script>";
+    const size_t end = page.rfind("</body>");
+    page.insert(end == std::string::npos ? page.size() : end, poll);
+    res.set_content(page, "text/html; charset=utf-8");
   });
-  json_route("/api/model-task", [](Store& st) { return view_json(st, "v_model_task"); });
-  json_route("/api/costs", [](Store& st) { return view_json(st, "v_costs"); });
+  view_route("/api/model-task", [](Store& st, const ViewFilter& f) { return view_json(st, "v_model_task", f); }, "v_model_task");
+  view_route("/api/costs", [](Store& st, const ViewFilter& f) { return view_json(st, "v_costs", f); }, "v_costs");
+  view_route("/api/spend-over-time", [](Store& st, const ViewFilter& f) { return spend_over_time(st, f); }, "");
+  json_route("/api/version", [](Store& st) {
+    // Changes whenever another connection commits (PRAGMA data_version), plus the row count for a
+    // reader that reopened.
+    auto q = st.db().prepare("SELECT (SELECT COUNT(*) FROM requests)");
+    q.step();
+    auto dv = st.db().prepare("PRAGMA data_version");
+    dv.step();
+    return nlohmann::json{{"version", std::to_string(dv.int64(0)) + ":" + std::to_string(q.int64(0))}};
+  });
   json_route("/api/reversal", [self](Store& st) {
     return reversal_json(analyze_reversals(st, self->opt.report.run_id, self->opt.report.definition));
   });

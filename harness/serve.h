@@ -17,6 +17,7 @@ struct DashboardOptions {
   // name that resolves here (DNS rebinding) is refused.
   std::vector<std::string> allow_hosts;
   ReportOptions report;
+  int refresh_ms = 5000;  // how often the page asks whether the store changed
 };
 
 // Limits that keep one client from taking the dashboard from everyone.

@@ -376,3 +376,67 @@ TEST_CASE("the dashboard refuses oversized bodies and keeps serving while a doze
   for (auto& t : drippers) t.join();
   CHECK(served_meanwhile);
 }
+
+TEST_CASE("the dashboard's views take filters and CSV, chart spend over time, and the page reloads when the store changes", "[serve]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("f.db");
+  Store writer(db, Store::Mode::kReadWrite);
+  import_files(writer, {tmp.write("a.csv", rows_csv("gpt-5-mini", 6)), tmp.write("b.csv", rows_csv("claude-haiku-4.5", 4))}, {});
+  DashboardOptions o;
+  o.db = db;
+  o.refresh_ms = 1234;
+  Running srv(o);
+  auto c = srv.client();
+  auto get = [&](const std::string& path) {
+    auto r = c.Get(path);
+    REQUIRE(r);
+    return *r;
+  };
+  // One model: only its row; with its task too; another task: none.
+  auto rows = nlohmann::json::parse(get("/api/model-task?model=gpt-5-mini").body);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["n"] == 6);
+  CHECK(nlohmann::json::parse(get("/api/model-task?model=gpt-5-mini&task=gsm8k").body).size() == 1);
+  CHECK(nlohmann::json::parse(get("/api/model-task?task=mmlu").body).empty());
+  // Dates: the day the rows were written, as the store has it.
+  std::string today;
+  {
+    auto q = writer.db().prepare("SELECT MIN(day), MAX(day) FROM v_costs");
+    REQUIRE(q.step());
+    REQUIRE(q.text(0) == q.text(1));
+    today = q.text(0);
+  }
+  int64_t requests = 0;
+  for (const auto& r : nlohmann::json::parse(get("/api/costs?from=" + today + "&to=" + today).body)) requests += r["requests"].get<int64_t>();
+  CHECK(requests == 10);
+  CHECK(nlohmann::json::parse(get("/api/costs?to=2000-01-01").body).empty());
+  // CSV: the header and one line per row, as `reckon export` writes it.
+  const auto csv = get("/api/costs?format=csv&model=claude-haiku-4.5");
+  CHECK(csv.get_header_value("Content-Type").find("text/csv") == 0);
+  CHECK(csv.body.rfind("run_id,model,task,day,requests,", 0) == 0);
+  CHECK(std::count(csv.body.begin(), csv.body.end(), '\n') == 2);
+  // Mistakes are named: an unknown parameter, a malformed date, dates on a view without them.
+  auto bad = get("/api/costs?modle=x");
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("unknown query parameter 'modle'") != std::string::npos);
+  CHECK(get("/api/costs?from=yesterday").status == 400);
+  auto nodate = get("/api/model-task?from=" + today);
+  CHECK(nodate.status == 400);
+  CHECK(nodate.body.find("v_model_task has no date") != std::string::npos);
+  // Spend over time: one point per day and model, its requests those of v_costs.
+  const auto series = nlohmann::json::parse(get("/api/spend-over-time").body);
+  REQUIRE(series.size() == 2);
+  for (const auto& p : series) {
+    CHECK(p["day"] == today);
+    CHECK(p["requests"] == (p["model"] == "gpt-5-mini" ? 6 : 4));
+  }
+  // Live: /api/version changes once another connection writes, and the page polls it at the set pace.
+  const std::string v1 = nlohmann::json::parse(get("/api/version").body)["version"];
+  CHECK(nlohmann::json::parse(get("/api/version").body)["version"] == v1);  // nothing written: the same
+  import_files(writer, {tmp.write("c.csv", rows_csv("gpt-5", 2))}, {});
+  CHECK(nlohmann::json::parse(get("/api/version").body)["version"] != v1);
+  const auto page = get("/");
+  CHECK(page.body.find("fetch('/api/version')") != std::string::npos);
+  CHECK(page.body.find("},1234);") != std::string::npos);
+  CHECK(page.get_header_value("Content-Security-Policy").find("connect-src 'self'") != std::string::npos);
+}

@@ -40,6 +40,37 @@ nlohmann::json row_json(const Statement& q) {
   return j;
 }
 
+bool is_date(const std::string& d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9') return false;
+  return true;
+}
+
+// The view's query with the filter's conditions; values bound in order by bind_filter.
+std::string filtered_select(const std::string& select, const std::string& view, const ViewFilter& f) {
+  for (const auto* d : {&f.from, &f.to})
+    if (!d->empty() && !is_date(*d)) throw InputError("a date must be YYYY-MM-DD (got '" + *d + "')");
+  // The day of a row: v_costs has one; v_requests its time; v_model_task spans days.
+  const std::string day = view == "v_costs" ? "day" : view == "v_requests" ? "substr(created_at, 1, 10)" : "";
+  if (day.empty() && (!f.from.empty() || !f.to.empty()))
+    throw InputError(view + " has no date to filter by (its rows span days): filter v_costs or v_requests by date");
+  std::string where;
+  auto add = [&](const std::string& cond) { where += (where.empty() ? " WHERE " : " AND ") + cond; };
+  if (!f.model.empty()) add("model = ?");
+  if (!f.task.empty()) add("task = ?");
+  if (!f.run.empty()) add("run_id = ?");
+  if (!f.from.empty()) add(day + " >= ?");
+  if (!f.to.empty()) add(day + " <= ?");
+  return select + where;
+}
+
+void bind_filter(Statement& q, const ViewFilter& f) {
+  int k = 0;
+  for (const auto* v : {&f.model, &f.task, &f.run, &f.from, &f.to})
+    if (!v->empty()) q.bind(++k, *v);
+}
+
 }  // namespace
 
 const std::vector<std::string>& exportable_views() {
@@ -47,10 +78,11 @@ const std::vector<std::string>& exportable_views() {
   return views;
 }
 
-size_t export_view(Store& store, const std::string& view, const std::string& format, std::ostream& out) {
+size_t export_view(Store& store, const std::string& view, const std::string& format, std::ostream& out, const ViewFilter& f) {
   check_view(view);
   if (format != "csv" && format != "jsonl") throw InputError("--format must be csv or jsonl (got '" + format + "')");
-  auto q = store.db().prepare("SELECT * FROM " + view);  // the name is one of the fixed views above
+  auto q = store.db().prepare(filtered_select("SELECT * FROM " + view, view, f));  // one of the fixed views above
+  bind_filter(q, f);
   const int n = q.columns();
   if (format == "csv") {
     for (int c = 0; c < n; ++c) out << (c ? "," : "") << csv_escape(q.column_name(c));
@@ -73,9 +105,21 @@ size_t export_view(Store& store, const std::string& view, const std::string& for
   return rows;
 }
 
-nlohmann::json view_json(Store& store, const std::string& view) {
+nlohmann::json view_json(Store& store, const std::string& view, const ViewFilter& f) {
   check_view(view);
-  auto q = store.db().prepare("SELECT * FROM " + view);  // a fixed view name, checked above
+  auto q = store.db().prepare(filtered_select("SELECT * FROM " + view, view, f));  // a fixed view name, checked above
+  bind_filter(q, f);
+  nlohmann::json rows = nlohmann::json::array();
+  while (q.step()) rows.push_back(row_json(q));
+  return rows;
+}
+
+
+nlohmann::json spend_over_time(Store& store, const ViewFilter& f) {
+  auto q = store.db().prepare(
+      filtered_select("SELECT day, model, SUM(requests) AS requests, SUM(cost_usd) AS cost_usd FROM v_costs", "v_costs", f) +
+      " GROUP BY day, model ORDER BY day, model");
+  bind_filter(q, f);
   nlohmann::json rows = nlohmann::json::array();
   while (q.step()) rows.push_back(row_json(q));
   return rows;
