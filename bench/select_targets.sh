@@ -40,3 +40,24 @@ echo "|---|---|---|---|---|---|"
 for bm in arc gsm8k mmlu; do
   run "metabench $bm" random,text --responses "$DATA/olb_metabench/responses_$bm.csv" --items "$DATA/olb_metabench/items_$bm.jsonl"
 done
+
+# Adaptive testing against the static methods at 20 items (issue #25: below every static method's MAE
+# on each matrix; on GSM8K at most 0.6× random's).
+echo
+echo "| matrix | method | MAE at 20 (pp, mean ± sd over $SEEDS seeds) | × random | Kendall τ |"
+echo "|---|---|---|---|---|"
+run20() {
+  local name="$1"; shift
+  ./build/reckon select eval "$@" --method random,anchor,irt,gp-irt,adaptive --budget 20 --seeds "$SEEDS" --json |
+    python3 -c '
+import json, sys
+name, rows = sys.argv[1], json.load(sys.stdin)
+rnd = next(r for r in rows if r["method"] == "random")["mae_pct"]
+for r in rows:
+    print(f"| {name} | {r[\"method\"]} | {r[\"mae_pct\"]:.2f} ± {r[\"mae_pct_sd\"]:.2f} | {r[\"mae_pct\"] / rnd:.2f} | {r[\"kendall_tau\"]:.3f} |")
+' "$name"
+}
+run20 "GSM8K full (TailoredBench)" --responses "$DATA/gsm8k_full/responses_gsm8k_full.csv" --model-column row --item-prefix gsm8k.
+for bm in arc gsm8k mmlu; do
+  run20 "metabench $bm" --responses "$DATA/olb_metabench/responses_$bm.csv"
+done
