@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <cstdlib>
 
@@ -14,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/text.h"
+#include "results/answers.h"
 #include "results/costs.h"
 #include "results/export.h"
 #include "results/reversal.h"
@@ -27,6 +30,8 @@ const std::vector<DashboardRoute>& dashboard_routes() {
       {"/api/model-task", "v_model_task rows: per run, model and task: answers, accuracy, cost, tokens, latency"},
       {"/api/costs", "v_costs rows: spend per run, model, task and day, by part"},
       {"/api/spend-over-time", "spend per day and model (what was paid), for a chart"},
+      {"/api/answers", "the answers, filtered (?model= &task= &run= &outcome=correct|wrong|error &q=text) and paged (?limit= up to 500, &offset=)"},
+      {"/api/answers/compare", "two runs on the same items (?a=RUN &b=RUN): the answers whose outcome differs"},
       {"/api/version", "a number that changes whenever the store does: the page polls it and reloads"},
       {"/api/reversal", "price reversals (listed price vs real cost), as `reckon reversal --json`"},
       {"/api/thinking", "thinking-token shares, cross-model ratios and repeat noise, as `reckon thinking --json`"},
@@ -140,6 +145,54 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
   view_route("/api/model-task", [](Store& st, const ViewFilter& f) { return view_json(st, "v_model_task", f); }, "v_model_task");
   view_route("/api/costs", [](Store& st, const ViewFilter& f) { return view_json(st, "v_costs", f); }, "v_costs");
   view_route("/api/spend-over-time", [](Store& st, const ViewFilter& f) { return spend_over_time(st, f); }, "");
+  // Query strings: every key must be known; numbers must be numbers.
+  auto params_of = [](const httplib::Request& req, const std::map<std::string, std::string*>& known, httplib::Response& res) {
+    for (const auto& [key, value] : req.params) {
+      auto it = known.find(key);
+      if (it == known.end()) {
+        std::string names;
+        for (const auto& k : known) names += (names.empty() ? "" : ", ") + k.first;
+        res.status = 400;
+        res.set_content("unknown query parameter '" + key + "' (" + names + ")\n", "text/plain");
+        return false;
+      }
+      *it->second = value;
+    }
+    return true;
+  };
+  s.Get("/api/answers", [self, params_of](const httplib::Request& req, httplib::Response& res) {
+    AnswerFilter f;
+    std::string run, limit = "100", offset = "0";
+    if (!params_of(req, {{"model", &f.model}, {"task", &f.task}, {"run", &run}, {"outcome", &f.outcome}, {"q", &f.search},
+                         {"limit", &limit}, {"offset", &offset}}, res))
+      return;
+    const auto l = parse_double(limit), o = parse_double(offset);
+    if (!l || !o || *l < 1 || *l > 500 || *o < 0 || *l != std::floor(*l) || *o != std::floor(*o)) {
+      res.status = 400;
+      res.set_content("limit must be 1 to 500 and offset a whole number ≥ 0\n", "text/plain");
+      return;
+    }
+    f.limit = static_cast<size_t>(*l), f.offset = static_cast<size_t>(*o);
+    if (!run.empty()) f.run = run;
+    std::lock_guard<std::mutex> lock(self->mu);
+    try {
+      res.set_content(answers_json(self->store, f).dump(), "application/json");
+    } catch (const InputError& e) {
+      res.status = 400;
+      res.set_content(std::string(e.what()) + "\n", "text/plain");
+    }
+  });
+  s.Get("/api/answers/compare", [self, params_of](const httplib::Request& req, httplib::Response& res) {
+    std::string a, b;
+    if (!params_of(req, {{"a", &a}, {"b", &b}}, res)) return;
+    if (a.empty() || b.empty()) {
+      res.status = 400;
+      res.set_content("give two runs: ?a=RUN&b=RUN\n", "text/plain");
+      return;
+    }
+    std::lock_guard<std::mutex> lock(self->mu);
+    res.set_content(compare_answers(self->store, a, b).dump(), "application/json");
+  });
   json_route("/api/version", [](Store& st) {
     // Changes whenever another connection commits (PRAGMA data_version), plus the row count for a
     // reader that reopened.

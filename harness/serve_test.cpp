@@ -440,3 +440,80 @@ TEST_CASE("the dashboard's views take filters and CSV, chart spend over time, an
   CHECK(page.body.find("},1234);") != std::string::npos);
   CHECK(page.get_header_value("Content-Security-Policy").find("connect-src 'self'") != std::string::npos);
 }
+
+TEST_CASE("answers you can read: the report embeds them, serve filters and pages them and compares two runs", "[serve][answers]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("ans.db");
+  Store writer(db, Store::Mode::kReadWrite);
+  // Run A: items 0-5, right on the even ones; one answer tries to break out of the page's script.
+  std::string a = "model,task,item_id,input_tokens,output_tokens,score,prompt,response,prediction,reference,status,error\n";
+  for (int i = 0; i < 6; ++i)
+    a += "gpt-5-mini,gsm8k," + std::to_string(i) + ",10,20," + (i % 2 ? "0" : "1") + ",\"What is " + std::to_string(i) +
+         " + 1?\",\"" + (i == 3 ? "</script><script>alert(1)</script>" : "It is " + std::to_string(i + 1)) + "\"," +
+         std::to_string(i + 1) + "," + std::to_string(i + 1) + ",ok,\n";
+  a += "gpt-5-mini,gsm8k,6,0,0,,\"What is 6 + 1?\",,,7,error,rate limited\n";
+  // Run B: the same items, right on items 0-3: items 1 and 3 turn right, 4 turns wrong; 6 is answered.
+  std::string b = "model,task,item_id,input_tokens,output_tokens,score,prompt,response,prediction,reference\n";
+  for (int i = 0; i < 7; ++i)
+    b += "gpt-5-mini,gsm8k," + std::to_string(i) + ",10,20," + (i <= 3 ? "1" : "0") + ",\"What is " + std::to_string(i) +
+         " + 1?\",\"It is " + std::to_string(i + 1) + "\"," + std::to_string(i + 1) + "," + std::to_string(i + 1) + "\n";
+  import_files(writer, {tmp.write("a.csv", a)}, {});
+  import_files(writer, {tmp.write("b.csv", b)}, {});
+  std::vector<std::string> runs;
+  {
+    auto q = writer.db().prepare("SELECT id FROM runs ORDER BY rowid");
+    while (q.step()) runs.push_back(q.text(0));
+  }
+  REQUIRE(runs.size() == 2);
+
+  // The report: the answers as JSON inside the page, with "</" written so that no text closes the script.
+  ReportOptions ro;
+  ro.run_id = runs[0];
+  const std::string html = render_html_report(writer, ro);
+  const std::string open = "<script type=\"application/json\" id=\"answers-data\">";
+  const size_t begin = html.find(open);
+  REQUIRE(begin != std::string::npos);
+  const size_t end = html.find("</script>", begin);
+  const auto embedded = nlohmann::json::parse(html.substr(begin + open.size(), end - begin - open.size()));
+  CHECK(embedded["total"] == 7);
+  REQUIRE(embedded["rows"].size() == 7);
+  CHECK(embedded["rows"][3]["answer"] == "</script><script>alert(1)</script>");
+  CHECK(embedded["rows"][6]["outcome"] == "error");
+  CHECK(embedded["rows"][6]["error"] == "rate limited");
+  CHECK(html.find("<script>alert(1)") == std::string::npos);
+  CHECK(html.find("alert(1)\\u003c/script>") != std::string::npos);
+
+  DashboardOptions o;
+  o.db = db;
+  Running srv(o);
+  auto c = srv.client();
+  auto get = [&](const std::string& path) {
+    auto r = c.Get(path);
+    REQUIRE(r);
+    return *r;
+  };
+  // Run A by outcome: 3 right (0, 2, 4), 3 wrong, 1 error.
+  auto count = [&](const std::string& query) { return nlohmann::json::parse(get("/api/answers?run=" + runs[0] + query).body)["total"]; };
+  CHECK(count("") == 7);
+  CHECK(count("&outcome=correct") == 3);
+  CHECK(count("&outcome=wrong") == 3);
+  CHECK(count("&outcome=error") == 1);
+  CHECK(count("&q=IT%20IS%205") == 1);  // case-insensitive, in the answer
+  CHECK(count("&q=%25") == 0);           // a literal %, not a wildcard
+  // Pages: 3 + 3 + 1 in item order.
+  const auto page2 = nlohmann::json::parse(get("/api/answers?run=" + runs[0] + "&limit=3&offset=3").body);
+  REQUIRE(page2["rows"].size() == 3);
+  CHECK(page2["rows"][0]["item_id"] == "3");
+  CHECK(get("/api/answers?limit=501").status == 400);
+  CHECK(get("/api/answers?outcome=maybe").status == 400);
+  CHECK(get("/api/answers?colour=red").status == 400);
+  // Two runs side by side: items 1 and 3 (wrong → right), 4 (right → wrong), 6 (error → wrong) differ; 0, 2, 5 agree.
+  const auto cmp = nlohmann::json::parse(get("/api/answers/compare?a=" + runs[0] + "&b=" + runs[1]).body);
+  CHECK(cmp["same"] == 3);
+  CHECK(cmp["differ"] == 4);
+  std::vector<std::string> items;
+  for (const auto& r : cmp["rows"]) items.push_back(r["item_id"]);
+  CHECK(items == std::vector<std::string>{"1", "3", "4", "6"});
+  CHECK(cmp["rows"][2]["a"]["outcome"] == "correct");
+  CHECK(cmp["rows"][2]["b"]["outcome"] == "wrong");
+}

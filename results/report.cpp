@@ -1,5 +1,7 @@
 #include "results/report.h"
 
+#include "results/answers.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -51,6 +53,9 @@ figure.chart{margin:8px 0}figure.chart svg{width:100%;height:auto;max-width:760p
 figcaption{font-size:.85em;color:var(--muted)}
 svg text{font:12px system-ui,sans-serif;fill:#222}svg .tick{fill:#666;font-size:11px}svg .grid{stroke:#eee}
 svg .axis{fill:#444}svg .plabel{font-size:11px}
+tr.ans{cursor:pointer}tr.ans.wrong td:nth-child(4){color:var(--alert)}tr.ans.error td{color:var(--alert)}
+td.detail{white-space:normal;text-align:left}td.detail pre{white-space:pre-wrap;word-break:break-word;margin:2px 0 8px;font-size:.9em}
+.filters{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:6px 0}
 @media (max-width:600px){body{padding:8px;font-size:14px}th,td{padding:3px 5px}}
 @media print{body{max-width:none}h2{break-after:avoid}figure,table{break-inside:avoid}th{cursor:auto}.scroll{overflow:visible}}
 )css";
@@ -373,6 +378,57 @@ void sweeps_section(Html& h, Store& store) {
 
 }  // namespace
 
+// The answers, embedded as JSON (texts clipped, so a 10,000-answer run stays a few MB) and shown by a
+// small script: filters by model, task, outcome and text, 100 rows a page, a row opens its texts.
+const char* kAnswersScript = R"js(
+(function(){var el=document.getElementById('answers-data');if(!el)return;var d=JSON.parse(el.textContent),rows=d.rows,page=0,per=100;
+var $=function(id){return document.getElementById(id);};
+function opts(sel,key){var seen={};rows.forEach(function(r){seen[r[key]]=1;});Object.keys(seen).sort().forEach(function(v){var o=document.createElement('option');o.value=v;o.textContent=v;sel.appendChild(o);});}
+opts($('ans-model'),'model');opts($('ans-task'),'task');
+function text(v){return v===null||v===undefined?'':String(v);}
+function cell(tr,v,cls){var td=document.createElement('td');td.textContent=text(v);if(cls)td.className=cls;tr.appendChild(td);}
+function matches(r){var m=$('ans-model').value,t=$('ans-task').value,o=$('ans-outcome').value,q=$('ans-q').value.toLowerCase();
+return(!m||r.model===m)&&(!t||r.task===t)&&(!o||r.outcome===o)&&(!q||(text(r.prompt)+' '+text(r.answer)+' '+text(r.prediction)).toLowerCase().indexOf(q)>=0);}
+function draw(){var hit=rows.filter(matches),tb=$('ans-body');tb.textContent='';var n=Math.max(1,Math.ceil(hit.length/per));if(page>=n)page=n-1;
+hit.slice(page*per,page*per+per).forEach(function(r){var tr=document.createElement('tr');tr.className='ans '+r.outcome;
+cell(tr,r.task);cell(tr,r.model);cell(tr,r.item_id);cell(tr,r.outcome);cell(tr,r.prediction);cell(tr,r.reference);
+cell(tr,r.input_tokens);cell(tr,r.output_tokens);cell(tr,r.thinking_tokens);cell(tr,r.cost_usd===null?'':'$'+r.cost_usd.toFixed(6)+(r.cache_hit?' (cached)':''));
+cell(tr,r.latency_ms===null?'':Math.round(r.latency_ms));
+var dt=document.createElement('tr');dt.hidden=true;var td=document.createElement('td');td.colSpan=11;td.className='detail';
+[['Prompt',r.prompt],['Answer',r.answer],['Error',r.error]].forEach(function(p){if(!p[1])return;var h=document.createElement('b');h.textContent=p[0];var pre=document.createElement('pre');pre.textContent=p[1];td.appendChild(h);td.appendChild(pre);});
+dt.appendChild(td);tr.addEventListener('click',function(){dt.hidden=!dt.hidden;});tb.appendChild(tr);tb.appendChild(dt);});
+$('ans-count').textContent=hit.length+' of '+rows.length+' answers'+(d.total>rows.length?' (the report holds the first '+rows.length+' of '+d.total+'; reckon serve pages through all)':'')+' · page '+(page+1)+' of '+n;}
+['ans-model','ans-task','ans-outcome'].forEach(function(id){$(id).addEventListener('change',function(){page=0;draw();});});
+$('ans-q').addEventListener('input',function(){page=0;draw();});
+$('ans-prev').addEventListener('click',function(){if(page>0){page--;draw();}});$('ans-next').addEventListener('click',function(){page++;draw();});
+draw();})();
+)js";
+
+void answers_section(Html& h, Store& store, const ReportOptions& opt) {
+  AnswerFilter f;
+  f.run = opt.run_id;
+  f.limit = 20000;
+  f.clip = 600;
+  const nlohmann::json answers = answers_json(store, f);
+  if (answers["total"].get<int64_t>() == 0) return;
+  std::string data = answers.dump();
+  // Inside <script>, "</script" would close the element and "<!--" change how it is parsed: every "<"
+  // (only ever inside a JSON string) is written as the escape \u003c instead.
+  for (size_t pos = 0; (pos = data.find('<', pos)) != std::string::npos; pos += 6) data.replace(pos, 1, "\\u003c");
+  h.o << "<section id=\"answers\"><h2>Answers</h2><p class=\"muted\">Every answer: filter, search, and click a row for "
+         "its prompt and full answer (clipped to 600 characters here; <code>reckon serve</code>'s /api/answers has them whole).</p>"
+         "<div class=\"filters\"><select id=\"ans-model\" aria-label=\"model\"><option value=\"\">all models</option></select> "
+         "<select id=\"ans-task\" aria-label=\"task\"><option value=\"\">all tasks</option></select> "
+         "<select id=\"ans-outcome\" aria-label=\"outcome\"><option value=\"\">all outcomes</option><option>correct</option>"
+         "<option>wrong</option><option>error</option></select> <input id=\"ans-q\" type=\"search\" placeholder=\"search text\" "
+         "aria-label=\"search\"> <button id=\"ans-prev\">‹</button><button id=\"ans-next\">›</button> <span id=\"ans-count\" "
+         "class=\"muted\"></span></div><div class=\"scroll\"><table id=\"answers-table\"><thead><tr><th>task</th><th>model</th>"
+         "<th>item</th><th>outcome</th><th>prediction</th><th>reference</th><th>input tok</th><th>output tok</th><th>thinking tok</th>"
+         "<th>cost</th><th>latency ms</th></tr></thead><tbody id=\"ans-body\"></tbody></table></div>"
+         "<script type=\"application/json\" id=\"answers-data\">"
+      << data << "</script><script>" << kAnswersScript << "</script></section>\n";
+}
+
 std::string render_html_report(Store& store, const ReportOptions& opt) {
   Html h;
   const auto rev = analyze_reversals(store, opt.run_id, opt.definition);
@@ -397,6 +453,7 @@ std::string render_html_report(Store& store, const ReportOptions& opt) {
   selections_section(h, store);
   routers_section(h, store);
   sweeps_section(h, store);
+  answers_section(h, store, opt);
   if (rows.empty()) h.o << "<p>This store has no requests yet.</p>\n";
   h.o << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.o.str();

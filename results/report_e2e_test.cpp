@@ -98,6 +98,9 @@ TEST_CASE("the HTML report renders in headless Chromium with its charts and no s
     // Two reversal scatters, two leaderboards, two Pareto charts, the breakdown and the thinking boxes.
     CHECK(count(dom.out, "<svg") >= 8);
     CHECK(count(dom.out, "class=\"link\"") == 11);  // one line per reversed pair
+    // The answers view drew its first page: 100 rows, each with its hidden detail row.
+    CHECK(count(dom.out, "<tr class=\"ans ") == 100);
+    CHECK(dom.out.find("answers · page 1 of ") != std::string::npos);
   }
 
   SECTION("a desktop and a phone screenshot") {

@@ -87,11 +87,13 @@ TEST_CASE("the HTML report is self-contained, shows the reversal and escapes eve
   CHECK(html.find("<script>alert") == std::string::npos);
   CHECK(html.find("&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;") != std::string::npos);
   CHECK(html.find("math&lt;&amp;&gt;") != std::string::npos);
-  CHECK(count(html, "<script>") == 1);  // reckon's own table sorter only
+  CHECK(count(html, "<script>") == 2);  // reckon's own: the table sorter and the answers view
+  CHECK(count(html, "<script type=\"application/json\" id=\"answers-data\">") == 1);  // the answers, as data
   // The story at a glance: cheap-thinker (listed 3) costs more than pricey-direct (listed 15).
   CHECK(html.find("id=\"reversal-headline\"") != std::string::npos);
   CHECK(std::regex_search(html, std::regex("cost more in 2 of 3 pairs")));
-  for (const char* section : {"id=\"reversal\"", "id=\"leaderboard\"", "id=\"pareto\"", "id=\"breakdown\"", "id=\"thinking\""})
+  for (const char* section : {"id=\"reversal\"", "id=\"leaderboard\"", "id=\"pareto\"", "id=\"breakdown\"", "id=\"thinking\"",
+                              "id=\"answers\""})
     CHECK(html.find(section) != std::string::npos);
   CHECK(count(html, "<svg") >= 5);
   CHECK(count(html, "class=\"link\"") == 2);

@@ -22,6 +22,8 @@ const char* const kInScope =
 
 }  // namespace
 
+const char* run_scope_sql() { return kInScope; }
+
 SummaryScope default_scope(Store& store) {
   SummaryScope s;
   auto q = store.db().prepare(

@@ -43,6 +43,9 @@ struct SummaryScope {
   int64_t earlier = 0;
 };
 SummaryScope default_scope(Store& store);
+// The scope as an SQL condition on `r.run_id` (requests aliased r), with the run id bound as ?1 (NULL:
+// the default scope) — what answers and reports share with the summary.
+const char* run_scope_sql();
 std::string render_summary(const std::vector<ModelTaskSummary>& rows);
 
 }  // namespace reckon
