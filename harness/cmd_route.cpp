@@ -1,6 +1,8 @@
 // `reckon route train | eval`: routers learned from results, saved in a store, judged on held-out
 // queries only.
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <iostream>
 
 #include "common/atomic_file.h"
@@ -8,16 +10,78 @@
 #include "common/jsonl.h"
 #include "common/text.h"
 #include "harness/commands.h"
+#include "common/json_parse.h"
 #include "routers/evaluate.h"
+#include "routers/lm_router.h"
+#include "sweeps/backend.h"
+#include "sweeps/datasets.h"
+#include "tasks/task.h"
 #include "routers/router.h"
 #include "routers/saved.h"
 
 namespace reckon {
+namespace {
+
+std::string config_field(const nlohmann::json& cfg, const std::string& path, const std::string& key, bool required) {
+  if (!cfg.contains(key)) {
+    if (required) throw InputError(path + ": field '" + key + "' is required");
+    return "";
+  }
+  if (!cfg[key].is_string() || cfg[key].get<std::string>().empty()) throw InputError(path + ": field '" + key + "' must be a non-empty string");
+  return cfg[key].get<std::string>();
+}
+
+// `--router lm`: the training rows as "which candidate?" chats (the cheapest correct one as the answer,
+// every tenth row kept aside as the command's eval set), one SFT stage run as the config's command,
+// and the model it produced, to be asked through a provider.
+std::function<LmTrained(const RoutingSet&, const std::vector<size_t>&)> lm_fine_tuner(const std::string& config_path, const std::string& dir,
+                                                                                     int epochs, uint64_t seed) {
+  if (config_path.empty()) throw InputError("route train --router lm needs --backend-config FILE.json (see route train --help)");
+  std::ifstream in(config_path);
+  if (!in) throw InputError(config_path + ": cannot open the backend config");
+  const nlohmann::json cfg = parse_json(in, false);
+  if (!cfg.is_object()) throw InputError(config_path + ": not a JSON object");
+  static const std::set<std::string> known = {"base_model", "sft", "model", "base_url", "api_key_env", "style", "timeout_s"};
+  for (const auto& [key, value] : cfg.items())
+    if (!known.count(key)) throw InputError(config_path + ": unknown field '" + key + "'");
+  LmTrained out;
+  const std::string base = config_field(cfg, config_path, "base_model", true), sft = config_field(cfg, config_path, "sft", true),
+                    model = config_field(cfg, config_path, "model", true);
+  out.base_url = config_field(cfg, config_path, "base_url", false);
+  out.api_key_env = config_field(cfg, config_path, "api_key_env", false);
+  const std::string style_text = config_field(cfg, config_path, "style", false);
+  const TrainingStyle style = parse_training_style(style_text.empty() ? "trl" : style_text);
+  const double timeout_s = cfg.value("timeout_s", 3600.0);
+  if (!(timeout_s > 0)) throw InputError(config_path + ": field 'timeout_s' must be positive");
+  parse_model_ref(render_template(model, {{"model", "x"}}, config_path + ": field 'model'"));  // fail before training
+  return [=](const RoutingSet& s, const std::vector<size_t>& rows) {
+    const auto labels = cheapest_correct_labels(s, rows, false);
+    std::vector<SftRecord> train, eval;
+    for (size_t i = 0; i < rows.size(); ++i)
+      (i % 10 == 9 ? eval : train).push_back({route_prompt(s.candidates, s.texts[rows[i]]), s.candidates[static_cast<size_t>(labels[i])]});
+    const std::string out_dir = dir + "/sft";
+    std::error_code ec;
+    std::filesystem::remove_all(out_dir, ec);
+    std::filesystem::create_directories(out_dir, ec);
+    write_dataset(out_dir + "/train.jsonl", train, style);
+    write_dataset(out_dir + "/eval.jsonl", eval, style);
+    const std::map<std::string, std::string> fields = {{"train", shell_quote(out_dir + "/train.jsonl")}, {"eval", shell_quote(out_dir + "/eval.jsonl")},
+                                                       {"out", shell_quote(out_dir)}, {"base", shell_quote(base)},
+                                                       {"epochs", std::to_string(epochs)}, {"seed", std::to_string(seed)},
+                                                       {"beta", "0"}, {"stage", "sft"}};
+    const std::string trained = run_training_stage(render_template(sft, fields, config_path + ": field 'sft'"), out_dir, timeout_s, "sft");
+    LmTrained t = out;
+    t.model = render_template(model, {{"model", trained}}, config_path + ": field 'model'");
+    return t;
+  };
+}
+
+}  // namespace
 
 Action define_route(CLI::App& sub) {
   struct Args {
     RoutingSource src;
-    std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve, feature_columns;
+    std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve, feature_columns, backend_config, work_dir;
     double lambda = -1;
     std::string rule_feature = "length";
     int epochs = 4;
@@ -38,7 +102,7 @@ Action define_route(CLI::App& sub) {
   train->add_option("--skip-column", a->src.skip_column, "Outcomes: leave out rows where this column is 1 (e.g. contaminated)");
   train->add_option("--feature-columns", a->feature_columns, "Outcomes: numeric columns given to the router beside the text");
   train->add_option("--split-column", a->src.split_column, "Outcomes: column of train / test per row (else a random split)");
-  train->add_option("--router", a->router, "rule | knn | softmax | dpo | mlp | cascade")->capture_default_str();
+  train->add_option("--router", a->router, "rule | knn | softmax | dpo | mlp | cascade | logit | lm")->capture_default_str();
   train->add_option("--train-fraction", a->src.train_fraction, "Share of queries to train on")->capture_default_str();
   train->add_option("--seed", a->src.seed, "Seed of the split and the training order")->capture_default_str();
   train->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
@@ -46,6 +110,10 @@ Action define_route(CLI::App& sub) {
   train->add_option("--threshold", a->threshold, "Cascade: escalate below this P(enough)")->capture_default_str();
   train->add_option("--rule-feature", a->rule_feature, "Rule: length | tables | columns (of a text-to-SQL prompt's schema) | a feature column")
       ->capture_default_str();
+  train->add_option("--backend-config", a->backend_config,
+                    "lm: JSON with base_model, sft (a command: {train} {eval} {out} {base} {epochs} {seed}), model (e.g. vllm:{model}), "
+                    "optional base_url, api_key_env, style, timeout_s");
+  train->add_option("--work-dir", a->work_dir, "lm: folder for the training data and the command's output (default: next to the store)");
   train->add_flag("--unsolved-class", a->unsolved_class, "Label queries nobody solved as their own class (else: the most capable)");
   train->add_option("--name", a->name, "Name to save the router under")->required();
   train->add_option("--save-db", a->save_db, "Store to save into (default: --db)");
@@ -132,6 +200,8 @@ Action define_route(CLI::App& sub) {
       ro.cascade_threshold = a->threshold;
       ro.unsolved_class = a->unsolved_class;
       ro.rule_feature = a->rule_feature;
+      if (a->router == "lm") ro.fine_tune = lm_fine_tuner(a->backend_config, a->work_dir.empty() ? save + ".route-" + a->name : a->work_dir,
+                                                          a->epochs, src.seed);
       router->train(s, tr, ro);
       Store store(save, Store::Mode::kReadWrite);
       nlohmann::json params = router->params();

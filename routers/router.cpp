@@ -613,6 +613,8 @@ const std::vector<RouterKind>& router_table() {
        load_router<CascadeRouter>},
       {"logit", "per-candidate calibrated P(correct) from length, schema size, text-to-SQL cue words and given features",
        make_router<LogitRouter>, load_router<LogitRouter>},
+      {"lm", "a language model fine-tuned to name the candidate (route train --backend-config: a command per stage), asked through a provider",
+       make_lm_router, load_lm_router},
   };
   return table;
 }

@@ -2,6 +2,7 @@
 // Routers (METHODS.md §3): learn from results which queries a cheaper candidate can take.
 // One registry; every router maps a query to a probability-like score per candidate and, for a
 // pair, to an escalation score (higher → the costlier candidate) that threshold sweeps rank by.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,12 +15,20 @@
 
 namespace reckon {
 
+// What fine-tuning a language-model router produced: the model to ask, and where.
+struct LmTrained {
+  std::string model;  // provider:model
+  std::string base_url, api_key_env;
+};
+
 struct RouterOptions {
   TrainOptions train;
   bool unsolved_class = false;
   double cascade_threshold = 0.6;  // EllieSQL's cascade: "is this tier enough?" at 0.6
   // rule: length | tables | columns (a text-to-SQL prompt's schema) | a given feature's name
   std::string rule_feature = "length";
+  // lm: fine-tunes a model on the training rows (the harness supplies it: the sweeps' command backend).
+  std::function<LmTrained(const RoutingSet&, const std::vector<size_t>&)> fine_tune;
 };
 
 class Router {
@@ -58,5 +67,9 @@ std::vector<int> choose_batch(const Router& r, const std::vector<Query>& queries
 // the cheaper candidate.
 int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<double>& costs, double lambda);
 const RouterKind& find_router(const std::string& name);
+
+// The lm router's entries (routers/lm_router.cpp).
+std::unique_ptr<Router> make_lm_router(const std::vector<std::string>& candidates, const std::vector<double>& costs);
+std::unique_ptr<Router> load_lm_router(const nlohmann::json& params, const std::string& blob);
 
 }  // namespace reckon

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "providers/client.h"
+#include "routers/lm_router.h"
 
 namespace reckon {
 
@@ -25,13 +26,7 @@ PointSample sample_point(const SweepPoint& p, size_t pool_size, std::vector<Pref
   return {std::move(order), std::move(all_pairs)};
 }
 
-std::vector<Message> route_prompt(const RoutingSet& s, const std::string& query) {
-  std::string names;
-  for (const auto& c : s.candidates) names += (names.empty() ? "" : ", ") + c;
-  return {{"system", "Route the user's query to the cheapest model that will answer it correctly. Candidates, cheapest first: " +
-                         names + ". Reply with the candidate's name only."},
-          {"user", query}};
-}
+std::vector<Message> route_prompt(const RoutingSet& s, const std::string& query) { return route_prompt(s.candidates, query); }
 
 RouteDatasets route_datasets(const SweepContext& c, const PointSample& sample) {
   const RoutingSet& s = c.s;
@@ -57,20 +52,6 @@ void write_dataset(const std::string& path, const std::vector<Record>& records, 
 }
 template void write_dataset(const std::string&, const std::vector<SftRecord>&, TrainingStyle);
 template void write_dataset(const std::string&, const std::vector<PreferenceRecord>&, TrainingStyle);
-
-namespace {
-
-// The candidate an answer names: the longest name found in it (so "gpt-4o" is not read as "gpt-4").
-std::optional<size_t> named_candidate(const RoutingSet& s, const std::string& answer) {
-  const std::string a = to_lower(answer);
-  std::optional<size_t> best;
-  for (size_t k = 0; k < s.candidates.size(); ++k)
-    if (a.find(to_lower(s.candidates[k])) != std::string::npos && (!best || s.candidates[k].size() > s.candidates[*best].size()))
-      best = k;
-  return best;
-}
-
-}  // namespace
 
 PointResult judge_model_routes(const SweepContext& c, const ModelRef& model) {
   const RoutingSet& s = c.s;
@@ -99,7 +80,7 @@ PointResult judge_model_routes(const SweepContext& c, const ModelRef& model) {
   PointResult r;
   const double n = static_cast<double>(c.held_out.size());
   for (size_t i = 0; i < c.held_out.size(); ++i) {
-    const size_t k = named_candidate(s, answers[i].value_or("")).value_or(s.candidates.size() - 1);
+    const size_t k = named_candidate(s.candidates, answers[i].value_or("")).value_or(s.candidates.size() - 1);
     r.accuracy += s.correct[c.held_out[i]][k] / n;
   }
   r.score = r.accuracy;

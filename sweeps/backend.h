@@ -38,6 +38,12 @@ void write_dataset(const std::string& path, const std::vector<Record>& records, 
 // capable) one, as a cautious router would; their count is in the result's note.
 PointResult judge_model_routes(const SweepContext& c, const ModelRef& model);
 
+// The command backend's pieces, shared with `route train --router lm`: a value quoted for /bin/sh, and
+// one training stage run as a shell command (its log in `out_dir`/log.txt, killed after `timeout_s`);
+// returns the model it produced — `out_dir` unless the command printed `reckon-model: NAME`.
+std::string shell_quote(const std::string& v);
+std::string run_training_stage(const std::string& command, const std::string& out_dir, double timeout_s, const std::string& stage);
+
 // The registry's entries (sweep.cpp's table).
 std::function<PointResult(const SweepPoint&)> prepare_builtin_backend(const SweepContext& c);
 std::function<PointResult(const SweepPoint&)> prepare_command_backend(const SweepContext& c);

@@ -21,13 +21,13 @@
 
 namespace reckon {
 
-namespace {
-
 std::string shell_quote(const std::string& v) {
   std::string out = "'";
   for (char ch : v) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
   return out + "'";
 }
+
+namespace {
 
 std::string config_text(const nlohmann::json& cfg, const std::string& key, const std::string& fallback, bool required) {
   if (!cfg.contains(key)) {
@@ -39,8 +39,10 @@ std::string config_text(const nlohmann::json& cfg, const std::string& key, const
   return cfg[key].get<std::string>();
 }
 
+}  // namespace
+
 // Runs one stage; returns the model it produced. Throws with the log's tail when it fails.
-std::string run_stage(const std::string& command, const std::string& out_dir, double timeout_s, const std::string& stage) {
+std::string run_training_stage(const std::string& command, const std::string& out_dir, double timeout_s, const std::string& stage) {
   const std::string log = out_dir + "/log.txt";
   const std::string line = "timeout --kill-after=10 " + fmt_fixed(timeout_s, 0) + " /bin/sh -c " + shell_quote(command) + " > " +
                            shell_quote(log) + " 2>&1 < /dev/null";
@@ -62,8 +64,6 @@ std::string run_stage(const std::string& command, const std::string& out_dir, do
     if (starts_with(l, "reckon-model:")) model = trim(l.substr(13));
   return model;
 }
-
-}  // namespace
 
 std::function<PointResult(const SweepPoint&)> prepare_command_backend(const SweepContext& c) {
   const auto& cfg = c.grid.backend_config;
@@ -91,7 +91,7 @@ std::function<PointResult(const SweepPoint&)> prepare_command_backend(const Swee
           {"train", shell_quote(out + "/train.jsonl")}, {"eval", shell_quote(out + "/eval.jsonl")}, {"out", shell_quote(out)},
           {"base", shell_quote(model)}, {"epochs", std::to_string(c.grid.epochs)}, {"beta", fmt_fixed(c.grid.beta, 4)},
           {"seed", std::to_string(p.seed)}, {"stage", name}};
-      model = run_stage(render_template(tmpl, fields, "sweep backend config field '" + name + "'"), out, timeout_s, name);
+      model = run_training_stage(render_template(tmpl, fields, "sweep backend config field '" + name + "'"), out, timeout_s, name);
     };
     if (!data.sft.empty()) stage("sft", sft, data.sft, data.sft_eval);
     if (!data.pairs.empty()) {

@@ -282,3 +282,49 @@ TEST_CASE("the openai backend uploads, trains SFT then DPO from it, polls, and j
   q2.step();
   CHECK(q2.int64(0) == 2);
 }
+
+TEST_CASE("route train --router lm fine-tunes with a command and routes by asking the served model", "[route][backend]") {
+  test::TempDir tmp;
+  // The served model routes perfectly once it is the one the training command produced.
+  FakeOpenAI server([](const std::string& m) { return m == "my-router"; });
+  const RoutingSet s = toy(60);
+  std::string rows = "prompt_id,prompt,cheap_correct,costly_correct\n";
+  for (size_t i = 0; i < s.size(); ++i)
+    rows += s.ids[i] + "," + s.texts[i] + "," + (s.correct[i][0] > 0 ? "1" : "0") + ",1\n";
+  const std::string outcomes = tmp.write("o.csv", rows), db = tmp.file("r.db");
+  const std::string cfg = tmp.write("lm.json", nlohmann::json({{"base_model", "base"},
+                                                               {"sft", "test -s {train} && echo reckon-model: my-router"},
+                                                               {"model", "vllm:{model}"},
+                                                               {"base_url", server.url()}})
+                                                   .dump());
+  auto tr = test::run_reckon({"route", "train", "--outcomes", outcomes, "--candidates", "cheap,costly", "--costs", "1,10", "--router", "lm",
+                              "--backend-config", cfg, "--work-dir", tmp.file("work"), "--name", "lm1", "--save-db", db});
+  INFO(tr.err);
+  REQUIRE(tr.exit_code == 0);
+  // The training chats: 70 % of 60 = 42 rows, every tenth aside for the command's eval set (4), 38 to train on.
+  CHECK(read_jsonl(tmp.file("work") + "/sft/train.jsonl").size() == 38);
+  CHECK(read_jsonl(tmp.file("work") + "/sft/eval.jsonl").size() == 4);
+  // Judged on the held-out 18 by asking the model: it routes like the oracle.
+  auto ev = test::run_reckon({"route", "eval", "--db", db, "--name", "lm1", "--json"});
+  INFO(ev.err);
+  REQUIRE(ev.exit_code == 0);
+  const auto j = nlohmann::json::parse(ev.out);
+  CHECK(j["queries"] == 18);
+  CHECK(j["accuracy"].get<double>() == Approx(1.0));
+  CHECK(j["cost_per_query"].get<double>() == Approx(j["oracle_cost_per_query"].get<double>()));
+  auto ap = test::run_reckon({"route", "apply", "--db", db, "--name", "lm1", "--input",
+                              tmp.write("q.jsonl", "{\"prompt\": \"give a rigorous proof of x\"}\n{\"prompt\": \"what is the capital of y\"}\n")});
+  INFO(ap.err);
+  REQUIRE(ap.exit_code == 0);
+  CHECK(ap.out.find("\"route\":\"costly\"") < ap.out.find("\"route\":\"cheap\""));
+  // A config without its command, or no config at all, is named before anything runs.
+  auto bad = test::run_reckon({"route", "train", "--outcomes", outcomes, "--candidates", "cheap,costly", "--router", "lm",
+                               "--backend-config", tmp.write("bad.json", "{\"model\": \"vllm:{model}\", \"base_model\": \"b\"}"),
+                               "--name", "lm2", "--save-db", db});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("bad.json: field 'sft' is required") != std::string::npos);
+  auto none = test::run_reckon({"route", "train", "--outcomes", outcomes, "--candidates", "cheap,costly", "--router", "lm", "--name", "lm3",
+                                "--save-db", db});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("needs --backend-config") != std::string::npos);
+}
