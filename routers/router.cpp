@@ -186,6 +186,7 @@ class RuleRouter : public Router {
       if (s.feature_names[f] == feature_) given_ = static_cast<int>(f);
     if (given_ < 0 && feature_ != "length" && feature_ != "tables" && feature_ != "columns")
       throw InputError("the rule router's feature is length, tables, columns or a feature column, not '" + feature_ + "'");
+    if (rows.empty()) throw InputError("the rule router needs training queries");
     std::vector<std::pair<double, size_t>> by(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) by[i] = {feature(s.query(rows[i])), rows[i]};
     std::sort(by.begin(), by.end());
