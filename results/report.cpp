@@ -87,9 +87,9 @@ struct Html {
 
 void headline(Html& h, Store& store, const ReportOptions& opt, const ReversalReport& rev) {
   auto q = store.db().prepare(
-      "SELECT COUNT(*), SUM(status = 'ok'), SUM(status = 'error'), TOTAL(CASE WHEN cache_hit = 0 THEN cost_usd END), "
-      "COUNT(DISTINCT model), COUNT(DISTINCT task), COUNT(DISTINCT run_id) FROM requests "
-      "WHERE (?1 IS NULL OR run_id = ?1)");
+      std::string("SELECT COUNT(*), SUM(r.status = 'ok'), SUM(r.status = 'error'), TOTAL(CASE WHEN r.cache_hit = 0 THEN r.cost_usd END), "
+                  "COUNT(DISTINCT r.model), COUNT(DISTINCT r.task), COUNT(DISTINCT r.run_id) FROM requests r WHERE ") +
+      run_scope_sql());  // the summary's runs: each campaign's latest, and imports
   q.bind(1, opt.run_id);
   q.step();
   h.o << "<div class=\"cards\">";
@@ -104,7 +104,9 @@ void headline(Html& h, Store& store, const ReportOptions& opt, const ReversalRep
   card("tasks", std::to_string(q.int64(5)));
   card("runs", std::to_string(q.int64(6)));
   h.o << "</div>\n";
-  if (rev.comparisons > 0) {
+  if (rev.comparisons > 0 && rev.reversals == 0) {  // nothing to alarm anyone about
+    h.o << "<p id=\"reversal-headline\">In all " << rev.comparisons << " pairs compared the cheaper-listed model also cost less.</p>\n";
+  } else if (rev.comparisons > 0) {
     h.o << "<p class=\"headline\" id=\"reversal-headline\">The cheaper-listed model <span class=\"alert\">cost more in "
         << rev.reversals << " of " << rev.comparisons << " pairs (" << pct(rev.reversal_rate()) << ")</span>";
     if (auto te = rev.thinking_explained())
@@ -118,7 +120,7 @@ void headline(Html& h, Store& store, const ReportOptions& opt, const ReversalRep
 void reversal_section(Html& h, const ReversalReport& rev) {
   if (rev.tasks.empty()) return;
   h.o << "<section id=\"reversal\"><h2>Listed price vs real cost</h2><p class=\"muted\">Each dot is a model on the "
-         "task's compared items; a red line joins a reversed pair (the cheaper-listed model cost more). Cost "
+         "task's compared items; an orange line joins a reversed pair (the cheaper-listed model cost more). Cost "
          "definition: "
       << (rev.definition == CostDefinition::kPaper ? "paper (listed rates)" : "real (reckon's cost, provider-billed where reported)")
       << ".</p>\n";

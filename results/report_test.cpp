@@ -141,3 +141,17 @@ TEST_CASE("budget sweeps appear as a heatmap and per-budget curves", "[report]")
   CHECK(count(html, "<rect class=\"cell\"") == 4);  // the failed point leaves its cell blank
   CHECK(count(html, "<polyline class=\"series\"") == 2);  // one curve per budget
 }
+
+TEST_CASE("with no reversal to report the headline is plain, not an alarm", "[report]") {
+  test::TempDir tmp;
+  Store s(tmp.file("r.db"), Store::Mode::kReadWrite);
+  add_price(s, "small", 1, 2);  // cheaper listed and cheaper in fact: the same tokens at a lower price
+  add_price(s, "large", 5, 10);
+  std::string rows = "model,task,item_id,input_tokens,output_tokens,score\n";
+  for (int i = 0; i < 10; ++i) rows += "small,qa," + std::to_string(i) + ",100,100,1\nlarge,qa," + std::to_string(i) + ",100,100,1\n";
+  import_files(s, {tmp.write("rows.csv", rows)}, {});
+  const std::string html = render_html_report(s, {});
+  CHECK(html.find("In all 1 pairs compared the cheaper-listed model also cost less.") != std::string::npos);
+  CHECK(html.find("class=\"headline\"") == std::string::npos);
+  CHECK(html.find("cost more in") == std::string::npos);
+}
