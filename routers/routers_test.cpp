@@ -406,6 +406,7 @@ TEST_CASE("EllieSQL's published labels read as cascade labels", "[route]") {
   split_rows(s.size(), 0.7, 1, tr, te);
   for (const auto& kind : router_table()) {
     if (std::string(kind.name) == "dpo" || std::string(kind.name) == "mlp") continue;  // slower, same features as softmax
+    if (std::string(kind.name) == "lm") continue;  // fine-tunes a language model: sweeps/backends_test.cpp
     RouterOptions ro;
     ro.rule_feature = "n_linked_columns";
     auto r = kind.make(s.candidates, s.cost);
