@@ -1229,12 +1229,12 @@ TEST_CASE("a run where every recent call fails the same way stops early, says wh
   // 200 cells against a port nothing listens on: after 20 identical failures the run stops (the calls in
   // flight then, at most the concurrency of 4, finish); the cause is printed and the rest are left for a rerun.
   test::TempDir tmp, cache;
+  test::LoopbackServer placeholder;  // only for the helper's shape; started first, so it cannot take the closed port
   int closed_port = 0;
   {
     test::LoopbackServer gone;  // a port that was just free: nothing listens once the server is gone
     closed_port = std::stoi(gone.base_url().substr(gone.base_url().rfind(':') + 1));
   }
-  test::LoopbackServer placeholder;  // only for the helper's shape
   nlohmann::json camp = forty_char_campaign(tmp, "dead", "openai:gpt-5-mini", placeholder, 200);
   camp["models"][0]["params"]["base_url"] = "http://127.0.0.1:" + std::to_string(closed_port) + "/v1";
   camp["concurrency"] = 4;
