@@ -822,7 +822,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
 
   // A run where every recent call fails the same way (a closed port, a wrong model name, an exhausted
   // account the provider reports oddly) stops early and says why, instead of asking the rest in vain.
-  std::string last_cause, early_stop;
+  std::string last_cause, last_kind, early_stop;  // the last failure as said, and with its numbers blanked
   size_t same_failures = 0;
   constexpr size_t kStopAfterSameFailures = 20;
   SystemClock clock;
@@ -1242,7 +1242,13 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
           same_failures = 0;
         } else {
           const std::string cause = std::string(to_string(res.error_class)) + ": " + res.error.substr(0, 200);
-          same_failures = cause == last_cause ? same_failures + 1 : 1;
+          // The same failure, whatever numbers it quotes: curl's "after 0 ms" becomes "after 1 ms" under load.
+          std::string kind;
+          for (char ch : cause)
+            if (!(ch >= '0' && ch <= '9')) kind += ch;
+            else if (kind.empty() || kind.back() != '#') kind += '#';
+          same_failures = kind == last_kind ? same_failures + 1 : 1;
+          last_kind = kind;
           last_cause = cause;
           if (same_failures >= kStopAfterSameFailures && early_stop.empty()) {
             early_stop = "the last " + std::to_string(same_failures) + " calls all failed the same way (" + cause +
