@@ -50,7 +50,7 @@ Action define_select(CLI::App& sub) {
   sub.require_subcommand(0, 1);
   sub.add_option("--db", a->db, "Store: source results, and where the selection is saved");
   sub.add_option("--task", a->task, "Task whose items are selected");
-  sub.add_option("--method", a->method, "random | stratified | anchor | irt | gp-irt | scales | scales-lite | text")->capture_default_str();
+  sub.add_option("--method", a->method, "random | stratified | anchor | irt | gp-irt | scales | scales-cold | scales-medoids | scales-lite | text")->capture_default_str();
   sub.add_option("--budget", a->budgets, "Items to select")->capture_default_str();
   sub.add_option("--seed", a->seed, "Seed")->capture_default_str();
   sub.add_option("--name", a->name, "Name of the stored selection (a campaign runs it with \"selection\": {\"stored\": NAME})");
@@ -68,7 +68,7 @@ Action define_select(CLI::App& sub) {
   eval->add_option("--db", a->db, "Store with demand levels (reckon scales annotate) for scales and scales-lite");
   eval->add_option("--task", a->task, "Task of those demand levels");
   eval->add_option("--strata", a->strata, "Item metadata field for the stratified method");
-  eval->add_option("--method", a->method, "Method(s), comma-separated")->capture_default_str();
+  eval->add_option("--method", a->method, "Method(s), comma-separated: those of select, and adaptive")->capture_default_str();
   eval->add_option("--budget", a->budgets, "Budget(s) in items, comma-separated")->capture_default_str();
   eval->add_option("--source-fraction", a->source_fraction, "Share of models to select on")->capture_default_str();
   eval->add_option("--seeds", a->seeds, "Repetitions with different source/target splits")->capture_default_str();

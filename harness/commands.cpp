@@ -33,7 +33,7 @@ const std::vector<Command>& command_table() {
        "reckon costs --db results.db --by model,day"},
       {"gate", "CI gate: baseline vs candidate on shared items (paired); exit 1 when a threshold is crossed", define_gate,
        "reckon gate --baseline main.db --candidate pr.db --max-accuracy-drop 2 --junit gate.xml"},
-      {"select", "Small trustworthy evals: choose a subset (random, stratified, anchor, irt, gp-irt, scales, scales-lite, text); `select eval` measures methods",
+      {"select", "Small trustworthy evals: choose a subset (random, stratified, anchor, irt, gp-irt, scales, scales-cold, scales-medoids, scales-lite, text); `select eval` measures them and adaptive testing",
        define_select,
        "reckon select --db results.db --task gsm8k --method irt --budget 100 --name gsm8k-100"},
       {"scales", "Scales++ demand levels on ADeLe's 18 scales: annotate items with a model (resumable), import published levels, show a task's profile",
