@@ -63,12 +63,7 @@ class LmRouter : public Router {
     return static_cast<int>(named_candidate(candidates_, *answer).value_or(candidates_.size() - 1));
   }
   double escalation(const Query& q) const override { return choose(q); }
-  std::vector<double> p_correct(const Query& q) const override {
-    const size_t chosen = static_cast<size_t>(choose(q));
-    std::vector<double> p(candidates_.size(), 0.0);
-    for (size_t c = chosen; c < p.size(); ++c) p[c] = 1;
-    return p;
-  }
+  std::vector<double> p_correct(const Query& q) const override { return chosen_and_costlier(choose(q), candidates_.size()); }
   nlohmann::json params() const override {
     return {{"kind", "lm"}, {"candidates", candidates_}, {"costs", costs_}, {"model", model_}, {"base_url", base_url_},
             {"api_key_env", api_key_env_}};

@@ -230,12 +230,7 @@ class RuleRouter : public Router {
     return static_cast<int>(candidates_.size()) - 1;
   }
   double escalation(const Query& q) const override { return feature(q); }
-  std::vector<double> p_correct(const Query& q) const override {
-    const size_t chosen = static_cast<size_t>(choose(q));
-    std::vector<double> p(candidates_.size(), 0.0);
-    for (size_t c = chosen; c < p.size(); ++c) p[c] = 1;
-    return p;
-  }
+  std::vector<double> p_correct(const Query& q) const override { return chosen_and_costlier(choose(q), candidates_.size()); }
   nlohmann::json params() const override {
     return {{"kind", "rule"}, {"candidates", candidates_}, {"costs", costs_}, {"feature", feature_}, {"thresholds", thresholds_},
             {"given", given_names_}};
@@ -585,6 +580,12 @@ std::vector<int> choose_batch(const Router& r, const std::vector<Query>& texts, 
   work(0, std::min(texts.size(), per));
   for (auto& th : pool) th.join();
   return out;
+}
+
+std::vector<double> chosen_and_costlier(int chosen, size_t candidates) {
+  std::vector<double> p(candidates, 0.0);
+  for (size_t c = static_cast<size_t>(std::max(chosen, 0)); c < p.size(); ++c) p[c] = 1;
+  return p;
 }
 
 int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<double>& costs, double lambda) {

@@ -68,6 +68,10 @@ std::vector<int> choose_batch(const Router& r, const std::vector<Query>& queries
 int choose_with_lambda(const std::vector<double>& p_correct, const std::vector<double>& costs, double lambda);
 const RouterKind& find_router(const std::string& name);
 
+// P(correct) of a router that only chooses (rule, lm): 1 for the chosen candidate and every costlier
+// one (taken to solve what a cheaper one solves), 0 below it.
+std::vector<double> chosen_and_costlier(int chosen, size_t candidates);
+
 // The lm router's entries (routers/lm_router.cpp).
 std::unique_ptr<Router> make_lm_router(const std::vector<std::string>& candidates, const std::vector<double>& costs);
 std::unique_ptr<Router> load_lm_router(const nlohmann::json& params, const std::string& blob);
