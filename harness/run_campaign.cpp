@@ -1,0 +1,307 @@
+// run_campaign: the engine's one path, plan → admit → dispatch → record → report (DESIGN.md,
+// "Campaigns"). Each step is a unit of its own (plan.h, admit.h, spend_gate.h, record.h,
+// judging.h, pipeline_cells.h, progress.h); this file wires them to the client and the store.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "common/text.h"
+#include "harness/admit.h"
+#include "harness/campaign.h"
+#include "harness/claims.h"
+#include "harness/dry_run.h"
+#include "harness/judging.h"
+#include "harness/pipeline_cells.h"
+#include "harness/plan.h"
+#include "harness/progress.h"
+#include "harness/record.h"
+#include "harness/spend_gate.h"
+#include "providers/client.h"
+#include "results/row_writer.h"
+#include "results/summary.h"
+#include "tasks/datasets.h"
+
+namespace reckon {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) {
+  g_interrupted = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends at once
+}
+
+// Writes the campaign, its run, models, prices and tasks; whether the run was there before.
+bool open_run(Store& store, const Campaign& c, const std::string& run_id, const CampaignPlan& plan, bool resume) {
+  bool earlier_run = false;
+  {  // the read ends before the write begins: an open read would pin a snapshot another runner may have passed
+    auto q = store.db().prepare("SELECT COUNT(*) FROM runs WHERE id = ?");
+    q.bind(1, run_id);
+    q.step();
+    earlier_run = q.int64(0) > 0;
+  }
+  if (resume && !earlier_run)
+    throw InputError(store.path() + ": no earlier run of campaign '" + c.name + "' to resume (run it without --resume first)");
+  Transaction tx(store.db());
+  store.db()
+      .prepare("INSERT INTO campaigns(name, spec, created_at) VALUES(?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec")
+      .bind(1, c.name)
+      .bind(2, c.raw.dump())
+      .bind(3, now_utc_iso())
+      .run();
+  store.add_run(run_id, "campaign", c.source, c.name);
+  for (const auto& m : c.models) store.upsert_model(m.name(), m.ref.provider);
+  for (const PriceEntry* e : plan.used_prices()) store.upsert_price(*e);
+  for (const auto& t : c.tasks) store.upsert_task(t.name);
+  tx.commit();
+  return earlier_run;
+}
+
+// What the run had spent before this session, so progress shows the campaign's money, not the session's.
+double spent_so_far(Store& store, const std::string& run_id) {
+  auto q = store.db().prepare("SELECT TOTAL(cost_usd) FROM v_requests WHERE run_id = ?");
+  q.bind(1, run_id);
+  q.step();
+  return q.real(0);
+}
+
+ClientOptions client_options(const Campaign& c, int shards) {
+  ClientOptions co;
+  co.max_concurrency = c.concurrency;
+  co.requests_per_minute = c.requests_per_minute;
+  co.tokens_per_minute = c.tokens_per_minute;
+  co.per_provider = c.per_provider;
+  share_rate_limits(co, shards);
+  co.max_attempts = c.max_attempts;
+  co.timeout_s = c.timeout_s;
+  co.base_backoff_s = c.backoff_s;
+  co.max_backoff_s = c.max_backoff_s;
+  return co;
+}
+
+// Recorded answers for replay: models: files, folders, or "dataset:NAME/INNER" (a folder inside a pulled dataset).
+void load_replay(ReplaySource& replay, const Campaign& c, const DataAccess& data) {
+  for (const auto& src : c.replay) {
+    if (!starts_with(src, "dataset:")) {
+      replay.load(src);
+      continue;
+    }
+    std::string spec = src.substr(8);
+    auto slash = spec.find('/');
+    const Dataset* ds = find_dataset(spec.substr(0, slash));
+    if (!ds) throw InputError(c.source + ": field 'replay': unknown dataset in '" + src + "'");
+    pull_dataset(*ds, data.pull);
+    const auto& f = ds->files.front();
+    std::string cache = data.pull.cache_dir.empty() ? default_cache_dir() : data.pull.cache_dir;
+    replay.load(cache + "/" + f.owner + "/" + f.repo + "/" + f.commit + (slash == std::string::npos ? "" : spec.substr(slash)));
+  }
+}
+
+// Enough waiting calls to keep every provider's slots full; the cells go in item order, the models of
+// one item side by side, so each provider has its share of the window.
+size_t dispatch_window(const Campaign& c) {
+  size_t window = 64;
+  std::map<std::string, int> slots;
+  for (const auto& m : c.models) {
+    auto p = c.per_provider.find(m.ref.provider);
+    slots[m.ref.provider] = p != c.per_provider.end() && p->second.max_concurrency > 0 ? p->second.max_concurrency : c.concurrency;
+  }
+  for (const auto& [provider, n] : slots) window += static_cast<size_t>(n) * 4;
+  return window;
+}
+
+bool rate_limited(const ClientOptions& co) {
+  bool limited = co.requests_per_minute > 0 || co.tokens_per_minute > 0;
+  for (const auto& [provider, lim] : co.per_provider) limited = limited || lim.requests_per_minute > 0 || lim.tokens_per_minute > 0;
+  return limited;
+}
+
+// The closing lines: counts, spend, why it stopped, the errors by cause, then the run's summary table.
+void print_run_report(const Campaign& c, const RunReport& rep, std::optional<double> cap, Store& store) {
+  std::cout << "campaign " << c.name << " (run " << rep.run_id << "): " << rep.cells << " cells, " << rep.skipped_done
+            << " already done, " << rep.cached << " from the response cache, " << rep.sent << " sent (" << rep.ok << " ok, "
+            << rep.errors << " errors), spent " << fmt_usd(rep.spent_usd)
+            << (rep.by_others > 0 ? ", " + std::to_string(rep.by_others) + " answered by other runners" : std::string()) << "\n";
+  if (rep.stopped_by_cap)
+    std::cout << "spend cap " << fmt_usd(*cap) << " reached: " << rep.not_sent
+              << " requests not sent; rerun with a higher --max-cost to finish\n";
+  if (rep.interrupted) std::cout << "interrupted: " << rep.not_sent << " requests not sent; rerun to finish\n";
+  if (!rep.fatal.empty()) std::cout << "stopped: " << rep.fatal << "\n";
+  // The causes, not only the count: the run's errors grouped by class and message, most frequent first.
+  if (rep.errors > 0) {
+    auto q = store.db().prepare(
+        "SELECT COUNT(*), IFNULL(error_class, '?'), IFNULL(error, '') FROM requests WHERE run_id = ? AND status = 'error' "
+        "GROUP BY 2, 3 ORDER BY 1 DESC, 2 LIMIT 5");
+    q.bind(1, rep.run_id);
+    std::cout << "errors by cause:\n";
+    while (q.step()) {
+      std::string why = q.text(2);
+      if (why.size() > 160) why = why.substr(0, 160) + "...";
+      std::cout << "  " << q.int64(0) << " × " << q.text(1) << (why.empty() ? "" : ": " + why) << "\n";
+    }
+  }
+  std::cout << "\n" << render_summary(summarize(store, rep.run_id));
+}
+
+}  // namespace
+
+// plan → admit → dispatch → record → report (DESIGN.md, "Campaigns"): each step is a unit of its own.
+RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
+  RunReport rep;
+  rep.run_id = campaign_run_id(c);
+  const std::string db_path = !opts.db.empty() ? opts.db : c.db;
+  if (db_path.empty()) throw InputError(c.source + ": no database: set field 'db' or pass --db");
+  const std::optional<double> cap = opts.max_cost_usd ? opts.max_cost_usd : c.max_cost_usd;
+  if (!opts.dry_run) check_ready_to_send(c, opts);
+  CampaignPlan plan(c, opts, rep.run_id, db_path);
+  if (opts.dry_run) {
+    rep.cells = print_dry_run(c, plan, db_path);
+    return rep;
+  }
+
+  Store store(db_path, Store::Mode::kReadWrite);
+  AnsweredBefore before(store, rep.run_id, open_run(store, c, rep.run_id, plan, opts.resume));
+  // Other runners of this campaign on this store: the plan is claimed a block at a time (claims.h).
+  std::optional<CampaignClaims> claims;
+  if (opts.claims) {
+    claims.emplace(db_path, rep.run_id, std::to_string(opts.shard_index + 1) + "/" + std::to_string(opts.shard_count), opts.lease_s);
+    claims->set_plan_blocks((plan.expected_cells() + kCellsPerBlock - 1) / kCellsPerBlock);
+  }
+  CampaignClaims* shared = claims ? &*claims : nullptr;
+  // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results at
+  // risk on a crash) while the network loop goes on.
+  RowWriter writer(db_path);
+  BlockLedger ledger(shared, writer);
+  ClaimedWalk walk(plan, shared, store, before, ledger, rep);
+  Recorder recorder(c, rep.run_id, writer, ledger, rep);
+  plan.on_item = [&](size_t t, const Item& it) { recorder.store_item(t, it); };
+
+  const ClientOptions co = client_options(c, opts.shard_count);
+  SystemClock clock;
+  ModelClient client(co, clock);
+  ReplaySource replay;
+  load_replay(replay, c, opts.data);
+  client.set_replay(&replay);
+  SpendGate gate(cap, shared, store);
+  ProgressLine progress(opts.progress && isatty(STDERR_FILENO), plan.expected_cells(), spent_so_far(store, rep.run_id));
+  FailureStreak streak;
+  size_t finished = 0, retried = 0;  // cells this session answered or failed; calls that needed more than one attempt
+  auto show = [&](bool final) { progress.show(rep, finished, retried, streak.last_cause(), final); };
+
+  // Cells from planning until their row is written (callbacks hold pointers to them).
+  std::unordered_map<const Cell*, std::unique_ptr<Cell>> live;
+  auto release = [&](const Cell* cell) { live.erase(cell); };
+  JudgeCalls judging(c, client, recorder, plan.judge_price(), rep, release);
+  PipelineCells pipelines(c, store, rep.run_id, client, before, recorder, rep, [&](const Cell* cell) {
+    ++finished;
+    release(cell);
+    show(false);
+  });
+  auto on_answer = [&](const Cell* cell, const CallResult& res) {
+    gate.landed(cell);
+    if (res.attempts == 0) {  // never sent: the next run sends it
+      ++rep.not_sent;
+      release(cell);
+      return;
+    }
+    ++finished, ++rep.sent;
+    if (res.attempts > 1) ++retried;
+    if (streak.add(res.ok, std::string(to_string(res.error_class)) + ": " + res.error.substr(0, 200))) client.stop();
+    RequestRecord r = recorder.row_for(*cell);
+    record_outcome(r, res);
+    (res.ok ? rep.ok : rep.errors)++;
+    if (res.ok && judging.judges(*cell)) {
+      judging.grade(std::move(r), cell);  // the cell is released once graded
+    } else {
+      recorder.finish(std::move(r), *cell);
+      release(cell);
+    }
+    show(false);
+  };
+  // Cells are handed to the client a window at a time, as it drains: memory and the dispatch loop
+  // stay at the window's size however many cells the campaign has.
+  auto submit_next = [&]() -> bool {
+    while (std::unique_ptr<Cell> next = walk.next()) {
+      const Cell* cell = next.get();
+      live.emplace(cell, std::move(next));
+      if (!cell->pipeline.empty()) {
+        pipelines.start(cell);
+        return true;
+      }
+      if (auto hit = before.cached(cell->request_key)) {
+        RequestRecord r = recorder.row_for(*cell);
+        r.cache_hit = true;
+        r.response = std::move(hit->response);
+        r.usage = hit->usage;
+        r.finish_reason = std::move(hit->finish_reason);
+        recorder.finish(std::move(r), *cell);
+        release(cell);
+        ++rep.cached;
+        continue;
+      }
+      client.submit(cell->request(), cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) { on_answer(cell, res); }, cell);
+      return true;
+    }
+    return false;
+  };
+  const size_t window = dispatch_window(c);
+  client.set_source(submit_next, window);
+  // Runners of one campaign share the account's rate limits: each takes 1/n of them, n counted again each second.
+  const bool share_rates = claims && rate_limited(co);
+  auto share_checked = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  client.set_admit([&](const ChatRequest& req, const void* tag) {
+    if (g_interrupted) {
+      rep.interrupted = true;
+      return false;
+    }
+    if (share_rates && std::chrono::steady_clock::now() - share_checked > std::chrono::seconds(1)) {
+      share_checked = std::chrono::steady_clock::now();
+      client.set_rate_share(1.0 / static_cast<double>(std::max<int64_t>(1, claims->live_runners(store))));
+    }
+    if (judging.owns(tag) || !gate.capped()) return true;  // a judge grades what is paid for
+    const Cell* cell = static_cast<const Cell*>(tag);
+    const double est = cell ? estimate_cost(req, cell->price, static_cast<double>(req.model.params.max_tokens.value_or(1000))) : 0;
+    if (gate.admit(cell, est, rep.spent_usd)) return true;
+    rep.stopped_by_cap = true;
+    return false;
+  });
+
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, on_sigint);
+  client.run();
+  // Blocks other runners held: wait until each is done, taking over those whose runner is gone (then the
+  // plan is walked again for them). Every runner ends with the whole campaign answered.
+  auto stopped = [&] { return rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty() || !streak.verdict().empty(); };
+  while (!walk.waiting().empty() && !stopped()) {
+    if (walk.take_over_gone()) {
+      client.set_source(submit_next, window);
+      client.run();
+      continue;
+    }
+    if (g_interrupted) {
+      rep.interrupted = true;
+      break;
+    }
+    if (progress.on_terminal()) std::cerr << "\rwaiting for " << walk.waiting().size() << " blocks other runners hold   " << std::flush;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // What the run never reached (a spend cap, Ctrl-C, a fatal error): counted, for the rerun to send.
+  if (stopped()) walk.count_unreached();
+  writer.close();
+  if (claims) claims->settle(rep.spent_usd);
+  show(true);
+  std::signal(SIGINT, previous);
+  rep.fatal = !client.fatal_error().empty() ? client.fatal_error() : streak.verdict();
+  store.finish_run(rep.run_id);
+  print_run_report(c, rep, cap, store);
+  return rep;
+}
+
+}  // namespace reckon
