@@ -1,29 +1,21 @@
 // run_campaign: the engine's one path, plan → admit → dispatch → record → report (DESIGN.md,
 // "Campaigns"). Each step is a unit of its own (plan.h, admit.h, spend_gate.h, record.h,
-// judging.h, pipeline_cells.h, progress.h); this file wires them to the client and the store.
+// dispatch.h, judging.h, pipeline_cells.h, progress.h); this file wires them to the client and the store.
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <map>
-#include <memory>
-#include <thread>
-#include <unordered_map>
 
 #include "common/error.h"
 #include "common/text.h"
 #include "harness/admit.h"
 #include "harness/campaign.h"
 #include "harness/claims.h"
+#include "harness/dispatch.h"
 #include "harness/dry_run.h"
-#include "harness/judging.h"
-#include "harness/pipeline_cells.h"
 #include "harness/plan.h"
-#include "harness/progress.h"
-#include "harness/record.h"
-#include "harness/spend_gate.h"
 #include "providers/client.h"
 #include "results/row_writer.h"
 #include "results/summary.h"
@@ -191,114 +183,18 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   client.set_replay(&replay);
   SpendGate gate(cap, shared, store);
   ProgressLine progress(opts.progress && isatty(STDERR_FILENO), plan.expected_cells(), spent_so_far(store, rep.run_id));
-  FailureStreak streak;
-  size_t finished = 0, retried = 0;  // cells this session answered or failed; calls that needed more than one attempt
-  auto show = [&](bool final) { progress.show(rep, finished, retried, streak.last_cause(), final); };
-
-  // Cells from planning until their row is written (callbacks hold pointers to them).
-  std::unordered_map<const Cell*, std::unique_ptr<Cell>> live;
-  auto release = [&](const Cell* cell) { live.erase(cell); };
-  JudgeCalls judging(c, client, recorder, plan.judge_price(), rep, release);
-  PipelineCells pipelines(c, store, rep.run_id, client, before, recorder, rep, [&](const Cell* cell) {
-    ++finished;
-    release(cell);
-    show(false);
-  });
-  auto on_answer = [&](const Cell* cell, const CallResult& res) {
-    gate.landed(cell);
-    if (res.attempts == 0) {  // never sent: the next run sends it
-      ++rep.not_sent;
-      release(cell);
-      return;
-    }
-    ++finished, ++rep.sent;
-    if (res.attempts > 1) ++retried;
-    if (streak.add(res.ok, std::string(to_string(res.error_class)) + ": " + res.error.substr(0, 200))) client.stop();
-    RequestRecord r = recorder.row_for(*cell);
-    record_outcome(r, res);
-    (res.ok ? rep.ok : rep.errors)++;
-    if (res.ok && judging.judges(*cell)) {
-      judging.grade(std::move(r), cell);  // the cell is released once graded
-    } else {
-      recorder.finish(std::move(r), *cell);
-      release(cell);
-    }
-    show(false);
-  };
-  // Cells are handed to the client a window at a time, as it drains: memory and the dispatch loop
-  // stay at the window's size however many cells the campaign has.
-  auto submit_next = [&]() -> bool {
-    while (std::unique_ptr<Cell> next = walk.next()) {
-      const Cell* cell = next.get();
-      live.emplace(cell, std::move(next));
-      if (!cell->pipeline.empty()) {
-        pipelines.start(cell);
-        return true;
-      }
-      if (auto hit = before.cached(cell->request_key)) {
-        RequestRecord r = recorder.row_for(*cell);
-        r.cache_hit = true;
-        r.response = std::move(hit->response);
-        r.usage = hit->usage;
-        r.finish_reason = std::move(hit->finish_reason);
-        recorder.finish(std::move(r), *cell);
-        release(cell);
-        ++rep.cached;
-        continue;
-      }
-      client.submit(cell->request(), cell->repeat, [&, cell](const ChatRequest&, const CallResult& res) { on_answer(cell, res); }, cell);
-      return true;
-    }
-    return false;
-  };
-  const size_t window = dispatch_window(c);
-  client.set_source(submit_next, window);
-  // Runners of one campaign share the account's rate limits: each takes 1/n of them, n counted again each second.
-  const bool share_rates = claims && rate_limited(co);
-  auto share_checked = std::chrono::steady_clock::now() - std::chrono::seconds(2);
-  client.set_admit([&](const ChatRequest& req, const void* tag) {
-    if (g_interrupted) {
-      rep.interrupted = true;
-      return false;
-    }
-    if (share_rates && std::chrono::steady_clock::now() - share_checked > std::chrono::seconds(1)) {
-      share_checked = std::chrono::steady_clock::now();
-      client.set_rate_share(1.0 / static_cast<double>(std::max<int64_t>(1, claims->live_runners(store))));
-    }
-    if (judging.owns(tag) || !gate.capped()) return true;  // a judge grades what is paid for
-    const Cell* cell = static_cast<const Cell*>(tag);
-    const double est = cell ? estimate_cost(req, cell->price, static_cast<double>(req.model.params.max_tokens.value_or(1000))) : 0;
-    if (gate.admit(cell, est, rep.spent_usd)) return true;
-    rep.stopped_by_cap = true;
-    return false;
-  });
-
+  Dispatch dispatch({c, store, rep.run_id, walk, before, recorder, gate, shared, plan.judge_price(), rep}, client, progress,
+                    dispatch_window(c), claims && rate_limited(co));
   g_interrupted = false;
   auto previous = std::signal(SIGINT, on_sigint);
-  client.run();
-  // Blocks other runners held: wait until each is done, taking over those whose runner is gone (then the
-  // plan is walked again for them). Every runner ends with the whole campaign answered.
-  auto stopped = [&] { return rep.stopped_by_cap || rep.interrupted || !client.fatal_error().empty() || !streak.verdict().empty(); };
-  while (!walk.waiting().empty() && !stopped()) {
-    if (walk.take_over_gone()) {
-      client.set_source(submit_next, window);
-      client.run();
-      continue;
-    }
-    if (g_interrupted) {
-      rep.interrupted = true;
-      break;
-    }
-    if (progress.on_terminal()) std::cerr << "\rwaiting for " << walk.waiting().size() << " blocks other runners hold   " << std::flush;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  dispatch.run(g_interrupted);
   // What the run never reached (a spend cap, Ctrl-C, a fatal error): counted, for the rerun to send.
-  if (stopped()) walk.count_unreached();
+  if (dispatch.stopped()) walk.count_unreached();
   writer.close();
   if (claims) claims->settle(rep.spent_usd);
-  show(true);
+  dispatch.show(true);
   std::signal(SIGINT, previous);
-  rep.fatal = !client.fatal_error().empty() ? client.fatal_error() : streak.verdict();
+  rep.fatal = dispatch.fatal();
   store.finish_run(rep.run_id);
   print_run_report(c, rep, cap, store);
   return rep;
