@@ -76,17 +76,21 @@ TEST_CASE("what a run need not send: its finished cells and any run's answers, n
 }
 
 TEST_CASE("a billed answer the provider refused the same way again is done, a transient failure is not", "[campaign][admit]") {
-  RequestRecord r;
-  r.ok = false, r.http_status = 200, r.usage.usage_complete = true, r.error_class = "bad_response";
-  CHECK(AnsweredBefore::is_done(r));
-  r.error_class = "client_error";
-  CHECK(AnsweredBefore::is_done(r));
-  r.usage.usage_complete = false;  // not billed as far as anyone knows
-  CHECK_FALSE(AnsweredBefore::is_done(r));
-  r.usage.usage_complete = true, r.http_status = 400;
-  CHECK_FALSE(AnsweredBefore::is_done(r));
-  r.http_status = 200, r.error_class = "server_error";
-  CHECK_FALSE(AnsweredBefore::is_done(r));
+  auto failed = [](int64_t http, bool billed, const std::string& cls) {
+    RequestRecord r;
+    r.ok = false;
+    r.http_status = http;
+    r.usage.usage_complete = billed;
+    r.error_class.emplace(cls);
+    return AnsweredBefore::is_done(r);
+  };
+  CHECK(failed(200, true, "bad_response"));
+  CHECK(failed(200, true, "client_error"));
+  CHECK_FALSE(failed(200, false, "client_error"));  // not billed as far as anyone knows
+  CHECK_FALSE(failed(400, true, "client_error"));
+  CHECK_FALSE(failed(200, true, "server_error"));
+  RequestRecord ok;
+  CHECK(AnsweredBefore::is_done(ok));
 }
 
 TEST_CASE("the spend cap counts what was paid and what is in flight at its estimate", "[campaign][admit]") {

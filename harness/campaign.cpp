@@ -75,6 +75,29 @@ ModelParams parse_params(const nlohmann::json& p, const std::string& where) {
   return m;
 }
 
+// "prompts": {NAME: {"system", "user"}}: the variants, then every model crossed with each of them.
+void cross_with_prompts(Campaign& c, const nlohmann::json& pj, const std::string& where) {
+  if (!pj.is_object() || pj.empty())
+    throw InputError(where + ": field 'prompts' must be an object of NAME: {\"user\": TEMPLATE, \"system\": TEMPLATE}");
+  for (const auto& [name, v] : pj.items()) {
+    const std::string at = where + ": prompts." + name;
+    if (name.empty() || name.find('@') != std::string::npos) throw InputError(at + ": a variant's name must be non-empty, without '@'");
+    if (!v.is_object()) throw InputError(at + ": must be {\"user\": TEMPLATE, \"system\": TEMPLATE}");
+    check_keys(v, {"user", "system"}, at, "");
+    PromptVariant p{name, std::nullopt, field<std::string>(v, "user", at, "")};
+    if (p.user.empty()) throw InputError(at + ": field 'user' (the template, e.g. \"{prompt}\\nAnswer with a number.\") is required");
+    if (v.contains("system")) p.system = field<std::string>(v, "system", at, "");
+    c.prompts.push_back(std::move(p));
+  }
+  std::vector<CampaignModel> crossed;
+  for (const auto& m : c.models)
+    for (const auto& p : c.prompts) {
+      crossed.push_back(m);
+      crossed.back().prompt = p;
+    }
+  c.models = std::move(crossed);
+}
+
 }  // namespace
 
 const Pipeline* Campaign::pipeline(const std::string& name) const {
@@ -137,7 +160,7 @@ std::pair<int, int> resolve_shard(const std::string& spec) {
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
-                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines", "prices"};
+                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines", "prices", "prompts"};
   check_keys(j, known, where, "");
   Campaign c;
   c.source = where;
@@ -208,6 +231,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
     }
     c.models.push_back(cm);
   }
+  if (j.contains("prompts")) cross_with_prompts(c, j["prompts"], where);
   if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
     throw InputError(where + ": field 'tasks' must be a non-empty array");
   for (size_t i = 0; i < j["tasks"].size(); ++i) {

@@ -18,6 +18,14 @@
 
 namespace reckon {
 
+// A prompt variant ("prompts": {NAME: {"system", "user"}}): every model is asked through each, as
+// its own model prompt:NAME@provider:model. {prompt} is the task's own prompt; {field} an item's field.
+struct PromptVariant {
+  std::string name;
+  std::optional<std::string> system;  // replaces the task's system message
+  std::string user;                   // replaces the task's last user message
+};
+
 struct CampaignModel {
   ModelRef ref;  // provider "router" for a routed model (router:NAME)
   int repeats = 1;
@@ -28,7 +36,11 @@ struct CampaignModel {
   std::map<std::string, ModelRef> candidates;
   // A pipeline run with this model ({"model": M, "pipeline": NAME}): stored as pipeline:NAME@M.
   std::string pipeline;
-  std::string name() const { return pipeline.empty() ? ref.name() : "pipeline:" + pipeline + "@" + ref.name(); }
+  std::optional<PromptVariant> prompt;  // asked through this variant of the tasks' prompts
+  std::string name() const {
+    const std::string base = pipeline.empty() ? ref.name() : "pipeline:" + pipeline + "@" + ref.name();
+    return prompt ? "prompt:" + prompt->name + "@" + base : base;
+  }
   // Every model this entry may call: itself and its router candidates.
   std::vector<const ModelRef*> refs() const {
     std::vector<const ModelRef*> out{&ref};
@@ -64,6 +76,7 @@ struct Campaign {
   bool allow_unpriced = false;
   std::vector<std::string> price_files;  // "prices": reckon catalogs, resolved against the campaign's folder
   std::optional<ModelRef> judge;    // grades tasks that have a judge prompt (TruthfulQA)
+  std::vector<PromptVariant> prompts;  // "prompts": each model is crossed with each (models then holds the crossings)
   std::vector<Pipeline> pipelines;  // declared in the file ("pipelines": {NAME: {...}}), beside the built-in ones
   // A pipeline by name: the campaign's own first, then the built-in ones; nullptr when unknown.
   const Pipeline* pipeline(const std::string& name) const;

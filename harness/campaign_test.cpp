@@ -1370,3 +1370,70 @@ TEST_CASE("one truth for money: costs, v_costs, v_requests and summary agree on 
   CHECK(old_rows[0]["requests"] == 10);
   CHECK(old_rows[0]["spent_usd"].get<double>() == Approx(10 * answer).margin(1e-12));
 }
+
+TEST_CASE("prompt variants are a campaign dimension: each model asked through each, stored as its own model", "[campaign][prompts]") {
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  server.set_default({200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  const std::string items = tmp.write("items.jsonl", R"({"q":"What is 2+2?","a":"4","unit":"apples"}
+{"q":"What is 3+3?","a":"6","unit":"pears"}
+)");
+  nlohmann::json camp = {
+      {"name", "variants"},
+      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}}}}}},
+      {"tasks", {{{"name", "sums"}, {"data", {{"file", items}}}, {"reference_field", "a"},
+                  {"prompt", {{"system", "You count."}, {"user", "{q}"}}}, {"scorer", "last_number"}}}},
+      {"prompts", {{"terse", {{"user", "{prompt} Answer with a number of {unit}."}}},
+                   {"tutor", {{"system", "You teach."}, {"user", "{prompt}"}}},
+                   {"same", {{"user", "{prompt}"}}}}}};
+  const RunReport r = run_campaign(parse_campaign(camp, "v.json"), options(tmp.file("v.db"), cache));
+  CHECK(r.cells == 6);  // 2 items × 1 model × 3 variants
+  CHECK(r.sent == 6);
+  // What each variant sent, worked out from its template by hand.
+  std::multiset<std::string> asked;
+  for (const auto& req : server.requests()) {
+    const auto body = nlohmann::json::parse(req.body);
+    std::string text;
+    for (const auto& m : body["messages"]) text += m["role"].get<std::string>() + ":" + m["content"].get<std::string>() + "|";
+    asked.insert(text);
+  }
+  CHECK(asked == std::multiset<std::string>{
+                     "system:You count.|user:What is 2+2? Answer with a number of apples.|",
+                     "system:You count.|user:What is 3+3? Answer with a number of pears.|",
+                     "system:You teach.|user:What is 2+2?|",
+                     "system:You teach.|user:What is 3+3?|",
+                     "system:You count.|user:What is 2+2?|",  // "same" renders as the task's own prompt
+                     "system:You count.|user:What is 3+3?|",
+                 });
+  const std::string db = tmp.file("v.db");
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE model = 'prompt:terse@openai:gpt-5.4'") == 2);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE model = 'prompt:tutor@openai:gpt-5.4'") == 2);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE model = 'prompt:same@openai:gpt-5.4'") == 2);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE model = 'prompt:terse@openai:gpt-5.4' AND prompt LIKE '%apples%'") == 1);
+  // Priced like any cell: the reference example's 19 in, 10 out at gpt-5.4's price, per row.
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE cost_usd IS NOT NULL AND cost_usd > 0") == 6);
+  // A rerun finds every cell done and sends nothing.
+  const RunReport again = run_campaign(parse_campaign(camp, "v.json"), options(db, cache));
+  CHECK(again.skipped_done == 6);
+  CHECK(server.request_count() == 6);
+}
+
+TEST_CASE("a prompt variant that names a field an item lacks is refused before anything is sent", "[campaign][prompts]") {
+  test::TempDir tmp, cache;
+  test::LoopbackServer server;
+  const std::string items = tmp.write("items.jsonl", "{\"q\":\"What is 2+2?\",\"a\":\"4\"}\n");
+  nlohmann::json camp = {
+      {"name", "bad-variant"},
+      {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}}}}}},
+      {"tasks", {{{"name", "sums"}, {"data", {{"file", items}}}, {"reference_field", "a"}, {"prompt", {{"user", "{q}"}}},
+                  {"scorer", "last_number"}}}},
+      {"prompts", {{"terse", {{"user", "{prompt} in {unit}"}}}}}};
+  CHECK_THROWS_WITH(run_campaign(parse_campaign(camp, "v.json"), options(tmp.file("v.db"), cache)),
+                    Catch::Contains("v.json: prompts.terse") && Catch::Contains("'sums'") && Catch::Contains("{unit}"));
+  CHECK(server.request_count() == 0);
+  CHECK_FALSE(std::filesystem::exists(tmp.file("v.db")));
+  camp["prompts"] = {{"terse", {{"usr", "{prompt}"}}}};
+  CHECK_THROWS_WITH(parse_campaign(camp, "v.json"), Catch::Contains("prompts.terse") && Catch::Contains("did you mean 'user'"));
+  camp["prompts"] = nlohmann::json::array();
+  CHECK_THROWS_WITH(parse_campaign(camp, "v.json"), Catch::Contains("'prompts'"));
+}

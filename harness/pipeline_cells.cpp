@@ -138,7 +138,7 @@ void PipelineCells::pump(Running& pc) {
 
 void PipelineCells::start(const Cell* cell) {
   const Item& item = *cell->item;
-  std::map<std::string, std::string> fields = {{"prompt", item.messages.back().content}};
+  std::map<std::string, std::string> fields = {{"prompt", cell->messages().back().content}};
   for (const auto& [k, v] : item.extra.items())
     if (v.is_string()) fields[k] = v.get<std::string>();
   PipelineHooks hooks;

@@ -40,6 +40,19 @@ void check_ready_to_send(const Campaign& c, const RunOptions& opts) {
   }
 }
 
+std::vector<Message> variant_messages(const Item& item, const PromptVariant& v, const std::string& where) {
+  std::map<std::string, std::string> fields = item.fields;
+  for (const auto& [k, x] : item.extra.items())
+    if (x.is_string()) fields.emplace(k, x.get<std::string>());
+  fields["prompt"] = item.messages.back().content;
+  std::vector<Message> out;
+  if (v.system) out.push_back({"system", render_template(*v.system, fields, where + " (system)")});
+  for (size_t i = 0; i + 1 < item.messages.size(); ++i)
+    if (item.messages[i].role != "system" || !v.system) out.push_back(item.messages[i]);
+  out.push_back({item.messages.back().role, render_template(v.user, fields, where + " (user)")});
+  return out;
+}
+
 std::vector<size_t> select_items(size_t n, const Selection& s) {
   std::vector<size_t> idx(n);
   for (size_t i = 0; i < n; ++i) idx[i] = i;
@@ -105,6 +118,13 @@ void CampaignPlan::choose_items(const std::string& db_path) {
     const auto picked = select_items(eligible.size(), c_.selection);
     for (size_t i : picked) chosen_[t][eligible[i]] = true;
     for (const auto& m : c_.models) expected_cells_ += picked.size() * static_cast<size_t>(std::max(0, m.repeats));
+    stream.rewind();
+    // Every prompt variant must fit every item it will ask, before anything is sent.
+    if (c_.prompts.empty()) continue;
+    for (size_t row = 0; auto it = stream.next(); ++row)
+      if (row < chosen_[t].size() && chosen_[t][row])
+        for (const auto& v : c_.prompts)
+          variant_messages(*it, v, c_.source + ": prompts." + v.name + " (task '" + c_.tasks[t].name + "', item " + it->id + ")");
     stream.rewind();
   }
 }
@@ -180,6 +200,10 @@ std::unique_ptr<Cell> CampaignPlan::plan_cell(size_t m, size_t t, const std::sha
     routed = c_.models[m].name() + "\n";  // the same request asked directly is another cell
   }
   if (!cell->pipeline.empty()) routed = c_.models[m].name() + "\n";  // its calls are cached one by one
+  if (const auto& v = c_.models[m].prompt) {
+    cell->variant = variant_messages(*item, *v, c_.source + ": prompts." + v->name);
+    routed = c_.models[m].name() + "\n";  // two variants may render alike: each is its own cell
+  }
   cell->request_key = sha256_hex(canonical_request(cell->request()).dump() + "\n" + std::to_string(r) +
                                  (cell->pipeline.empty() ? "" : "\n" + cell->pipeline));
   // The shard is decided by the request alone, so every shard agrees without talking.

@@ -30,13 +30,20 @@ struct Cell {
   std::optional<std::string> route;   // a routed cell's decision
   std::string pipeline;               // the pipeline that answers, if any (the model's, or a routed choice)
   size_t block = 0;                   // its block of the plan (claimed as a whole; see claims.h)
-  // The request it sends: built when needed rather than held.
-  ChatRequest request() const { return ChatRequest{*model_ref, item->messages}; }
+  std::vector<Message> variant;       // a prompt variant's messages; empty: the item's own
+  // The messages it asks, and the request it sends (built when needed rather than held).
+  const std::vector<Message>& messages() const { return variant.empty() ? item->messages : variant; }
+  ChatRequest request() const { return ChatRequest{*model_ref, messages()}; }
 };
 
 // What must hold before a run writes or sends anything: every key it needs is set and may go where
 // it goes, every scorer can work here. InputError otherwise, naming the campaign file.
 void check_ready_to_send(const Campaign& c, const RunOptions& opts);
+
+// An item's messages asked through a prompt variant: the task's system message and last user message
+// replaced by the variant's, rendered from {prompt} (the task's own prompt), the item's row and its
+// text fields. InputError naming `where` for a field the item does not have.
+std::vector<Message> variant_messages(const Item& item, const PromptVariant& v, const std::string& where);
 
 // Which of n items a campaign's selection keeps (row numbers, ascending).
 std::vector<size_t> select_items(size_t n, const Selection& s);

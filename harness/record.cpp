@@ -61,7 +61,7 @@ void Recorder::price(RequestRecord& r, const PriceEntry* price, ServiceTier aske
 void Recorder::finish(RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged, bool paid_by_calls) {
   const Item& item = *cell.item;
   r.created_at = now_utc_iso();
-  r.prompt = prompt_text(item.messages);
+  r.prompt = prompt_text(cell.messages());
   if (!r.route) r.route = cell.route;
   r.reference = item.reference;
   const TaskDef& task = c_.tasks[cell.task];

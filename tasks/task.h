@@ -20,6 +20,7 @@ struct Item {
   std::string reference;
   std::map<std::string, std::string> metadata;  // subject, difficulty, ... (for stratification)
   nlohmann::json extra;                         // what a scorer needs beyond the reference
+  std::map<std::string, std::string> fields;    // a user task's row, for a campaign's prompt variants
 };
 
 struct ScoreResult {

@@ -177,6 +177,7 @@ std::optional<Item> ItemStream::next() {
     }
   it.messages.push_back({"user", render_template(user_template_, *row, where)});
   if (j.contains("regex")) it.extra["regex"] = j["regex"];
+  it.fields = *row;
   for (const auto& m : task_.metadata_columns)
     if (auto f = row->find(m); f != row->end()) it.metadata[m] = f->second;
   return it;
