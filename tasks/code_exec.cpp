@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,8 +104,9 @@ long tasks_of(uid_t uid) {
   return n;
 }
 
-std::vector<std::string> bwrap_args(const std::string& bwrap, const std::string& python, int program_fd, const SandboxLimits& lim,
-                                    RunAs as) {
+// What every sandbox shares: every namespace unshared, read-only system folders, size-capped tmpfs
+// for /tmp, /dev/shm and /sandbox, an unprivileged uid inside, a clean environment.
+std::vector<std::string> sandbox_args(const std::string& bwrap, const SandboxLimits& lim, RunAs as) {
   const std::string size = std::to_string(lim.file_mb << 20);
   std::vector<std::string> a = {bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
                                 "--ro-bind", "/usr", "/usr"};
@@ -119,12 +121,17 @@ std::vector<std::string> bwrap_args(const std::string& bwrap, const std::string&
   // The dynamic linker's cache only; the rest of /etc (users, hosts, credentials) stays out.
   a.insert(a.end(), {"--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
                      "--size", size, "--tmpfs", "/dev/shm", "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs",
-                     "/sandbox", "--file", std::to_string(program_fd), "/sandbox/program.py", "--chdir", "/sandbox",
-                     "--uid", std::to_string(kNobody), "--gid", std::to_string(kNobody), "--clearenv",
+                     "/sandbox", "--uid", std::to_string(kNobody), "--gid", std::to_string(kNobody), "--clearenv",
                      "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/sandbox", "--setenv", "LANG", "C.UTF-8",
                      "--setenv", "PYTHONDONTWRITEBYTECODE", "1"});
   if (as == RunAs::kSelf && geteuid() == 0) a.insert(a.end(), {"--cap-drop", "ALL"});
-  a.insert(a.end(), {python, "-I", "-c", kDriver});
+  return a;
+}
+
+std::vector<std::string> bwrap_args(const std::string& bwrap, const std::string& python, int program_fd, const SandboxLimits& lim,
+                                    RunAs as) {
+  std::vector<std::string> a = sandbox_args(bwrap, lim, as);
+  a.insert(a.end(), {"--file", std::to_string(program_fd), "/sandbox/program.py", "--chdir", "/sandbox", python, "-I", "-c", kDriver});
   return a;
 }
 
@@ -168,6 +175,30 @@ struct Pipe {
   ~Pipe() { close_read(), close_write(); }
 };
 
+// Starts bwrap (argv) in a process group of its own under the limits, as the spare uid when asked,
+// with `fds` on 0, 1, 2 (and 3 when given); `keep_fd` stays open across exec for bwrap to read.
+pid_t spawn(std::vector<char*>& argv, const SandboxLimits& lim, RunAs as, std::vector<int> fds, int keep_fd = -1) {
+  // Everything the child needs is worked out before fork: after it, only async-signal-safe calls.
+  char* envp[] = {nullptr};
+  const uid_t run_uid = as == RunAs::kSpareUid ? spare_uid() : getuid();
+  const rlim_t nproc = static_cast<rlim_t>(tasks_of(run_uid) + lim.max_processes + 2);  // + bwrap's two
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  setpgid(0, 0);
+  for (size_t i = 0; i < fds.size(); ++i) dup2(fds[i], static_cast<int>(i));
+  if (keep_fd >= 0) fcntl(keep_fd, F_SETFD, 0);  // bwrap reads it by number
+  limit(RLIMIT_CPU, static_cast<rlim_t>(lim.cpu_s));
+  limit(RLIMIT_AS, static_cast<rlim_t>(lim.memory_mb) << 20);
+  limit(RLIMIT_FSIZE, static_cast<rlim_t>(lim.file_mb) << 20);
+  limit(RLIMIT_CORE, 0);
+  limit(RLIMIT_NPROC, nproc);
+  if (as == RunAs::kSpareUid) {
+    if (setgroups(0, nullptr) != 0 || setgid(run_uid) != 0 || setuid(run_uid) != 0) _exit(126);
+  }
+  execve(argv[0], argv.data(), envp);
+  _exit(127);
+}
+
 SandboxResult run(const std::string& program, const SandboxLimits& lim, RunAs as) {
   SandboxResult res;
   std::string bwrap = find_bwrap(), python = find_python();
@@ -206,30 +237,9 @@ SandboxResult run(const std::string& program, const SandboxLimits& lim, RunAs as
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
-  char* envp[] = {nullptr};
-  const uid_t run_uid = as == RunAs::kSpareUid ? spare_uid() : getuid();
-  const rlim_t nproc = static_cast<rlim_t>(tasks_of(run_uid) + lim.max_processes + 2);  // + bwrap's two
   const std::string nonce = random_nonce();
 
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    dup2(in.read, 0);
-    dup2(out.write, 1);
-    dup2(out.write, 2);
-    dup2(done.write, 3);
-    fcntl(program_fd, F_SETFD, 0);  // bwrap reads it by number
-    limit(RLIMIT_CPU, static_cast<rlim_t>(lim.cpu_s));
-    limit(RLIMIT_AS, static_cast<rlim_t>(lim.memory_mb) << 20);
-    limit(RLIMIT_FSIZE, static_cast<rlim_t>(lim.file_mb) << 20);
-    limit(RLIMIT_CORE, 0);
-    limit(RLIMIT_NPROC, nproc);
-    if (as == RunAs::kSpareUid) {
-      if (setgroups(0, nullptr) != 0 || setgid(run_uid) != 0 || setuid(run_uid) != 0) _exit(126);
-    }
-    execve(argv[0], argv.data(), envp);
-    _exit(127);
-  }
+  const pid_t pid = spawn(argv, lim, as, {in.read, out.write, out.write, done.write}, program_fd);
   close(program_fd);
   in.close_read();
   out.close_write();
@@ -317,6 +327,111 @@ bool sandbox_ready(std::string* why) {
   std::call_once(g_probe_once, probe);
   if (!g_ready && why) *why = g_why;
   return g_ready;
+}
+
+SandboxedCommand::SandboxedCommand(std::vector<std::string> argv, std::string folder, SandboxLimits limits)
+    : argv_(std::move(argv)), folder_(std::move(folder)), limits_(limits) {}
+
+SandboxedCommand::~SandboxedCommand() { stop(); }
+
+void SandboxedCommand::stop() {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  for (int* fd : {&to_, &from_, &err_})
+    if (*fd >= 0) close(*fd), *fd = -1;
+  pending_.clear();
+}
+
+bool SandboxedCommand::start(std::string* why) {
+  if (!sandbox_ready(why)) return false;
+  if (argv_.empty()) {
+    *why = "no command to run";
+    return false;
+  }
+  // Its stdin is a socket, so a write after it ended fails (MSG_NOSIGNAL) instead of raising SIGPIPE.
+  int sv[2];
+  Pipe out, err;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 || !out.open() || !err.open()) {
+    *why = "cannot open pipes to the command";
+    return false;
+  }
+  const int mine = above_stdio(sv[0]), theirs = above_stdio(sv[1]);
+  std::vector<std::string> args = sandbox_args(find_bwrap(), limits_, g_as);
+  args.insert(args.end(), {"--ro-bind", folder_, "/work", "--chdir", "/work"});
+  args.insert(args.end(), argv_.begin(), argv_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_ = spawn(argv, limits_, g_as, {theirs, out.write, err.write});
+  close(theirs);
+  if (pid_ < 0) {
+    close(mine);
+    *why = "fork failed";
+    return false;
+  }
+  to_ = mine;
+  from_ = out.read, out.read = -1;
+  err_ = err.read, err.read = -1;
+  err_tail_.clear();
+  return true;
+}
+
+std::optional<std::string> SandboxedCommand::ask(const std::string& line, std::string* why) {
+  std::string ignored;
+  if (!why) why = &ignored;
+  if (pid_ < 0 && !start(why)) return std::nullopt;
+  const std::string out = line + "\n";
+  for (size_t off = 0; off < out.size();) {
+    ssize_t n = send(to_, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      stop();
+      *why = "the command stopped reading" + (err_tail_.empty() ? std::string() : ": " + err_tail_);
+      return std::nullopt;
+    }
+    off += static_cast<size_t>(n);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(limits_.wall_s);
+  char buf[4096];
+  for (;;) {
+    if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string reply = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return reply;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      stop();
+      *why = "no reply within " + std::to_string(limits_.wall_s) + " s (stopped; the next answer starts it again)";
+      return std::nullopt;
+    }
+    pollfd fds[2] = {{from_, POLLIN, 0}, {err_, POLLIN, 0}};
+    if (poll(fds, 2, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      ssize_t n = read(err_, buf, sizeof buf);
+      if (n > 0) {
+        err_tail_.append(buf, static_cast<size_t>(n));
+        if (err_tail_.size() > limits_.output_bytes) err_tail_.erase(0, err_tail_.size() - limits_.output_bytes);
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(from_, buf, sizeof buf);
+      if (n > 0) {
+        if (pending_.size() < (1u << 20)) pending_.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      // Ended: its stderr says why, if anything does.
+      while (err_ >= 0 && poll(fds + 1, 1, 100) > 0 && (n = read(err_, buf, sizeof buf)) > 0) err_tail_.append(buf, static_cast<size_t>(n));
+      const std::string tail = err_tail_.size() > 300 ? err_tail_.substr(err_tail_.size() - 300) : err_tail_;
+      stop();
+      *why = "the command ended without replying" + (tail.empty() ? std::string() : ": " + tail);
+      return std::nullopt;
+    }
+  }
 }
 
 SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& lim) {

@@ -9,7 +9,11 @@
 // driver runs the program and, only when it returned normally, writes a per-run nonce (given on a
 // pipe, never in a file) to a pipe the parent checks, so exiting early with status 0 fails.
 // Without a working bubblewrap, code is not run at all (sandbox_ready says why).
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace reckon {
 
@@ -39,5 +43,29 @@ bool sandbox_ready(std::string* why = nullptr);
 
 // Runs `program` with python3 -I inside the sandbox.
 SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& limits = {});
+
+// A long-lived program in the same sandbox (a user's scorer), asked one line at a time: `folder` is
+// bound read-only at /work, its working directory; `argv[0]` is found on the sandbox's PATH
+// (/usr/bin:/bin). Started on first use; a line not answered within limits.wall_s, or the program
+// ending, stops it with the reason (the next ask starts it again). Its stderr's tail is kept for messages.
+class SandboxedCommand {
+ public:
+  SandboxedCommand(std::vector<std::string> argv, std::string folder, SandboxLimits limits);
+  ~SandboxedCommand();
+  SandboxedCommand(const SandboxedCommand&) = delete;
+  SandboxedCommand& operator=(const SandboxedCommand&) = delete;
+  // Sends `line` (no newline in it) and returns the program's next line; nullopt with `why` when none came.
+  std::optional<std::string> ask(const std::string& line, std::string* why);
+
+ private:
+  bool start(std::string* why);
+  void stop();
+  std::vector<std::string> argv_;
+  std::string folder_;
+  SandboxLimits limits_;
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1, err_ = -1;
+  std::string pending_, err_tail_;  // read past the last line; the tail of stderr
+};
 
 }  // namespace reckon

@@ -7,6 +7,7 @@
 #include "common/text.h"
 #include "tasks/extract.h"
 #include "tasks/code_exec.h"
+#include "tasks/command_scorer.h"
 #include "tasks/sql_exec.h"
 #include "tasks/task.h"
 
@@ -129,6 +130,8 @@ const std::vector<ScorerInfo>& scorer_table() {
        code_python, [](std::string* why) { return sandbox_ready(why); }},
       {"sql_set", "text-to-SQL execution on SQLite, result rows compared as sets (BIRD rule)", sql_set},
       {"sql_bag", "text-to-SQL execution on SQLite, rows as bags, in order only under ORDER BY (Spider rule)", sql_bag},
+      {"command", "your own: a program (the task's \"command\") reads one JSON line per answer, writes a score in [0, 1]; run in the sandbox",
+       command_score, [](std::string* why) { return sandbox_ready(why); }},
   };
   return table;
 }

@@ -1,5 +1,6 @@
 // User tasks from a JSON spec: local JSONL/CSV (or a pulled dataset file), a prompt template,
 // a scorer from the table.
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <regex>
@@ -68,13 +69,27 @@ TaskDef parse_task_spec(const nlohmann::json& j, const std::string& where) {
       throw InputError(at + ": field 'regex' is not a valid regular expression (" + e.what() + ")");
     }
   }
+  nlohmann::json spec = j;  // as written, but the command's folder made absolute
+  if (t.scorer == "command") {
+    const auto& cmd = j.contains("command") ? j["command"] : nlohmann::json();
+    bool argv = cmd.is_array() && !cmd.empty();
+    for (const auto& a : cmd) argv = argv && a.is_string() && !a.get<std::string>().empty();
+    if (!argv) throw InputError(at + ": field 'command' must be the scorer's argv, e.g. [\"python3\", \"score.py\"]");
+    std::string dir = j.contains("command_dir") ? need_string(j, "command_dir", at) : ".";
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(dir, ec);
+    if (ec || !std::filesystem::is_directory(abs)) throw InputError(at + ": field 'command_dir' names " + dir + ", which is not a folder");
+    spec["command_dir"] = abs.lexically_normal().string();
+    if (j.contains("command_timeout_s") && (!j["command_timeout_s"].is_number() || !(j["command_timeout_s"].get<double>() > 0)))
+      throw InputError(at + ": field 'command_timeout_s' must be a positive number of seconds");
+  }
   if (j.contains("metadata")) {
     if (!j["metadata"].is_array()) throw InputError(at + ": field 'metadata' must be an array of column names");
     for (const auto& m : j["metadata"]) t.metadata_columns.push_back(m.get<std::string>());
   }
   t.description = j.value("description", "user task");
   t.dataset = d.value("dataset", "");
-  t.spec = j;
+  t.spec = std::move(spec);
   t.load = nullptr;
   return t;
 }
@@ -177,6 +192,8 @@ std::optional<Item> ItemStream::next() {
     }
   it.messages.push_back({"user", render_template(user_template_, *row, where)});
   if (j.contains("regex")) it.extra["regex"] = j["regex"];
+  for (const char* k : {"command", "command_dir", "command_timeout_s"})
+    if (j.contains(k)) it.extra[k] = j[k];
   it.fields = *row;
   for (const auto& m : task_.metadata_columns)
     if (auto f = row->find(m); f != row->end()) it.metadata[m] = f->second;
