@@ -98,6 +98,7 @@ std::string fmt_fixed(double v, int decimals) {
 }
 
 std::string fmt_usd(double v) {
+  if (v == 0) return "$0";  // not "$0.000000" beside "$27.807"
   double a = std::fabs(v);
   int decimals = a >= 100 ? 2 : a >= 1 ? 3 : a >= 0.01 ? 4 : 6;
   return (v < 0 ? "-$" : "$") + fmt_fixed(a, decimals);

@@ -47,9 +47,11 @@ h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 .4em;border-
 table{border-collapse:collapse;margin:6px 0;font-variant-numeric:tabular-nums;min-width:100%}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
-th{cursor:pointer;user-select:none;background:#f6f6f6}
+td:first-child,td.name{white-space:normal;overflow-wrap:anywhere;min-width:8em;max-width:22em}
+th{cursor:pointer;user-select:none;background:#f6f6f6;white-space:normal;vertical-align:bottom}
 tr.reversed td{background:#fff0e8}
-figure.chart{margin:8px 0}figure.chart svg{width:100%;height:auto;max-width:760px;display:block}
+figure.chart{margin:8px 0;overflow-x:auto;-webkit-overflow-scrolling:touch}
+figure.chart svg{width:100%;min-width:720px;height:auto;max-width:760px;display:block}
 figcaption{font-size:.85em;color:var(--muted)}
 svg text{font:12px system-ui,sans-serif;fill:#222}svg .tick{fill:#666;font-size:11px}svg .grid{stroke:#eee}
 svg .axis{fill:#444}svg .plabel{font-size:11px}
@@ -130,6 +132,8 @@ void reversal_section(Html& h, const ReversalReport& rev) {
     s.x_label = "listed price, input + output ($/MTok, log)";
     s.y_label = "cost on the task ($, log)";
     s.log_x = s.log_y = true;
+    s.highlight_name = "in a reversed pair";
+    s.link_name = "reversed pair";
     std::map<std::string, size_t> index;
     std::set<std::string> reversed;
     for (const auto& p : t.pairs)
@@ -207,6 +211,7 @@ void pareto_section(Html& h, const std::vector<ModelTaskSummary>& rows) {
     s.y_percent = true;
     s.points = points;
     s.front = svg::pareto_front(s.points);
+    s.front_name = "Pareto front";
     h.o << svg::scatter(s);
     h.o << "<p class=\"muted\">On the front: ";
     for (size_t k = 0; k < s.front.size(); ++k) h.o << (k ? ", " : "") << xml_escape(s.points[s.front[k]].label);
@@ -260,13 +265,14 @@ void thinking_section(Html& h, Store& store, const ReportOptions& opt) {
   std::sort(boxes.begin(), boxes.end(), [](const svg::Box& a, const svg::Box& b) { return a.p50 > b.p50; });
   auto rep = analyze_thinking(store, opt.run_id, 3);
   h.o << "<section id=\"thinking\"><h2>Thinking tokens</h2><p class=\"muted\">Thinking tokens per answer: whiskers "
-         "p10–p90, box p25–p75, bar at the median.</p>\n"
+         "p10–p90, box p25–p75, bar at the median. Cut off: stopped at the output cap (finish reason length) or "
+         "all output thinking, as in the reversal tables.</p>\n"
       << svg::box_plot("Thinking tokens per answer", boxes, "thinking tokens (log)", true);
   h.table_head({"model", "task", "answers", "thinking share of output", "thinking share of cost", "cut off",
                 "no visible output"});
   for (const auto& s : rep.shares)
     h.row("", s.model, s.task, std::to_string(s.requests), pct(s.token_share()), pct(s.cost_share()),
-          std::to_string(s.truncated), std::to_string(s.no_visible_output));
+          std::to_string(s.cut_off), std::to_string(s.no_visible_output));
   h.table_end();
   h.o << "</section>\n";
 }
@@ -388,13 +394,14 @@ var $=function(id){return document.getElementById(id);};
 function opts(sel,key){var seen={};rows.forEach(function(r){seen[r[key]]=1;});Object.keys(seen).sort().forEach(function(v){var o=document.createElement('option');o.value=v;o.textContent=v;sel.appendChild(o);});}
 opts($('ans-model'),'model');opts($('ans-task'),'task');
 function text(v){return v===null||v===undefined?'':String(v);}
+function usd(v){var a=Math.abs(v);if(v===0)return '$0';return(v<0?'-$':'$')+a.toFixed(a>=100?2:a>=1?3:a>=0.01?4:6);}
 function cell(tr,v,cls){var td=document.createElement('td');td.textContent=text(v);if(cls)td.className=cls;tr.appendChild(td);}
 function matches(r){var m=$('ans-model').value,t=$('ans-task').value,o=$('ans-outcome').value,q=$('ans-q').value.toLowerCase();
 return(!m||r.model===m)&&(!t||r.task===t)&&(!o||r.outcome===o)&&(!q||(text(r.prompt)+' '+text(r.answer)+' '+text(r.prediction)).toLowerCase().indexOf(q)>=0);}
 function draw(){var hit=rows.filter(matches),tb=$('ans-body');tb.textContent='';var n=Math.max(1,Math.ceil(hit.length/per));if(page>=n)page=n-1;
 hit.slice(page*per,page*per+per).forEach(function(r){var tr=document.createElement('tr');tr.className='ans '+r.outcome;
-cell(tr,r.task);cell(tr,r.model);cell(tr,r.item_id);cell(tr,r.outcome);cell(tr,r.prediction);cell(tr,r.reference);
-cell(tr,r.input_tokens);cell(tr,r.output_tokens);cell(tr,r.thinking_tokens);cell(tr,r.cost_usd===null?'':'$'+r.cost_usd.toFixed(6)+(r.cache_hit?' (cached)':''));
+cell(tr,r.task);cell(tr,r.model,'name');cell(tr,r.item_id);cell(tr,r.outcome);cell(tr,r.prediction,'name');cell(tr,r.reference,'name');
+cell(tr,r.input_tokens);cell(tr,r.output_tokens);cell(tr,r.thinking_tokens);cell(tr,r.cost_usd===null?'':usd(r.cost_usd)+(r.cache_hit?' (cached)':''));
 cell(tr,r.latency_ms===null?'':Math.round(r.latency_ms));
 var dt=document.createElement('tr');dt.hidden=true;var td=document.createElement('td');td.colSpan=11;td.className='detail';
 [['Prompt',r.prompt],['Answer',r.answer],['Error',r.error]].forEach(function(p){if(!p[1])return;var h=document.createElement('b');h.textContent=p[0];var pre=document.createElement('pre');pre.textContent=p[1];td.appendChild(h);td.appendChild(pre);});

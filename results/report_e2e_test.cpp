@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/png.h"
 #include "tests/support.h"
 
@@ -57,6 +59,48 @@ double share(const test::Image& img, int r, int g, int b, int tol = 40) {
   return static_cast<double>(hits) / (static_cast<double>(img.width) * img.height);
 }
 
+// Run in the page once it has loaded: what a reader would see wrong, written to <body data-checks>.
+// Overlapping text boxes within a chart (rotated axis titles aside), text cut at a chart's edge, the
+// page or a table scrolling sideways, and the smallest chart text as drawn on screen.
+const char* kLayoutChecks = R"JS(
+window.addEventListener("load", function () {
+  const out = {overlaps: [], scrolled: [], pageScroll: 0, minFont: 1e9, minFontText: ""};
+  out.pageScroll = document.documentElement.scrollWidth - window.innerWidth;
+  document.querySelectorAll(".scroll").forEach(function (e) {
+    if (e.scrollWidth > e.clientWidth + 1) out.scrolled.push((e.querySelector("th") || e).textContent.slice(0, 40));
+  });
+  document.querySelectorAll("svg").forEach(function (svg, si) {
+    const name = svg.getAttribute("aria-label") || String(si);
+    const frame = svg.getBoundingClientRect(), scale = frame.width / svg.viewBox.baseVal.width;
+    const texts = Array.from(svg.querySelectorAll("text")).filter(t => t.textContent.trim() !== "" && !t.getAttribute("transform"));
+    const boxes = texts.map(t => t.getBoundingClientRect());
+    texts.forEach(function (t, i) {
+      const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+      if (px < out.minFont) out.minFont = px, out.minFontText = name + ": " + t.textContent;
+      if (boxes[i].right > frame.right + 0.5 || boxes[i].left < frame.left - 0.5) out.overlaps.push(name + ": cut at the edge: " + t.textContent);
+    });
+    for (let i = 0; i < boxes.length; ++i)
+      for (let j = i + 1; j < boxes.length; ++j) {
+        const a = boxes[i], b = boxes[j];
+        if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+          out.overlaps.push(name + ": " + texts[i].textContent + " | " + texts[j].textContent);
+      }
+  });
+  document.body.setAttribute("data-checks", JSON.stringify(out));
+});
+)JS";
+
+// The checks' result from a dumped DOM (the attribute's JSON, HTML-escaped).
+nlohmann::json layout_checks(const std::string& dom) {
+  const std::string key = "data-checks=\"";
+  const size_t at = dom.find(key);
+  if (at == std::string::npos) return nullptr;
+  std::string v = dom.substr(at + key.size(), dom.find('"', at + key.size()) - at - key.size());
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{{"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}})
+    for (size_t p = v.find(from); p != std::string::npos; p = v.find(from, p + to.size())) v.replace(p, from.size(), to);
+  return nlohmann::json::parse(v);
+}
+
 }  // namespace
 
 TEST_CASE("the HTML report renders in headless Chromium with its charts and no script errors", "[e2e]") {
@@ -101,6 +145,24 @@ TEST_CASE("the HTML report renders in headless Chromium with its charts and no s
     // The answers view drew its first page: 100 rows, each with its hidden detail row.
     CHECK(count(dom.out, "<tr class=\"ans ") == 100);
     CHECK(dom.out.find("answers · page 1 of ") != std::string::npos);
+  }
+
+  SECTION("charts that read: no label overlaps another or leaves its chart, no sideways scroll at 1280 px, text of 11 px or more at 390 px") {
+    std::string page = test::read_file(html);
+    page.replace(page.rfind("</body>"), 7, std::string("<script>") + kLayoutChecks + "</script></body>");
+    const std::string checked = tmp.write("checked.html", page);
+    for (int w : {1280, 390}) {
+      auto dom = sh(tmp, "timeout 120 " + flags + "--window-size=" + std::to_string(w) + ",2400 --dump-dom file://" + checked);
+      INFO("width " << w << "\n" << page_log(dom.err));
+      REQUIRE(dom.code == 0);
+      const nlohmann::json c = layout_checks(dom.out);
+      REQUIRE(c.is_object());
+      INFO(c.dump(1));
+      CHECK(c["overlaps"].empty());
+      CHECK(c["pageScroll"].get<double>() <= 0);
+      if (w == 1280) CHECK(c["scrolled"].empty());  // every table fits a desktop window
+      CHECK(c["minFont"].get<double>() >= 11 - 0.01);
+    }
   }
 
   SECTION("a desktop and a phone screenshot") {

@@ -54,9 +54,50 @@ TEST_CASE("a scatter draws one link per reversed pair and the front as a polylin
   s.links = {{0, 1}};
   s.front = {0, 2};
   auto out = s.points.size() ? svg::scatter(s) : "";
-  CHECK(count(out, "<circle") == 3);
+  CHECK(count(out, "class=\"point\"") == 3);
   CHECK(count(out, "class=\"link\"") == 1);
   CHECK(count(out, "<polyline") == 1);
+  // The legend names what the colours mean: only the parts the chart has names for.
+  CHECK(count(out, "class=\"legend\"") == 1);  // "model"
+  s.highlight_name = "in a reversed pair", s.link_name = "reversed pair", s.front_name = "Pareto front";
+  const std::string named = svg::scatter(s);
+  CHECK(count(named, "class=\"legend\"") == 4);
+  CHECK(named.find(">reversed pair</text>") != std::string::npos);
+}
+
+TEST_CASE("labels are placed where they overlap no other label and no point, inside the plot", "[report]") {
+  // Ten points in a tight cluster and one against the right edge, in a 400 × 200 plot.
+  std::vector<std::pair<double, double>> at;
+  std::vector<std::string> labels;
+  for (int i = 0; i < 10; ++i) {
+    at.emplace_back(150 + 3 * i, 100 + 2 * (i % 3));
+    labels.push_back("model-number-" + std::to_string(i));
+  }
+  at.emplace_back(395, 50);
+  labels.push_back("edge-model");
+  const svg::Rect area{0, 0, 400, 200};
+  const auto placed = svg::place_labels(at, labels, area);
+  REQUIRE(placed.size() == 11);
+  size_t shown = 0;
+  for (size_t i = 0; i < placed.size(); ++i) {
+    if (!placed[i]) continue;
+    ++shown;
+    const svg::Rect& r = placed[i]->box;
+    CHECK(r.inside(area));
+    CHECK(r.w >= 6.6 * static_cast<double>(labels[i].size()));  // wide enough for its text
+    for (size_t j = 0; j < placed.size(); ++j) {
+      const svg::Rect marker{at[j].first - 5, at[j].second - 5, 10, 10};
+      CHECK_FALSE(r.intersects(marker));
+      if (j != i && placed[j]) CHECK_FALSE(r.intersects(placed[j]->box));
+    }
+  }
+  CHECK(shown == 11);  // the plot has room for all of them, some on leader lines
+  REQUIRE(placed[10]);
+  CHECK(placed[10]->box.x + placed[10]->box.w <= 400);  // the edge point's label went left
+  CHECK(placed[10]->box.x < 395);
+  size_t leaders = 0;
+  for (const auto& p : placed) leaders += p && p->leader;
+  CHECK(leaders > 0);  // a cluster of ten cannot all sit beside their points
 }
 
 TEST_CASE("the HTML report is self-contained, shows the reversal and escapes everything from the store", "[report]") {

@@ -37,7 +37,8 @@ std::string compact(double v, bool percent) {
   return b;
 }
 
-std::string truncate_label(const std::string& s, size_t max = 30) {
+// 26 characters of 12 px text fit the 200 px gutter for row labels.
+std::string truncate_label(const std::string& s, size_t max = 26) {
   if (s.size() <= max) return s;
   size_t cut = max - 1;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
@@ -99,7 +100,7 @@ void x_ticks(std::ostringstream& o, const Axis& x, double top, double bottom, bo
   for (double t : x.ticks()) {
     const double px = x(t);
     o << "<line class=\"grid\" x1=\"" << num(px) << "\" y1=\"" << num(top) << "\" x2=\"" << num(px) << "\" y2=\""
-      << num(bottom) << "\"/><text class=\"tick\" x=\"" << num(px) << "\" y=\"" << num(bottom + 14)
+      << num(bottom) << "\"/><text class=\"tick\" x=\"" << num(px) << "\" y=\"" << num(bottom + 17)
       << "\" text-anchor=\"middle\">" << xml_escape(compact(t, percent)) << "</text>";
   }
 }
@@ -146,8 +147,53 @@ std::string bar_chart(const std::string& title, const std::vector<Bar>& bars, co
   return o.str();
 }
 
+std::vector<std::optional<Placed>> place_labels(const std::vector<std::pair<double, double>>& points,
+                                                const std::vector<std::string>& labels, const Rect& area, double char_w,
+                                                double line_h, double marker_r) {
+  std::vector<Rect> taken;  // the markers, then each label as it is placed
+  for (const auto& [px, py] : points) taken.push_back({px - marker_r, py - marker_r, 2 * marker_r, 2 * marker_r});
+  // Labels of points in the densest places first, where there is least choice.
+  std::vector<size_t> order(points.size());
+  std::vector<int> neighbours(points.size(), 0);
+  for (size_t i = 0; i < points.size(); ++i) {
+    order[i] = i;
+    for (size_t j = 0; j < points.size(); ++j)
+      if (i != j && std::hypot(points[i].first - points[j].first, points[i].second - points[j].second) < 60) ++neighbours[i];
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return neighbours[a] > neighbours[b]; });
+  std::vector<std::optional<Placed>> out(points.size());
+  for (size_t i : order) {
+    const double w = char_w * static_cast<double>(labels[i].size()) + 2, h = line_h;
+    const auto [px, py] = points[i];
+    auto free = [&](const Rect& r) {
+      if (!r.inside(area)) return false;
+      for (const auto& t : taken)
+        if (r.intersects(t)) return false;
+      return true;
+    };
+    // Beside the point: right, left, above, below; then on rings farther out, joined by a line.
+    const double g = marker_r + 2;
+    std::vector<std::pair<Rect, bool>> candidates = {
+        {{px + g, py - h, w, h}, false},         {{px + g, py, w, h}, false},          {{px - g - w, py - h, w, h}, false},
+        {{px - g - w, py, w, h}, false},         {{px - w / 2, py - g - h, w, h}, false}, {{px - w / 2, py + g, w, h}, false},
+        {{px + g, py - h / 2, w, h}, false},     {{px - g - w, py - h / 2, w, h}, false}};
+    for (double ring : {28.0, 44.0, 64.0, 90.0})
+      for (int k = 0; k < 16; ++k) {
+        const double a = k * 3.14159265358979 / 8, cx = px + ring * std::cos(a), cy = py - ring * std::sin(a);
+        candidates.push_back({{std::cos(a) >= 0 ? cx : cx - w, cy - h / 2, w, h}, true});
+      }
+    for (const auto& [r, leader] : candidates)
+      if (free(r)) {
+        out[i] = Placed{r, leader};
+        taken.push_back(r);
+        break;
+      }
+  }
+  return out;
+}
+
 std::string scatter(const Scatter& s) {
-  const double height = 400, top = 14, bottom = height - 50;
+  const double height = 420, top = 34, bottom = height - 50;
   Axis x, y;
   x.px0 = 70;
   x.px1 = kWidth - 20;
@@ -164,6 +210,19 @@ std::string scatter(const Scatter& s) {
   if (s.y_percent && ymn >= 0 && ymx <= 1) y.lo = 0, y.hi = 1, y.log = false;
   std::ostringstream o;
   open_svg(o, height, s.title);
+  // The legend, along the top: what each colour and line means.
+  double lx = x.px0;
+  auto legend = [&](const std::string& name, const std::string& mark) {
+    if (name.empty()) return;
+    o << mark << "<text class=\"legend\" x=\"" << num(lx + 16) << "\" y=\"16\">" << xml_escape(name) << "</text>";
+    lx += 28 + 6.6 * static_cast<double>(name.size());
+  };
+  legend(s.point_name, "<circle cx=\"" + num(lx + 6) + "\" cy=\"12\" r=\"5\" fill=\"" + kPalette[0] + "\"/>");
+  legend(s.highlight_name, "<circle cx=\"" + num(lx + 6) + "\" cy=\"12\" r=\"5\" fill=\"" + kAlert + "\"/>");
+  legend(s.link_name, "<line x1=\"" + num(lx) + "\" y1=\"12\" x2=\"" + num(lx + 12) + "\" y2=\"12\" stroke=\"" + kAlert +
+                          "\" stroke-width=\"2\"/>");
+  legend(s.front_name, "<line x1=\"" + num(lx) + "\" y1=\"12\" x2=\"" + num(lx + 12) + "\" y2=\"12\" stroke=\"" + kPalette[2] +
+                           "\" stroke-width=\"2\"/>");
   x_ticks(o, x, top, bottom, false);
   for (double t : y.ticks()) {
     o << "<line class=\"grid\" x1=\"" << num(x.px0) << "\" y1=\"" << num(y(t)) << "\" x2=\"" << num(x.px1)
@@ -179,12 +238,29 @@ std::string scatter(const Scatter& s) {
     o << "<line class=\"link\" x1=\"" << num(x(s.points[a].x)) << "\" y1=\"" << num(y(s.points[a].y)) << "\" x2=\""
       << num(x(s.points[b].x)) << "\" y2=\"" << num(y(s.points[b].y)) << "\" stroke=\"" << kAlert
       << "\" stroke-width=\"1.5\" stroke-opacity=\"0.6\"/>";
+  std::vector<std::pair<double, double>> at;
+  std::vector<std::string> labels;
   for (const auto& p : s.points) {
-    const double px = x(p.x), py = y(p.y);
+    at.emplace_back(x(p.x), y(p.y));
+    labels.push_back(truncate_label(p.label, 24));
+  }
+  // Labels go where they overlap nothing, inside the plot (and its margin on the right).
+  const auto placed = place_labels(at, labels, Rect{x.px0 + 1, top, kWidth - 2 - (x.px0 + 1), bottom - top - 1});
+  for (size_t i = 0; i < s.points.size(); ++i) {
+    const auto& p = s.points[i];
+    const auto [px, py] = at[i];
     o << "<circle class=\"point\" cx=\"" << num(px) << "\" cy=\"" << num(py) << "\" r=\"5\" fill=\""
       << (p.highlight ? kAlert : kPalette[0]) << "\"><title>" << xml_escape(p.label) << " (" << xml_escape(compact(p.x, false))
-      << ", " << xml_escape(compact(p.y, s.y_percent)) << ")</title></circle><text class=\"plabel\" x=\"" << num(px + 7)
-      << "\" y=\"" << num(py - 6) << "\">" << xml_escape(truncate_label(p.label, 24)) << "</text>";
+      << ", " << xml_escape(compact(p.y, s.y_percent)) << ")</title></circle>";
+    if (!placed[i]) continue;
+    const Rect& r = placed[i]->box;
+    if (placed[i]->leader) {
+      const double lx2 = std::clamp(px, r.x, r.x + r.w), ly2 = std::clamp(py, r.y, r.y + r.h);
+      o << "<line class=\"leader\" x1=\"" << num(px) << "\" y1=\"" << num(py) << "\" x2=\"" << num(lx2) << "\" y2=\""
+        << num(ly2) << "\" stroke=\"#999\" stroke-width=\"0.75\"/>";
+    }
+    o << "<text class=\"plabel\" x=\"" << num(r.x + 1) << "\" y=\"" << num(r.y + r.h - 3.5) << "\">" << xml_escape(labels[i])
+      << "</text>";
   }
   o << "<text class=\"axis\" x=\"" << num((x.px0 + x.px1) / 2) << "\" y=\"" << num(height - 8)
     << "\" text-anchor=\"middle\">" << xml_escape(s.x_label) << "</text><text class=\"axis\" transform=\"translate(14 "

@@ -29,6 +29,8 @@ struct Point {
 };
 struct Scatter {
   std::string title, x_label, y_label;
+  // The legend's words for what the colours mean (an empty one is left out of the legend).
+  std::string point_name = "model", highlight_name, link_name, front_name;
   bool log_x = false, log_y = false, y_percent = false;
   std::vector<Point> points;
   std::vector<std::pair<size_t, size_t>> links;  // drawn as red lines (e.g. reversed pairs)
@@ -66,6 +68,23 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
 std::string heatmap(const std::string& title, const std::vector<std::string>& rows, const std::vector<std::string>& cols,
                     const std::vector<std::vector<std::optional<double>>>& values, const std::string& row_label,
                     const std::string& col_label);
+
+// Label placement: each label's box goes beside its point where it overlaps no placed label, no
+// point and stays inside the plot area; when the near places are taken, farther out with a leader
+// line; when nothing is free, the label is left out (the point keeps its tooltip). Sizes are
+// estimated from the character count at `char_w` per character, so the boxes err on the large side.
+struct Rect {
+  double x = 0, y = 0, w = 0, h = 0;
+  bool intersects(const Rect& o) const { return x < o.x + o.w && o.x < x + w && y < o.y + o.h && o.y < y + h; }
+  bool inside(const Rect& o) const { return x >= o.x && y >= o.y && x + w <= o.x + o.w && y + h <= o.y + o.h; }
+};
+struct Placed {
+  Rect box;
+  bool leader = false;  // drawn away from its point: a line joins them
+};
+std::vector<std::optional<Placed>> place_labels(const std::vector<std::pair<double, double>>& points,
+                                                const std::vector<std::string>& labels, const Rect& area,
+                                                double char_w = 6.6, double line_h = 14, double marker_r = 5);
 
 // The indices of the points no other point beats on both axes (lower x, higher y), by increasing x.
 std::vector<size_t> pareto_front(const std::vector<Point>& points);

@@ -20,6 +20,7 @@ struct ThinkingShare {
   double cost_usd = 0, reasoning_cost_usd = 0;      // over priced rows where reasoning is known
   int64_t truncated = 0;           // finish reason length / max_tokens
   int64_t no_visible_output = 0;   // every output token was thinking: the answer never came (often a cap)
+  int64_t cut_off = 0;             // either of the two (the report's "cut off", as in its reversal tables)
   std::optional<double> token_share() const {
     return output_tokens ? std::optional<double>(static_cast<double>(reasoning_tokens) / static_cast<double>(output_tokens)) : std::nullopt;
   }

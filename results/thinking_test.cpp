@@ -84,6 +84,8 @@ TEST_CASE("thinking shares, cross-model ratios and cut-off answers", "[thinking]
                               "gpt-5.2,t,1,10,300,200,stop\n"
                               "gpt-5-mini,t,2,10,2048,2048,length\n"
                               "gpt-5.2,t,2,10,500,400,stop\n"
+                              "gpt-5-mini,t,3,10,700,700,stop\n"     // all thinking, not flagged as cut
+                              "gpt-5-mini,t,4,10,800,100,length\n"   // cut, with a visible start
                               "claude-haiku-4-5,t,1,10,50,,stop\n");
   import_files(s, {csv}, {});
   ThinkingReport r = analyze_thinking(s, std::nullopt);
@@ -94,9 +96,10 @@ TEST_CASE("thinking shares, cross-model ratios and cut-off answers", "[thinking]
     if (x.model == "claude-haiku-4-5") haiku = &x;
   }
   REQUIRE(mini);
-  CHECK(*mini->token_share() == Approx(2948.0 / 3048.0));
-  CHECK(mini->truncated == 1);
-  CHECK(mini->no_visible_output == 1);
+  CHECK(*mini->token_share() == Approx((900.0 + 2048 + 700 + 100) / (1000.0 + 2048 + 700 + 800)));
+  CHECK(mini->truncated == 2);          // items 2 and 4
+  CHECK(mini->no_visible_output == 2);  // items 2 and 3
+  CHECK(mini->cut_off == 3);            // items 2, 3, 4: as the reversal tables count "cut off"
   REQUIRE(haiku);
   CHECK(haiku->reasoning_known == 0);
   CHECK_FALSE(haiku->token_share().has_value());  // unknown, not 0 %
