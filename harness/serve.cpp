@@ -79,6 +79,22 @@ void secure_headers(httplib::Response& res) {
   res.set_header("Referrer-Policy", "no-referrer");
 }
 
+// Query strings: every key must be known (a 400 naming it and the known ones otherwise).
+bool params_of(const httplib::Request& req, const std::map<std::string, std::string*>& known, httplib::Response& res) {
+  for (const auto& [key, value] : req.params) {
+    auto it = known.find(key);
+    if (it == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k.first;
+      res.status = 400;
+      res.set_content("unknown query parameter '" + key + "' (" + names + ")\n", "text/plain");
+      return false;
+    }
+    *it->second = value;
+  }
+  return true;
+}
+
 }  // namespace
 
 Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::move(opt))) {
@@ -96,17 +112,9 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
     self->server.Get(path, [self, rows, view](const httplib::Request& req, httplib::Response& res) {
       ViewFilter f;
       std::string format = "json";
-      const std::map<std::string, std::string*> known = {{"model", &f.model}, {"task", &f.task}, {"run", &f.run},
-                                                         {"from", &f.from},   {"to", &f.to},     {"format", &format}};
-      for (const auto& [key, value] : req.params) {
-        auto it = known.find(key);
-        if (it == known.end()) {
-          res.status = 400;
-          res.set_content("unknown query parameter '" + key + "' (model, task, run, from, to, format)\n", "text/plain");
-          return;
-        }
-        *it->second = value;
-      }
+      if (!params_of(req, {{"model", &f.model}, {"task", &f.task}, {"run", &f.run}, {"from", &f.from}, {"to", &f.to}, {"format", &format}},
+                     res))
+        return;
       if (format != "json" && format != "csv") {
         res.status = 400;
         res.set_content("format must be json or csv (got '" + format + "')\n", "text/plain");
@@ -145,22 +153,7 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
   view_route("/api/model-task", [](Store& st, const ViewFilter& f) { return view_json(st, "v_model_task", f); }, "v_model_task");
   view_route("/api/costs", [](Store& st, const ViewFilter& f) { return view_json(st, "v_costs", f); }, "v_costs");
   view_route("/api/spend-over-time", [](Store& st, const ViewFilter& f) { return spend_over_time(st, f); }, "");
-  // Query strings: every key must be known; numbers must be numbers.
-  auto params_of = [](const httplib::Request& req, const std::map<std::string, std::string*>& known, httplib::Response& res) {
-    for (const auto& [key, value] : req.params) {
-      auto it = known.find(key);
-      if (it == known.end()) {
-        std::string names;
-        for (const auto& k : known) names += (names.empty() ? "" : ", ") + k.first;
-        res.status = 400;
-        res.set_content("unknown query parameter '" + key + "' (" + names + ")\n", "text/plain");
-        return false;
-      }
-      *it->second = value;
-    }
-    return true;
-  };
-  s.Get("/api/answers", [self, params_of](const httplib::Request& req, httplib::Response& res) {
+  s.Get("/api/answers", [self](const httplib::Request& req, httplib::Response& res) {
     AnswerFilter f;
     std::string run, limit = "100", offset = "0";
     if (!params_of(req, {{"model", &f.model}, {"task", &f.task}, {"run", &run}, {"outcome", &f.outcome}, {"q", &f.search},
@@ -182,7 +175,7 @@ Dashboard::Dashboard(DashboardOptions opt) : impl_(std::make_unique<Impl>(std::m
       res.set_content(std::string(e.what()) + "\n", "text/plain");
     }
   });
-  s.Get("/api/answers/compare", [self, params_of](const httplib::Request& req, httplib::Response& res) {
+  s.Get("/api/answers/compare", [self](const httplib::Request& req, httplib::Response& res) {
     std::string a, b;
     if (!params_of(req, {{"a", &a}, {"b", &b}}, res)) return;
     if (a.empty() || b.empty()) {
