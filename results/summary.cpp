@@ -38,6 +38,8 @@ SummaryScope default_scope(Store& store) {
 }
 
 std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id) {
+  // One run: its rows by the (run_id, ...) index, not a scan of every run's rows through the CASE.
+  const std::string scope = run_id ? "r.run_id = ?1" : kInScope;
   auto s = store.db().prepare(R"sql(
 SELECT r.model, r.task,
        COUNT(*),
@@ -56,7 +58,7 @@ SELECT r.model, r.task,
 FROM requests r
 LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1
 LEFT JOIN prices p ON p.id = r.price_entry_id
-WHERE )sql" + std::string(kInScope) + R"sql( AND r.step IS NULL
+WHERE )sql" + scope + R"sql( AND r.step IS NULL
 GROUP BY r.model, r.task)sql");
   s.bind(1, run_id);
   std::vector<ModelTaskSummary> out;
@@ -90,14 +92,14 @@ GROUP BY r.model, r.task)sql");
   }
   // Paid: rows not served from the cache — answers, and a pipeline's calls (its answer row is their sum).
   auto paid = store.db().prepare("SELECT r.model, r.task, TOTAL(r.cost_usd) FROM requests r WHERE r.cache_hit = 0 AND "
-                                 "(r.step IS NULL OR r.step LIKE 'call:%') AND " + std::string(kInScope) + " GROUP BY r.model, r.task");
+                                 "(r.step IS NULL OR r.step LIKE 'call:%') AND " + scope + " GROUP BY r.model, r.task");
   paid.bind(1, run_id);
   std::map<std::pair<std::string, std::string>, double> spent;
   while (paid.step()) spent[{paid.text(0), paid.text(1)}] = paid.real(2);
   for (auto& m : out) m.spent_usd = spent[{m.model, m.task}];
   auto lat = store.db().prepare(
       "SELECT r.model, r.task, r.latency_ms FROM requests r WHERE r.status = 'ok' AND r.cache_hit = 0 AND r.latency_ms IS NOT NULL "
-      "AND r.step IS NULL AND " + std::string(kInScope));
+      "AND r.step IS NULL AND " + scope);
   lat.bind(1, run_id);
   std::map<std::pair<std::string, std::string>, std::vector<double>> latencies;
   while (lat.step()) latencies[{lat.text(0), lat.text(1)}].push_back(lat.real(2));
@@ -111,7 +113,7 @@ GROUP BY r.model, r.task)sql");
   auto rep = store.db().prepare(
       "SELECT r.model, r.task, r.item_id, COUNT(*), SUM(s.value = 1), SUM(s.value NOT IN (0, 1)) FROM requests r "
       "JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 WHERE r.status = 'ok' AND r.step IS NULL "
-      "AND " + std::string(kInScope) + " GROUP BY r.model, r.task, r.item_id");
+      "AND " + scope + " GROUP BY r.model, r.task, r.item_id");
   rep.bind(1, run_id);
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, int>>> per_item;  // (n, correct)
   std::set<std::pair<std::string, std::string>> graded;
