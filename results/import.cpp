@@ -8,6 +8,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "common/csv.h"
 #include "common/error.h"
@@ -117,7 +119,11 @@ class RowImporter {
     r.reference = get("reference");
     r.raw_usage = raw_usage;
 
-    const auto found = catalog_.lookup(r.model, r.created_at.substr(0, 10));
+    // Rows repeat a few models and days: each (model, day) is looked up once.
+    auto lookup = lookups_.find(r.model + '\n' + r.created_at.substr(0, 10));
+    if (lookup == lookups_.end())
+      lookup = lookups_.emplace(r.model + '\n' + r.created_at.substr(0, 10), catalog_.lookup(r.model, r.created_at.substr(0, 10))).first;
+    const PriceCatalog::Lookup& found = lookup->second;
     const PriceEntry* price = found.entry;
     if (!price && !opts_.allow_unpriced)
       throw InputError(where + ": field 'model': " +
@@ -137,12 +143,19 @@ class RowImporter {
                                std::to_string(r.repeat));
     if (seen_models_.insert(r.model).second) store_.upsert_model(r.model, price ? price->provider : "");
     if (seen_tasks_.insert(r.task).second) store_.upsert_task(r.task);
-    store_.upsert_item(r.task, r.item_id, r.prompt, r.reference);
+    // An item answered by many rows is written once (again only if its prompt or reference differs).
+    const size_t item_text = std::hash<std::string>{}(r.prompt.value_or("\x01") + '\x00' + r.reference.value_or("\x01"));
+    if (auto [it, fresh] = items_.try_emplace(r.task + '\n' + r.item_id, item_text); fresh || it->second != item_text) {
+      it->second = item_text;
+      store_.upsert_item(r.task, r.item_id, r.prompt, r.reference);
+    }
     ++result_.rows;
+    // This import's rows by the first 64 bits of their fingerprint: 8 bytes a row, not the hex string.
+    const uint64_t fp = std::stoull(r.fingerprint.substr(0, 16), nullptr, 16);
     if (store_.insert_request(r)) {
       ++result_.inserted;
-      inserted_.insert(r.fingerprint);
-    } else if (inserted_.count(r.fingerprint)) {
+      inserted_.insert(fp);
+    } else if (inserted_.count(fp)) {
       result_.repeated_in_input.push_back(where + " (model " + r.model + ", task " + r.task + ", item " + r.item_id +
                                           ", repeat " + std::to_string(r.repeat) + ")");
     } else {
@@ -156,7 +169,10 @@ class RowImporter {
   std::string run_id_;
   PriceCatalog catalog_;
   ImportResult result_;
-  std::set<std::string> used_prices_, seen_models_, seen_tasks_, inserted_;
+  std::set<std::string> used_prices_, seen_models_, seen_tasks_;
+  std::unordered_set<uint64_t> inserted_;
+  std::unordered_map<std::string, PriceCatalog::Lookup> lookups_;  // by model and day
+  std::unordered_map<std::string, size_t> items_;                  // item → hash of the prompt and reference written
 };
 
 std::string json_field_text(const nlohmann::json& v) {
