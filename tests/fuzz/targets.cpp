@@ -11,6 +11,8 @@
 #include "common/text.h"
 #include "common/error.h"
 #include "harness/campaign.h"
+#include "harness/plan.h"
+#include "tasks/command_scorer.h"
 #include "pricing/catalog.h"
 #include "pricing/catalog_import.h"
 #include "pricing/cost.h"
@@ -147,7 +149,17 @@ int campaign(const uint8_t* d, size_t n) {
   auto j = nlohmann::json::parse(text(d, n), nullptr, false);
   if (j.is_discarded()) return 0;
   try {
-    (void)parse_campaign(j, "fuzz");
+    const Campaign c = parse_campaign(j, "fuzz");
+    // Its prompt variants rendered over an item, as the plan does before anything is sent.
+    Item it;
+    it.messages = {{"system", "s"}, {"user", "q"}};
+    it.fields = {{"q", "question"}};
+    for (const auto& v : c.prompts) {
+      try {
+        (void)variant_messages(it, v, "fuzz");
+      } catch (const InputError&) {
+      }
+    }
   } catch (const InputError&) {
   }
   try {
@@ -169,6 +181,7 @@ int extract(const uint8_t* d, size_t n) {
   Item it;
   it.reference = input.substr(0, input.size() / 2);
   for (const char* s : {"exact", "normalized", "last_number", "boxed", "choice"}) (void)find_scorer(s)->score(it, input);
+  (void)read_command_reply(input);  // a user's scorer program's reply line
   try {
     (void)parse_scale_levels(input);  // an annotator's answer: Scales++ demand levels
   } catch (const InputError&) {

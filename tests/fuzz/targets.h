@@ -13,7 +13,7 @@ int sse(const uint8_t* data, size_t size);           // SSE framing + every prov
 int import_jsonl(const uint8_t* data, size_t size);  // `reckon import` of JSONL and CSV request logs
 int catalog(const uint8_t* data, size_t size);       // reckon and LiteLLM price catalogs, then pricing
 int campaign(const uint8_t* data, size_t size);      // campaign files and task specs
-int extract(const uint8_t* data, size_t size);       // answer extractors and scorers on model output
+int extract(const uint8_t* data, size_t size);       // answer extractors and scorers on model output, scorer programs' replies
 int matrix(const uint8_t* data, size_t size);        // response matrices (select eval) and routing outcomes files
 int json(const uint8_t* data, size_t size);          // JSON from outside with its nesting limit, and UTF-8 repair
 
