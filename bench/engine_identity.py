@@ -109,7 +109,9 @@ def run_all(binary, folder, base_url, env):
         if p.returncode not in (0, 1):
             sys.exit("%s run %s: exit %d\n%s" % (binary, " ".join(args), p.returncode, p.stderr))
         # Timings aside: the summary's last column is latency p50 / p90.
-        outputs.append(re.sub(r"\d+ / \d+ *$", "", p.stdout, flags=re.M))
+        # Zero dollars print as "$0" since 2026-12 (before: "$0.000000"): the same number either way.
+        text = re.sub(r"\$0\.0+\b", "$0", p.stdout)
+        outputs.append("\n".join(re.sub(r"\d+ / \d+ *$", "", l).rstrip() for l in text.splitlines()))
     return rows(db), outputs
 
 

@@ -98,6 +98,177 @@ void cross_with_prompts(Campaign& c, const nlohmann::json& pj, const std::string
   c.models = std::move(crossed);
 }
 
+// One entry of "models": "provider:model" or {"model", "repeats", "params", "candidates", "pipeline"}.
+CampaignModel parse_model(const nlohmann::json& m, const std::string& at, const Campaign& c) {
+  CampaignModel cm;
+  if (m.is_string()) {
+    try {
+      cm.ref = parse_model_ref(m.get<std::string>());
+    } catch (const InputError& e) {
+      throw InputError(at + ": " + e.what());
+    }
+  } else if (m.is_object()) {
+    check_keys(m, {"model", "repeats", "params", "candidates", "pipeline"}, at, "");
+    std::string name = field<std::string>(m, "model", at, "");
+    if (name.empty()) throw InputError(at + ": field 'model' (provider:model) is required");
+    try {
+      cm.ref = parse_model_ref(name);
+    } catch (const InputError& e) {
+      throw InputError(at + ": " + e.what());
+    }
+    cm.ref.params = parse_params(m.value("params", nlohmann::json()), at);
+    cm.repeats = field<int>(m, "repeats", at, 1);
+    if (cm.repeats < 1) throw InputError(at + ": field 'repeats' must be at least 1");
+    if (m.contains("candidates")) {
+      if (cm.ref.provider != "router" || !m["candidates"].is_object())
+        throw InputError(at + ": field 'candidates' maps a router's candidates to models: {\"name\": \"provider:model\"} on router:NAME");
+      for (const auto& [name, target] : m["candidates"].items()) {
+        if (!target.is_string()) throw InputError(at + ": candidates." + name + " must be \"provider:model\"");
+        try {
+          cm.candidates[name] = parse_model_ref(target.get<std::string>());
+        } catch (const InputError& e) {
+          throw InputError(at + ": candidates." + name + ": " + e.what());
+        }
+        cm.candidates[name].params = cm.ref.params;
+      }
+    }
+  } else {
+    throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
+  }
+  if (cm.ref.provider == "router") cm.router = cm.ref.model;
+  for (const ModelRef* ref : cm.refs()) {
+    if (ref->provider == "router" || find_provider(ref->provider)) continue;
+    std::string names;
+    for (const auto& p : provider_table()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+    throw InputError(at + ": unknown provider '" + ref->provider + "' in '" + ref->name() + "' (one of " + names +
+                     ", or router:NAME)");
+  }
+  if (m.is_object() && m.contains("pipeline")) {
+    cm.pipeline = field<std::string>(m, "pipeline", at, "");
+    if (!c.pipeline(cm.pipeline)) {
+      std::string known;
+      for (const auto& p : c.pipelines) known += (known.empty() ? "" : ", ") + p.name;
+      for (const auto& p : builtin_pipelines()) known += (known.empty() ? "" : ", ") + p.name;
+      throw InputError(at + ": unknown pipeline '" + cm.pipeline + "' (one of " + known + ")");
+    }
+    if (!cm.router.empty()) throw InputError(at + ": a pipeline runs with a model, not a router");
+  }
+  return cm;
+}
+
+void parse_tasks(Campaign& c, const nlohmann::json& j, const std::string& where) {
+  if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
+    throw InputError(where + ": field 'tasks' must be a non-empty array");
+  for (size_t i = 0; i < j["tasks"].size(); ++i) {
+    const auto& t = j["tasks"][i];
+    std::string at = where + ": tasks[" + std::to_string(i) + "]";
+    if (t.is_string()) {
+      const TaskDef* def = find_builtin_task(t.get<std::string>());
+      if (!def) throw InputError(at + ": unknown task '" + t.get<std::string>() + "' (see `reckon tasks list`)");
+      c.tasks.push_back(*def);
+    } else if (t.is_object() && t.contains("spec_file")) {
+      std::string path = t["spec_file"].get<std::string>();
+      c.tasks.push_back(parse_task_spec(read_json_file(path, "spec_file (" + at + ")"), path));
+    } else if (t.is_object()) {
+      c.tasks.push_back(parse_task_spec(t, at));
+    } else {
+      throw InputError(at + ": must be a built-in task name, a task spec, or {\"spec_file\": PATH}");
+    }
+  }
+}
+
+void parse_selection(Campaign& c, const nlohmann::json& s, const std::string& where) {
+  std::string at = where + ": selection";
+  if (!s.is_object()) throw InputError(at + ": must be an object");
+  check_keys(s, {"limit", "sample", "first", "stored", "seed"}, at, "");
+  if (s.contains("limit")) {
+    if (!s["limit"].is_number_integer() || s["limit"].get<int64_t>() < 1)
+      throw InputError(at + ": field 'limit' must be a whole number of items, at least 1");
+    c.selection.limit = s["limit"].get<size_t>();
+  }
+  if (s.contains("seed") && (!s["seed"].is_number_integer() || s["seed"].get<int64_t>() < 0))
+    throw InputError(at + ": field 'seed' must be a non-negative whole number");
+  if (s.contains("sample")) {
+    c.selection.fraction = field<double>(s, "sample", at, 1);
+    if (*c.selection.fraction <= 0 || *c.selection.fraction > 1) throw InputError(at + ": field 'sample' must be in (0, 1]");
+  }
+  c.selection.first = field<bool>(s, "first", at, false);
+  c.selection.stored = field<std::string>(s, "stored", at, "");
+  c.selection.seed = field<uint64_t>(s, "seed", at, 0);
+
+}
+
+// "concurrency" and "rate_limits", for every provider or per provider.
+void parse_limits(Campaign& c, const nlohmann::json& j, const std::string& where) {
+  // Either one number for every provider, or {"default": n, "<provider>": n}.
+  if (j.contains("concurrency") && j["concurrency"].is_object()) {
+    for (auto it = j["concurrency"].begin(); it != j["concurrency"].end(); ++it) {
+      int n = field<int>(j["concurrency"], it.key().c_str(), where + ": concurrency", 0);
+      if (n < 1) throw InputError(where + ": field 'concurrency." + it.key() + "' must be at least 1");
+      if (it.key() == "default") {
+        c.concurrency = n;
+      } else {
+        c.per_provider[it.key()].max_concurrency = n;
+      }
+    }
+  } else {
+    c.concurrency = field<int>(j, "concurrency", where, 16);
+    if (c.concurrency < 1) throw InputError(where + ": field 'concurrency' must be at least 1");
+  }
+  // Either {"rpm", "tpm"} for every provider, or {"<provider>": {"rpm", "tpm"}}.
+  if (j.contains("rate_limits")) {
+    const auto& rl = j["rate_limits"];
+    if (!rl.is_object()) throw InputError(where + ": field 'rate_limits' must be an object");
+    for (auto it = rl.begin(); it != rl.end(); ++it) {
+      if (it.key() == "rpm" || it.key() == "tpm") continue;
+      if (!it->is_object()) throw InputError(where + ": field 'rate_limits." + it.key() + "' must be {rpm, tpm}");
+      check_keys(*it, {"rpm", "tpm"}, where + ": rate_limits." + it.key(), "");
+      for (const char* k : {"rpm", "tpm"})
+        if (it->contains(k) && (!(*it)[k].is_number() || (*it)[k].get<double>() < 0))
+          throw InputError(where + ": field 'rate_limits." + it.key() + "." + k + "' must be a non-negative number");
+      c.per_provider[it.key()].requests_per_minute = field<double>(*it, "rpm", where + ": rate_limits." + it.key(), -1);
+      c.per_provider[it.key()].tokens_per_minute = field<double>(*it, "tpm", where + ": rate_limits." + it.key(), -1);
+    }
+    c.requests_per_minute = field<double>(rl, "rpm", where + ": rate_limits", 0);
+    c.tokens_per_minute = field<double>(rl, "tpm", where + ": rate_limits", 0);
+  }
+}
+
+void parse_retry(Campaign& c, const nlohmann::json& r, const std::string& where) {
+  const std::string at = where + ": retry";
+  if (!r.is_object()) throw InputError(where + ": field 'retry' must be {max_attempts, timeout_s, backoff_s, max_backoff_s}");
+  for (auto it = r.begin(); it != r.end(); ++it)
+    if (it.key() != "max_attempts" && it.key() != "timeout_s" && it.key() != "backoff_s" && it.key() != "max_backoff_s")
+      throw InputError(where + ": unknown field 'retry." + it.key() + "'");
+  c.max_attempts = field<int>(r, "max_attempts", at, c.max_attempts);
+  c.timeout_s = field<double>(r, "timeout_s", at, c.timeout_s);
+  c.backoff_s = field<double>(r, "backoff_s", at, c.backoff_s);
+  c.max_backoff_s = field<double>(r, "max_backoff_s", at, c.max_backoff_s);
+  if (c.max_attempts < 1) throw InputError(where + ": field 'retry.max_attempts' must be at least 1");
+  if (!(c.timeout_s > 0)) throw InputError(where + ": field 'retry.timeout_s' must be positive");
+  if (!(c.backoff_s >= 0) || !(c.max_backoff_s >= c.backoff_s))
+    throw InputError(where + ": fields 'retry.backoff_s' and 'retry.max_backoff_s' need 0 <= backoff_s <= max_backoff_s");
+
+}
+
+// "judge": "provider:model" or {"model", "params"}.
+ModelRef parse_judge(const nlohmann::json& jd, const std::string& where) {
+  std::string at = where + ": judge";
+  try {
+    if (jd.is_string()) {
+      return parse_model_ref(jd.get<std::string>());
+    } else if (jd.is_object()) {
+      ModelRef ref = parse_model_ref(field<std::string>(jd, "model", at, ""));
+      ref.params = parse_params(jd.value("params", nlohmann::json()), at);
+      return ref;
+    } else {
+      throw InputError("must be \"provider:model\" or {\"model\", \"params\"}");
+    }
+  } catch (const InputError& e) {
+    throw InputError(at + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 const Pipeline* Campaign::pipeline(const std::string& name) const {
@@ -174,150 +345,13 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.contains("models") || !j["models"].is_array() || j["models"].empty())
     throw InputError(where + ": field 'models' must be a non-empty array");
   for (size_t i = 0; i < j["models"].size(); ++i) {
-    const auto& m = j["models"][i];
-    std::string at = where + ": models[" + std::to_string(i) + "]";
-    CampaignModel cm;
-    if (m.is_string()) {
-      try {
-        cm.ref = parse_model_ref(m.get<std::string>());
-      } catch (const InputError& e) {
-        throw InputError(at + ": " + e.what());
-      }
-    } else if (m.is_object()) {
-      check_keys(m, {"model", "repeats", "params", "candidates", "pipeline"}, at, "");
-      std::string name = field<std::string>(m, "model", at, "");
-      if (name.empty()) throw InputError(at + ": field 'model' (provider:model) is required");
-      try {
-        cm.ref = parse_model_ref(name);
-      } catch (const InputError& e) {
-        throw InputError(at + ": " + e.what());
-      }
-      cm.ref.params = parse_params(m.value("params", nlohmann::json()), at);
-      cm.repeats = field<int>(m, "repeats", at, 1);
-      if (cm.repeats < 1) throw InputError(at + ": field 'repeats' must be at least 1");
-      if (m.contains("candidates")) {
-        if (cm.ref.provider != "router" || !m["candidates"].is_object())
-          throw InputError(at + ": field 'candidates' maps a router's candidates to models: {\"name\": \"provider:model\"} on router:NAME");
-        for (const auto& [name, target] : m["candidates"].items()) {
-          if (!target.is_string()) throw InputError(at + ": candidates." + name + " must be \"provider:model\"");
-          try {
-            cm.candidates[name] = parse_model_ref(target.get<std::string>());
-          } catch (const InputError& e) {
-            throw InputError(at + ": candidates." + name + ": " + e.what());
-          }
-          cm.candidates[name].params = cm.ref.params;
-        }
-      }
-    } else {
-      throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
-    }
-    if (cm.ref.provider == "router") cm.router = cm.ref.model;
-    for (const ModelRef* ref : cm.refs()) {
-      if (ref->provider == "router" || find_provider(ref->provider)) continue;
-      std::string names;
-      for (const auto& p : provider_table()) names += (names.empty() ? "" : ", ") + std::string(p.name);
-      throw InputError(at + ": unknown provider '" + ref->provider + "' in '" + ref->name() + "' (one of " + names +
-                       ", or router:NAME)");
-    }
-    if (m.is_object() && m.contains("pipeline")) {
-      cm.pipeline = field<std::string>(m, "pipeline", at, "");
-      if (!c.pipeline(cm.pipeline)) {
-        std::string known;
-        for (const auto& p : c.pipelines) known += (known.empty() ? "" : ", ") + p.name;
-        for (const auto& p : builtin_pipelines()) known += (known.empty() ? "" : ", ") + p.name;
-        throw InputError(at + ": unknown pipeline '" + cm.pipeline + "' (one of " + known + ")");
-      }
-      if (!cm.router.empty()) throw InputError(at + ": a pipeline runs with a model, not a router");
-    }
-    c.models.push_back(cm);
+    c.models.push_back(parse_model(j["models"][i], where + ": models[" + std::to_string(i) + "]", c));
   }
   if (j.contains("prompts")) cross_with_prompts(c, j["prompts"], where);
-  if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
-    throw InputError(where + ": field 'tasks' must be a non-empty array");
-  for (size_t i = 0; i < j["tasks"].size(); ++i) {
-    const auto& t = j["tasks"][i];
-    std::string at = where + ": tasks[" + std::to_string(i) + "]";
-    if (t.is_string()) {
-      const TaskDef* def = find_builtin_task(t.get<std::string>());
-      if (!def) throw InputError(at + ": unknown task '" + t.get<std::string>() + "' (see `reckon tasks list`)");
-      c.tasks.push_back(*def);
-    } else if (t.is_object() && t.contains("spec_file")) {
-      std::string path = t["spec_file"].get<std::string>();
-      c.tasks.push_back(parse_task_spec(read_json_file(path, "spec_file (" + at + ")"), path));
-    } else if (t.is_object()) {
-      c.tasks.push_back(parse_task_spec(t, at));
-    } else {
-      throw InputError(at + ": must be a built-in task name, a task spec, or {\"spec_file\": PATH}");
-    }
-  }
-  if (j.contains("selection")) {
-    const auto& s = j["selection"];
-    std::string at = where + ": selection";
-    if (!s.is_object()) throw InputError(at + ": must be an object");
-    check_keys(s, {"limit", "sample", "first", "stored", "seed"}, at, "");
-    if (s.contains("limit")) {
-      if (!s["limit"].is_number_integer() || s["limit"].get<int64_t>() < 1)
-        throw InputError(at + ": field 'limit' must be a whole number of items, at least 1");
-      c.selection.limit = s["limit"].get<size_t>();
-    }
-    if (s.contains("seed") && (!s["seed"].is_number_integer() || s["seed"].get<int64_t>() < 0))
-      throw InputError(at + ": field 'seed' must be a non-negative whole number");
-    if (s.contains("sample")) {
-      c.selection.fraction = field<double>(s, "sample", at, 1);
-      if (*c.selection.fraction <= 0 || *c.selection.fraction > 1) throw InputError(at + ": field 'sample' must be in (0, 1]");
-    }
-    c.selection.first = field<bool>(s, "first", at, false);
-    c.selection.stored = field<std::string>(s, "stored", at, "");
-    c.selection.seed = field<uint64_t>(s, "seed", at, 0);
-  }
-  // Either one number for every provider, or {"default": n, "<provider>": n}.
-  if (j.contains("concurrency") && j["concurrency"].is_object()) {
-    for (auto it = j["concurrency"].begin(); it != j["concurrency"].end(); ++it) {
-      int n = field<int>(j["concurrency"], it.key().c_str(), where + ": concurrency", 0);
-      if (n < 1) throw InputError(where + ": field 'concurrency." + it.key() + "' must be at least 1");
-      if (it.key() == "default") {
-        c.concurrency = n;
-      } else {
-        c.per_provider[it.key()].max_concurrency = n;
-      }
-    }
-  } else {
-    c.concurrency = field<int>(j, "concurrency", where, 16);
-    if (c.concurrency < 1) throw InputError(where + ": field 'concurrency' must be at least 1");
-  }
-  // Either {"rpm", "tpm"} for every provider, or {"<provider>": {"rpm", "tpm"}}.
-  if (j.contains("rate_limits")) {
-    const auto& rl = j["rate_limits"];
-    if (!rl.is_object()) throw InputError(where + ": field 'rate_limits' must be an object");
-    for (auto it = rl.begin(); it != rl.end(); ++it) {
-      if (it.key() == "rpm" || it.key() == "tpm") continue;
-      if (!it->is_object()) throw InputError(where + ": field 'rate_limits." + it.key() + "' must be {rpm, tpm}");
-      check_keys(*it, {"rpm", "tpm"}, where + ": rate_limits." + it.key(), "");
-      for (const char* k : {"rpm", "tpm"})
-        if (it->contains(k) && (!(*it)[k].is_number() || (*it)[k].get<double>() < 0))
-          throw InputError(where + ": field 'rate_limits." + it.key() + "." + k + "' must be a non-negative number");
-      c.per_provider[it.key()].requests_per_minute = field<double>(*it, "rpm", where + ": rate_limits." + it.key(), -1);
-      c.per_provider[it.key()].tokens_per_minute = field<double>(*it, "tpm", where + ": rate_limits." + it.key(), -1);
-    }
-    c.requests_per_minute = field<double>(rl, "rpm", where + ": rate_limits", 0);
-    c.tokens_per_minute = field<double>(rl, "tpm", where + ": rate_limits", 0);
-  }
-  if (j.contains("retry")) {
-    const auto& r = j["retry"];
-    const std::string at = where + ": retry";
-    if (!r.is_object()) throw InputError(where + ": field 'retry' must be {max_attempts, timeout_s, backoff_s, max_backoff_s}");
-    for (auto it = r.begin(); it != r.end(); ++it)
-      if (it.key() != "max_attempts" && it.key() != "timeout_s" && it.key() != "backoff_s" && it.key() != "max_backoff_s")
-        throw InputError(where + ": unknown field 'retry." + it.key() + "'");
-    c.max_attempts = field<int>(r, "max_attempts", at, c.max_attempts);
-    c.timeout_s = field<double>(r, "timeout_s", at, c.timeout_s);
-    c.backoff_s = field<double>(r, "backoff_s", at, c.backoff_s);
-    c.max_backoff_s = field<double>(r, "max_backoff_s", at, c.max_backoff_s);
-    if (c.max_attempts < 1) throw InputError(where + ": field 'retry.max_attempts' must be at least 1");
-    if (!(c.timeout_s > 0)) throw InputError(where + ": field 'retry.timeout_s' must be positive");
-    if (!(c.backoff_s >= 0) || !(c.max_backoff_s >= c.backoff_s))
-      throw InputError(where + ": fields 'retry.backoff_s' and 'retry.max_backoff_s' need 0 <= backoff_s <= max_backoff_s");
-  }
+  parse_tasks(c, j, where);
+  if (j.contains("selection")) parse_selection(c, j["selection"], where);
+  parse_limits(c, j, where);
+  if (j.contains("retry")) parse_retry(c, j["retry"], where);
   if (j.contains("max_cost_usd")) c.max_cost_usd = field<double>(j, "max_cost_usd", where, 0);
   c.db = field<std::string>(j, "db", where, "");
   if (j.contains("replay")) {
@@ -338,22 +372,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
       c.price_files.push_back(path.string());
     }
   }
-  if (j.contains("judge")) {
-    const auto& jd = j["judge"];
-    std::string at = where + ": judge";
-    try {
-      if (jd.is_string()) {
-        c.judge = parse_model_ref(jd.get<std::string>());
-      } else if (jd.is_object()) {
-        c.judge = parse_model_ref(field<std::string>(jd, "model", at, ""));
-        c.judge->params = parse_params(jd.value("params", nlohmann::json()), at);
-      } else {
-        throw InputError("must be \"provider:model\" or {\"model\", \"params\"}");
-      }
-    } catch (const InputError& e) {
-      throw InputError(at + ": " + e.what());
-    }
-  }
+  if (j.contains("judge")) c.judge = parse_judge(j["judge"], where);
   return c;
 }
 
