@@ -1437,3 +1437,29 @@ TEST_CASE("a prompt variant that names a field an item lacks is refused before a
   camp["prompts"] = nlohmann::json::array();
   CHECK_THROWS_WITH(parse_campaign(camp, "v.json"), Catch::Contains("'prompts'"));
 }
+
+TEST_CASE("a pipeline's calls leave the spend cap's in-flight sum when they end", "[campaign][pipeline][cap]") {
+  // 10 items × 2 calls (draft, check) of the reference example's size: 19 in, 10 out at gpt-5.4's price,
+  // $0.0001975 each, $0.00395 in all; each estimated at about $0.0002 with max_tokens 10. Under a $0.0055
+  // cap, one call in flight at a time, every call fits: spent + one estimate in flight + the next stays
+  // under $0.0042. Estimates that never left the sum would pass the cap after about 13 calls.
+  test::TempDir tmp, cache;
+  std::string rows;
+  for (int i = 0; i < 10; ++i) rows += "{\"q\":\"question " + std::to_string(i) + "\",\"a\":\"" + std::to_string(i) + "\"}\n";
+  test::LoopbackServer server;
+  server.set_default({200, {}, test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json"))});
+  const nlohmann::json camp{
+      {"name", "pipeline-cap"},
+      {"pipelines", {{"draft-check", {{"steps", {{{"name", "draft"}, {"user", "{prompt}"}}, {{"name", "check"}, {"user", "Check: {draft}"}}}}}}}},
+      {"models", {{{"model", "openai:gpt-5.4"}, {"pipeline", "draft-check"}, {"params", {{"base_url", server.base_url()}, {"max_tokens", 10}}}}}},
+      {"tasks", {{{"name", "numbers"}, {"data", {{"file", tmp.write("items.jsonl", rows)}}}, {"reference_field", "a"},
+                  {"prompt", {{"user", "{q}"}}}, {"scorer", "last_number"}}}},
+      {"concurrency", 1}};
+  RunOptions o = options(tmp.file("p.db"), cache);
+  o.max_cost_usd = 0.0055;
+  const RunReport r = run_campaign(parse_campaign(camp, "p.json"), o);
+  CHECK_FALSE(r.stopped_by_cap);
+  CHECK(server.request_count() == 20);
+  CHECK(r.spent_usd == Approx(20 * (19 * 2.5e-6 + 10 * 15e-6)).epsilon(1e-9));
+  CHECK(count(tmp.file("p.db"), "SELECT COUNT(*) FROM requests WHERE step IS NULL AND status = 'ok'") == 10);
+}

@@ -14,7 +14,7 @@ Dispatch::Dispatch(DispatchParts parts, ModelClient& client, ProgressLine& progr
       share_rates_(share_rates),
       share_checked_(std::chrono::steady_clock::now() - std::chrono::seconds(2)),
       judging_(parts.campaign, client, parts.recorder, parts.judge_price, parts.report, [this](const Cell* cell) { release(cell); }),
-      pipelines_(parts.campaign, parts.store, parts.run_id, client, parts.before, parts.recorder, parts.report,
+      pipelines_(parts.campaign, parts.store, parts.run_id, client, parts.before, parts.recorder, parts.gate, parts.report,
                  [this](const Cell* cell) {
                    ++finished_;
                    release(cell);

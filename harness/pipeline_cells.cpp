@@ -9,9 +9,9 @@
 namespace reckon {
 
 PipelineCells::PipelineCells(const Campaign& c, Store& store, const std::string& run_id, ModelClient& client,
-                             AnsweredBefore& before, Recorder& recorder, RunReport& report,
+                             AnsweredBefore& before, Recorder& recorder, SpendGate& gate, RunReport& report,
                              std::function<void(const Cell*)> finished)
-    : c_(c), client_(client), before_(before), recorder_(recorder), report_(report), finished_(std::move(finished)) {
+    : c_(c), client_(client), before_(before), recorder_(recorder), gate_(gate), report_(report), finished_(std::move(finished)) {
   auto q = store.db().prepare(
       "SELECT fingerprint, response, input_tokens, output_tokens, reasoning_tokens, cost_usd, cost_input_usd, "
       "cost_cache_read_usd, cost_cache_write_usd, cost_output_usd, cost_reasoning_usd, cost_fees_usd FROM requests "
@@ -115,6 +115,7 @@ void PipelineCells::pump(Running& pc) {
       }
       client_.submit(req, pc.cell->repeat, [this, call, fp, key, pcp = &pc, asked](const ChatRequest& sent, const CallResult& res) {
         Running& me = *pcp;
+        gate_.landed(me.cell);  // each call of the cell was admitted at its own estimate
         if (res.attempts == 0) {  // never sent: the pipeline waits for the next run
           ++report_.not_sent;
           return;

@@ -12,15 +12,17 @@
 #include <string>
 
 #include "harness/record.h"
+#include "harness/spend_gate.h"
 #include "pipelines/pipeline.h"
 
 namespace reckon {
 
 class PipelineCells {
  public:
-  // Reads this run's finished calls from `store`. `finished` is called with each cell once its row is written.
+  // Reads this run's finished calls from `store`. `finished` is called with each cell once its row is
+  // written; each call's estimate leaves `gate` when the call ends.
   PipelineCells(const Campaign& c, Store& store, const std::string& run_id, ModelClient& client, AnsweredBefore& before,
-                Recorder& recorder, RunReport& report, std::function<void(const Cell*)> finished);
+                Recorder& recorder, SpendGate& gate, RunReport& report, std::function<void(const Cell*)> finished);
   // Starts the cell's pipeline: its first calls are answered from the store or sent.
   void start(const Cell* cell);
 
@@ -47,6 +49,7 @@ class PipelineCells {
   ModelClient& client_;
   AnsweredBefore& before_;
   Recorder& recorder_;
+  SpendGate& gate_;
   RunReport& report_;
   std::function<void(const Cell*)> finished_;
   std::map<std::string, CallDone> finished_calls_;  // this run's, by fingerprint
