@@ -55,16 +55,16 @@ bool AnsweredBefore::done_now(const Cell& cell) {
 
 bool AnsweredBefore::done(const Cell& cell) { return may_hold(done_keys_, cell.fingerprint) && done_now(cell); }
 
-std::optional<RequestRecord> AnsweredBefore::cached(const std::string& request_key, bool known_at_start) {
-  if (known_at_start && !may_hold(cache_keys_, request_key)) return std::nullopt;
+bool AnsweredBefore::known_at_start(const std::string& request_key) const { return may_hold(cache_keys_, request_key); }
+
+bool AnsweredBefore::serve(RequestRecord& r) {
+  if (!r.request_key) return false;
   cache_q_.reset();
-  cache_q_.bind(1, request_key);
+  cache_q_.bind(1, *r.request_key);
   if (!cache_q_.step()) {
     cache_q_.reset();
-    return std::nullopt;
+    return false;
   }
-  RequestRecord r;
-  r.request_key = request_key;
   r.cache_hit = true;
   r.response = cache_q_.text(0);
   r.usage.input_tokens = cache_q_.opt_int64(1).value_or(0);
@@ -77,7 +77,7 @@ std::optional<RequestRecord> AnsweredBefore::cached(const std::string& request_k
   r.usage.usage_complete = cache_q_.int64(8) == 1;
   r.usage.provider_cost_usd = cache_q_.opt_real(9);
   cache_q_.reset();  // an open read would pin its snapshot while the writer commits
-  return r;
+  return true;
 }
 
 void BlockLedger::finished(const Cell& cell, bool done) {

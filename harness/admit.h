@@ -29,9 +29,13 @@ class AnsweredBefore {
   bool done(const Cell& cell);
   // Asked of the store now: a block taken over from a runner that is gone may have cells finished since the start.
   bool done_now(const Cell& cell);
-  // An answer to the identical request (key) of any run, as a cache-hit row carrying the original's
-  // answer and usage; `known_at_start`: only keys the store held when the run started.
-  std::optional<RequestRecord> cached(const std::string& request_key, bool known_at_start = true);
+  // Whether the store held an answer to this request key when the run started (8-byte prefixes: a
+  // yes is confirmed by serve); a cell asks the store only then.
+  bool known_at_start(const std::string& request_key) const;
+  // Serves `row` from the response cache: an answer to the identical request (row.request_key) of any
+  // run, this one's included, gives it the original's answer, usage and finish reason, marked as a
+  // cache hit; false when there is none.
+  bool serve(RequestRecord& row);
   // Whether a finished row leaves its cell done: answered, or failed in a way a rerun would be billed
   // for the same again (a 200 the provider sent: an invalid request, an answer reckon cannot read).
   static bool is_done(const RequestRecord& r);

@@ -53,8 +53,16 @@ TEST_CASE("what a run need not send: its finished cells and any run's answers, n
   CHECK(before.done(cell_of("done")));
   CHECK_FALSE(before.done(cell_of("failed")));     // a transient failure is asked again
   CHECK_FALSE(before.done(cell_of("other-run")));  // another run's cell is not this run's
-  auto hit = before.cached(sha256_hex("k-other"));
-  REQUIRE(hit);
+  // The cache answers a row by its request key.
+  auto asked = [](const std::string& key) {
+    RequestRecord r;
+    r.request_key = sha256_hex(key);
+    return r;
+  };
+  RequestRecord other = asked("k-other");
+  CHECK(before.known_at_start(*other.request_key));
+  REQUIRE(before.serve(other));
+  const RequestRecord* hit = &other;
   CHECK(hit->cache_hit);
   CHECK(*hit->response == "answer to k-other");
   CHECK(hit->usage.input_tokens == 11);
@@ -62,14 +70,16 @@ TEST_CASE("what a run need not send: its finished cells and any run's answers, n
   CHECK(hit->usage.reasoning_tokens == 3);
   CHECK(hit->usage.cache_read_tokens == 2);
   CHECK(*hit->finish_reason == "stop");
-  CHECK_FALSE(before.cached(sha256_hex("k-failed")));  // error bodies are never served
-  CHECK_FALSE(before.cached(sha256_hex("k-served")));  // only answers that were paid for
+  RequestRecord failed = asked("k-failed"), served = asked("k-served");
+  CHECK_FALSE(before.serve(failed));  // error bodies are never served
+  CHECK_FALSE(before.serve(served));  // only answers that were paid for
   // Written after the run started: only a look at the store now finds it.
   store.insert_request(row("r1", "later", "k-later", true));
   CHECK_FALSE(before.done(cell_of("later")));
   CHECK(before.done_now(cell_of("later")));
-  CHECK_FALSE(before.cached(sha256_hex("k-later")));
-  CHECK(before.cached(sha256_hex("k-later"), false));
+  RequestRecord later = asked("k-later");
+  CHECK_FALSE(before.known_at_start(*later.request_key));
+  CHECK(before.serve(later));
   // A first run has nothing done.
   AnsweredBefore fresh(store, "r1", false);
   CHECK_FALSE(fresh.done(cell_of("done")));

@@ -16,7 +16,6 @@ Dispatch::Dispatch(DispatchParts parts, ModelClient& client, ProgressLine& progr
       judging_(parts.campaign, client, parts.recorder, parts.judge_price, parts.report, [this](const Cell* cell) { release(cell); }),
       pipelines_(parts.campaign, parts.store, parts.run_id, client, parts.before, parts.recorder, parts.gate, parts.report,
                  [this](const Cell* cell) {
-                   ++finished_;
                    release(cell);
                    show(false);
                  }) {}
@@ -29,16 +28,13 @@ bool Dispatch::submit_next() {
       pipelines_.start(cell);
       return true;
     }
-    if (auto hit = p_.before.cached(cell->request_key)) {
-      RequestRecord r = p_.recorder.row_for(*cell);
-      r.cache_hit = true;
-      r.response = std::move(hit->response);
-      r.usage = hit->usage;
-      r.finish_reason = std::move(hit->finish_reason);
-      p_.recorder.finish(std::move(r), *cell);
-      release(cell);
-      ++p_.report.cached;
-      continue;
+    if (p_.before.known_at_start(cell->request_key)) {
+      if (RequestRecord r = p_.recorder.row_for(*cell); p_.before.serve(r)) {
+        p_.recorder.finish(std::move(r), *cell);
+        release(cell);
+        ++p_.report.cached;
+        continue;
+      }
     }
     client_.submit(cell->request(), cell->repeat, [this, cell](const ChatRequest&, const CallResult& res) { on_answer(cell, res); },
                    cell);
@@ -55,7 +51,7 @@ void Dispatch::on_answer(const Cell* cell, const CallResult& res) {
     release(cell);
     return;
   }
-  ++finished_, ++rep.sent;
+  ++rep.sent;
   if (res.attempts > 1) ++retried_;
   if (streak_.add(res.ok, std::string(to_string(res.error_class)) + ": " + res.error.substr(0, 200))) client_.stop();
   RequestRecord r = p_.recorder.row_for(*cell);

@@ -43,7 +43,7 @@ class Dispatch {
   bool stopped() const;
   // Why the run stopped, if a fatal error or a streak of failures stopped it.
   std::string fatal() const;
-  void show(bool final) { progress_.show(p_.report, finished_, retried_, streak_.last_cause(), final); }
+  void show(bool final) { progress_.show(p_.report, retried_, streak_.last_cause(), final); }
 
  private:
   bool submit_next();
@@ -58,7 +58,7 @@ class Dispatch {
   bool share_rates_;
   std::chrono::steady_clock::time_point share_checked_;
   FailureStreak streak_;
-  size_t finished_ = 0, retried_ = 0;  // cells this session answered or failed; calls that needed more than one attempt
+  size_t retried_ = 0;  // calls that needed more than one attempt
   std::unordered_map<const Cell*, std::unique_ptr<Cell>> live_;  // from planning until the row is written
   JudgeCalls judging_;
   PipelineCells pipelines_;

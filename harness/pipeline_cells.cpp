@@ -100,12 +100,7 @@ void PipelineCells::pump(Running& pc) {
         continue;
       }
       // An identical call of any run, this one's included (its rows may be committed by now).
-      if (auto hit = before_.cached(key, false)) {
-        RequestRecord r = call_row(pc, call, fp, key);
-        r.cache_hit = true;
-        r.response = hit->response;
-        r.usage = hit->usage;
-        r.finish_reason = hit->finish_reason;
+      if (RequestRecord r = call_row(pc, call, fp, key); before_.serve(r)) {
         r.prompt = prompt_text(req.messages);
         recorder_.price(r, pc.cell->price, asked);
         add_to_total(pc, r.usage, r.cost);

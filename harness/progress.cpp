@@ -6,8 +6,9 @@
 
 namespace reckon {
 
-void ProgressLine::show(const RunReport& rep, size_t sent_finished, size_t retried, const std::string& last_cause, bool final) {
+void ProgressLine::show(const RunReport& rep, size_t retried, const std::string& last_cause, bool final) {
   if (!tty_) return;
+  const size_t sent_finished = rep.ok + rep.errors;
   auto now = std::chrono::steady_clock::now();
   if (!final && now - last_ < std::chrono::milliseconds(250)) return;
   last_ = now;

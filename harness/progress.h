@@ -16,8 +16,8 @@ class ProgressLine {
   ProgressLine(bool tty, size_t expected_cells, double spent_before)
       : tty_(tty), expected_(expected_cells), spent_before_(spent_before) {}
   bool on_terminal() const { return tty_; }
-  // `sent_finished`: cells this session answered or failed; at most four lines a second unless `final`.
-  void show(const RunReport& rep, size_t sent_finished, size_t retried, const std::string& last_cause, bool final);
+  // At most four lines a second unless `final`; the session's pace is its answered and failed cells.
+  void show(const RunReport& rep, size_t retried, const std::string& last_cause, bool final);
 
  private:
   bool tty_;

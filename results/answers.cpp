@@ -29,7 +29,7 @@ nlohmann::json answers_json(Store& store, const AnswerFilter& f) {
   if (!f.outcome.empty() && f.outcome != "correct" && f.outcome != "wrong" && f.outcome != "error")
     throw InputError("outcome must be correct, wrong or error (got '" + f.outcome + "')");
   // ?1 run (NULL: default scope), ?2 model, ?3 task, ?4 outcome, ?5 search pattern.
-  const std::string where = std::string(" WHERE r.step IS NULL AND ") + run_scope_sql() +
+  const std::string where = std::string(" WHERE r.step IS NULL AND ") + run_scope_sql(f.run.has_value()) +
                             " AND (?2 = '' OR r.model = ?2) AND (?3 = '' OR r.task = ?3) AND (?4 = '' OR " + kOutcome +
                             " = ?4) AND (?5 = '' OR lower(COALESCE(r.prompt, '') || ' ' || COALESCE(r.response, '') || ' ' || "
                             "COALESCE(s.prediction, '')) LIKE ?5 ESCAPE '\\')";

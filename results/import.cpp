@@ -120,14 +120,14 @@ class RowImporter {
     r.raw_usage = raw_usage;
 
     // Rows repeat a few models and days: each (model, day) is looked up once.
-    auto lookup = lookups_.find(r.model + '\n' + r.created_at.substr(0, 10));
-    if (lookup == lookups_.end())
-      lookup = lookups_.emplace(r.model + '\n' + r.created_at.substr(0, 10), catalog_.lookup(r.model, r.created_at.substr(0, 10))).first;
+    const std::string day = r.created_at.substr(0, 10);
+    auto [lookup, fresh] = lookups_.try_emplace(r.model + '\n' + day);
+    if (fresh) lookup->second = catalog_.lookup(r.model, day);
     const PriceCatalog::Lookup& found = lookup->second;
     const PriceEntry* price = found.entry;
     if (!price && !opts_.allow_unpriced)
       throw InputError(where + ": field 'model': " +
-                       unpriced_advice(r.model, r.created_at.substr(0, 10), found, {store_.path(), opts_.catalogs}) +
+                       unpriced_advice(r.model, day, found, {store_.path(), opts_.catalogs}) +
                        ", or pass --allow-unpriced to store its cost as unknown");
     if (price) {
       u.minute_utc = minute_of_day_utc(r.created_at);  // off-peak prices by the request's own time

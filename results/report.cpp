@@ -91,7 +91,7 @@ void headline(Html& h, Store& store, const ReportOptions& opt, const ReversalRep
   auto q = store.db().prepare(
       std::string("SELECT COUNT(*), SUM(r.status = 'ok'), SUM(r.status = 'error'), TOTAL(CASE WHEN r.cache_hit = 0 THEN r.cost_usd END), "
                   "COUNT(DISTINCT r.model), COUNT(DISTINCT r.task), COUNT(DISTINCT r.run_id) FROM requests r WHERE ") +
-      run_scope_sql());  // the summary's runs: each campaign's latest, and imports
+      run_scope_sql(opt.run_id.has_value()));  // the summary's runs: each campaign's latest, and imports
   q.bind(1, opt.run_id);
   q.step();
   h.o << "<div class=\"cards\">";

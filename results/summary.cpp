@@ -22,7 +22,7 @@ const char* const kInScope =
 
 }  // namespace
 
-const char* run_scope_sql() { return kInScope; }
+std::string run_scope_sql(bool one_run) { return one_run ? "r.run_id = ?1" : kInScope; }
 
 SummaryScope default_scope(Store& store) {
   SummaryScope s;
@@ -38,8 +38,7 @@ SummaryScope default_scope(Store& store) {
 }
 
 std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id) {
-  // One run: its rows by the (run_id, ...) index, not a scan of every run's rows through the CASE.
-  const std::string scope = run_id ? "r.run_id = ?1" : kInScope;
+  const std::string scope = run_scope_sql(run_id.has_value());
   auto s = store.db().prepare(R"sql(
 SELECT r.model, r.task,
        COUNT(*),

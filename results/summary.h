@@ -43,9 +43,10 @@ struct SummaryScope {
   int64_t earlier = 0;
 };
 SummaryScope default_scope(Store& store);
-// The scope as an SQL condition on `r.run_id` (requests aliased r), with the run id bound as ?1 (NULL:
-// the default scope) — what answers and reports share with the summary.
-const char* run_scope_sql();
+// The scope as an SQL condition on `r.run_id` (requests aliased r), with the run id bound as ?1 — what
+// answers and reports share with the summary. With a run, its rows by the (run_id, ...) index; without
+// (?1 bound NULL), the default scope.
+std::string run_scope_sql(bool one_run);
 std::string render_summary(const std::vector<ModelTaskSummary>& rows);
 
 }  // namespace reckon

@@ -15,16 +15,9 @@ namespace {
 
 // A scorer folder the sandbox's unused uid can read (reckon may run as root).
 std::string scorer_folder(const test::TempDir& tmp, const std::string& script) {
-  const std::string dir = tmp.file("scorer");
-  std::filesystem::create_directory(dir);
-  const std::string path = dir + "/score.py";
-  FILE* f = fopen(path.c_str(), "w");
-  fputs(script.c_str(), f);
-  fclose(f);
+  chmod(tmp.write("score.py", script).c_str(), 0644);
   chmod(tmp.path().c_str(), 0755);
-  chmod(dir.c_str(), 0755);
-  chmod(path.c_str(), 0644);
-  return dir;
+  return tmp.path();
 }
 
 Item item(const std::string& id, const std::string& reference, const std::string& dir, const std::string& script = "score.py",
