@@ -603,7 +603,9 @@ TEST_CASE("deploy/run-shard.sh as a Slurm array and an Indexed Job: shards at on
   CHECK(wait_exit(start_shard_script(file, out, slurm(2))) == 0);  // the requeued task resumes its own store
   const size_t paid = server.request_count();
   CHECK(paid >= 90);
-  CHECK(paid <= 90 + 2);  // at most what task 2 had in flight (concurrency 2) was asked again
+  // Asked again at most: what task 2 had in flight (concurrency 2) and the answers its writer had not yet
+  // committed (a batch closes within 50 ms: at 20 ms per answer, two at a time, at most 5).
+  CHECK(paid <= 90 + 2 + 5);
   auto merged = test::run_reckon({"merge", "-o", tmp.file("slurm.db"), out + "/shard-1.db", out + "/shard-2.db", out + "/shard-3.db"});
   REQUIRE(merged.exit_code == 0);
   // A Kubernetes Indexed Job of two pods (indexes 0 and 1), the count from the manifest.
