@@ -108,7 +108,7 @@ CampaignModel parse_model(const nlohmann::json& m, const std::string& at, const 
       throw InputError(at + ": " + e.what());
     }
   } else if (m.is_object()) {
-    check_keys(m, {"model", "repeats", "params", "candidates", "pipeline"}, at, "");
+    check_keys(m, {"model", "repeats", "params", "candidates", "pipeline", "batch"}, at, "");
     std::string name = field<std::string>(m, "model", at, "");
     if (name.empty()) throw InputError(at + ": field 'model' (provider:model) is required");
     try {
@@ -118,6 +118,7 @@ CampaignModel parse_model(const nlohmann::json& m, const std::string& at, const 
     }
     cm.ref.params = parse_params(m.value("params", nlohmann::json()), at);
     cm.repeats = field<int>(m, "repeats", at, 1);
+    cm.batch = field<bool>(m, "batch", at, c.batch);
     if (cm.repeats < 1) throw InputError(at + ": field 'repeats' must be at least 1");
     if (m.contains("candidates")) {
       if (cm.ref.provider != "router" || !m["candidates"].is_object())
@@ -135,6 +136,7 @@ CampaignModel parse_model(const nlohmann::json& m, const std::string& at, const 
   } else {
     throw InputError(at + ": must be \"provider:model\" or an object with 'model'");
   }
+  if (m.is_string()) cm.batch = c.batch;
   if (cm.ref.provider == "router") cm.router = cm.ref.model;
   for (const ModelRef* ref : cm.refs()) {
     if (ref->provider == "router" || find_provider(ref->provider)) continue;
@@ -331,7 +333,8 @@ std::pair<int, int> resolve_shard(const std::string& spec) {
 Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw InputError(where + ": a campaign must be a JSON object");
   static const std::set<std::string> known{"name", "models", "tasks", "selection", "concurrency", "rate_limits", "max_cost_usd",
-                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines", "prices", "prompts"};
+                                           "db", "replay", "allow_unpriced", "description", "judge", "retry", "pipelines", "prices", "prompts",
+                                           "batch"};
   check_keys(j, known, where, "");
   Campaign c;
   c.source = where;
@@ -344,6 +347,7 @@ Campaign parse_campaign(const nlohmann::json& j, const std::string& where) {
   }
   if (!j.contains("models") || !j["models"].is_array() || j["models"].empty())
     throw InputError(where + ": field 'models' must be a non-empty array");
+  c.batch = field<bool>(j, "batch", where, false);
   for (size_t i = 0; i < j["models"].size(); ++i) {
     c.models.push_back(parse_model(j["models"][i], where + ": models[" + std::to_string(i) + "]", c));
   }
@@ -388,6 +392,9 @@ std::string campaign_run_id(const Campaign& c) {
   key.erase("rate_limits");
   key.erase("retry");  // how hard to try is not what is asked
   key.erase("prices");  // nor where its prices come from
+  key.erase("batch");   // nor how it is sent (a run sent live may be finished in batches, and back)
+  for (auto& m : key["models"])
+    if (m.is_object()) m.erase("batch");
   return "run-" + sha256_hex(key.dump()).substr(0, 12);
 }
 

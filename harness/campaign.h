@@ -37,6 +37,7 @@ struct CampaignModel {
   // A pipeline run with this model ({"model": M, "pipeline": NAME}): stored as pipeline:NAME@M.
   std::string pipeline;
   std::optional<PromptVariant> prompt;  // asked through this variant of the tasks' prompts
+  bool batch = false;  // sent through its provider's batch API (batch_rounds.h), at the batch rate
   std::string name() const {
     const std::string base = pipeline.empty() ? ref.name() : "pipeline:" + pipeline + "@" + ref.name();
     return prompt ? "prompt:" + prompt->name + "@" + base : base;
@@ -77,6 +78,7 @@ struct Campaign {
   std::vector<std::string> price_files;  // "prices": reckon catalogs, resolved against the campaign's folder
   std::optional<ModelRef> judge;    // grades tasks that have a judge prompt (TruthfulQA)
   std::vector<PromptVariant> prompts;  // "prompts": each model is crossed with each (models then holds the crossings)
+  bool batch = false;               // "batch": every model through its provider's batch API unless it says otherwise
   std::vector<Pipeline> pipelines;  // declared in the file ("pipelines": {NAME: {...}}), beside the built-in ones
   // A pipeline by name: the campaign's own first, then the built-in ones; nullptr when unknown.
   const Pipeline* pipeline(const std::string& name) const;
@@ -99,12 +101,18 @@ struct RunOptions {
   std::vector<std::string> catalogs;  // --catalog: price catalogs after the campaign's own
   double lease_s = 10;              // --lease: how long a runner that stops renewing keeps its claims
   bool claims = true;               // false: the caller vouches this is the only runner (the benchmark's baseline)
+  bool batch = false;               // --batch: every model through its provider's batch API
+  bool detach = false;              // --detach: submit the batches and exit; a later run collects them
+  double batch_poll_s = 30;         // --poll: seconds between polls of open batches
 };
 
 struct RunReport {
   std::string run_id;
   size_t cells = 0, skipped_done = 0, cached = 0, sent = 0, ok = 0, errors = 0, not_sent = 0, judged = 0;
   size_t by_others = 0;  // cells other runners of the campaign answered meanwhile
+  size_t batched = 0;    // cells submitted in batches this session
+  size_t from_batches = 0;  // cells whose batch result (answer or error) this session recorded
+  size_t in_batches = 0; // cells still in open batches when the run ended (a later run collects them)
   double spent_usd = 0;
   bool stopped_by_cap = false, interrupted = false;
   std::string fatal;

@@ -75,7 +75,7 @@ Action define_costs(CLI::App& sub) {
   auto a = std::make_shared<Args>();
   sub.add_option("--db", a->db, "Store to read")->required();
   sub.add_option("--run", a->run, "Only this run");
-  sub.add_option("--by", a->by, "Group by any of model, task, run, day (comma-separated)")->capture_default_str();
+  sub.add_option("--by", a->by, "Group by any of model, task, run, day, tier (comma-separated; tier breaks batch spend out)")->capture_default_str();
   sub.add_flag("--json", a->json, "Print JSON rows");
   return [a] {
     Store store(a->db, Store::Mode::kReadOnly);

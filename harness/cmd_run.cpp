@@ -12,8 +12,8 @@ namespace {
 struct RunFlags {
   std::string db, shard, mirror, cache;
   std::vector<std::string> key_envs, key_hosts, catalogs;
-  double lease = 10;
-  bool resume = false, dry_run = false, quiet = false;
+  double lease = 10, poll = 30;
+  bool resume = false, dry_run = false, quiet = false, batch = false, detach = false;
   double max_cost = -1;
   void add_to(CLI::App& sub) {
     sub.add_option("--db", db, "Store to write (overrides the campaign's 'db')");
@@ -31,6 +31,10 @@ struct RunFlags {
     sub.add_option("--catalog", catalogs, "Price catalog (reckon JSON) used after the built-in one, the store's and the campaign's (repeatable)");
     sub.add_option("--allow-key-env", key_envs, "Let the campaign read a key from this variable (repeatable)");
     sub.add_option("--allow-key-host", key_hosts, "Let keys go to this host (repeatable); a provider's own host and loopback always may");
+    sub.add_flag("--batch", batch, "Send every model through its provider's batch API: the batch rate (half price at OpenAI, "
+                 "Anthropic, Google), answers within 24 h; a killed run resumes by polling what it submitted");
+    sub.add_flag("--detach", detach, "With batches: submit them and exit; run the campaign again to collect what finished");
+    sub.add_option("--poll", poll, "Seconds between polls of open batches")->check(CLI::Range(0.01, 3600.0))->capture_default_str();
   }
   RunOptions options() const {
     RunOptions o;
@@ -46,6 +50,9 @@ struct RunFlags {
     o.keys.extra_hosts = key_hosts;
     o.catalogs = catalogs;
     o.lease_s = lease;
+    o.batch = batch;
+    o.detach = detach;
+    o.batch_poll_s = poll;
     return o;
   }
 };

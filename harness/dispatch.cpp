@@ -18,7 +18,15 @@ Dispatch::Dispatch(DispatchParts parts, ModelClient& client, ProgressLine& progr
                  [this](const Cell* cell) {
                    release(cell);
                    show(false);
-                 }) {}
+                 }),
+      batches_(parts.campaign, parts.options, parts.store, parts.run_id, parts.gate, parts.report,
+               {[this](const Cell* cell, const CallResult& res) { on_answer(cell, res); },
+                [this](const Cell* cell) {
+                  p_.gate.landed(cell);
+                  ++p_.report.not_sent;
+                  release(cell);
+                },
+                [this](std::function<void(Store&)> step) { p_.recorder.after_rows(std::move(step)); }}) {}
 
 bool Dispatch::submit_next() {
   while (std::unique_ptr<Cell> next = p_.walk.next()) {
@@ -35,6 +43,10 @@ bool Dispatch::submit_next() {
         ++p_.report.cached;
         continue;
       }
+    }
+    if (batches_.takes(*cell)) {
+      batches_.add(cell);
+      continue;
     }
     client_.submit(cell->request(), cell->repeat, [this, cell](const ChatRequest&, const CallResult& res) { on_answer(cell, res); },
                    cell);
@@ -85,15 +97,25 @@ bool Dispatch::admit(const ChatRequest& req, const void* tag, const std::atomic<
 
 bool Dispatch::stopped() const {
   const RunReport& rep = p_.report;
-  return rep.stopped_by_cap || rep.interrupted || !client_.fatal_error().empty() || !streak_.verdict().empty();
+  return rep.stopped_by_cap || rep.interrupted || !client_.fatal_error().empty() || !streak_.verdict().empty() ||
+         !batches_.fatal().empty();
 }
 
-std::string Dispatch::fatal() const { return !client_.fatal_error().empty() ? client_.fatal_error() : streak_.verdict(); }
+std::string Dispatch::fatal() const {
+  if (!client_.fatal_error().empty()) return client_.fatal_error();
+  return !batches_.fatal().empty() ? batches_.fatal() : streak_.verdict();
+}
 
 void Dispatch::run(const std::atomic<bool>& interrupted) {
   client_.set_source([this] { return submit_next(); }, window_);
   client_.set_admit([this, &interrupted](const ChatRequest& req, const void* tag) { return admit(req, tag, interrupted); });
   client_.run();
+  // The batch models' cells, gathered while the live ones went: submitted, polled, collected; then the
+  // judge's calls for the answers that came back.
+  if (!p_.report.interrupted) {
+    batches_.run(interrupted);
+    client_.run();
+  }
   // Blocks other runners held: wait until each is done, taking over those whose runner is gone (then the
   // plan is walked again for them). Every runner ends with the whole campaign answered.
   while (!p_.walk.waiting().empty() && !stopped()) {

@@ -1,7 +1,8 @@
 #pragma once
 // Dispatch: admitted cells go to the client a window at a time as it drains (memory and the loop
 // stay at the window's size however many cells the campaign has); each answer goes to the
-// recorder, a judged one by way of the judge, a pipeline's calls by way of its pipeline. Calls
+// recorder, a judged one by way of the judge, a pipeline's calls by way of its pipeline; a batch
+// model's cells are gathered into batch rounds (batch_rounds.h) once the live ones are sent. Calls
 // are held back at the spend cap and on Ctrl-C; a run whose calls all fail the same way stops.
 // Afterwards, blocks other runners hold are waited for, and those whose runner is gone taken over.
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 
 #include "harness/admit.h"
+#include "harness/batch_rounds.h"
 #include "harness/judging.h"
 #include "harness/pipeline_cells.h"
 #include "harness/progress.h"
@@ -22,6 +24,7 @@ namespace reckon {
 // What dispatch hands cells between.
 struct DispatchParts {
   const Campaign& campaign;
+  const RunOptions& options;
   Store& store;
   const std::string& run_id;
   ClaimedWalk& walk;
@@ -41,7 +44,7 @@ class Dispatch {
   void run(const std::atomic<bool>& interrupted);
   // The spend cap, Ctrl-C, a fatal error or a streak of one failure stopped the run.
   bool stopped() const;
-  // Why the run stopped, if a fatal error or a streak of failures stopped it.
+  // Why the run stopped, if a fatal error, a batch that could not be created, or a streak of failures stopped it.
   std::string fatal() const;
   void show(bool final) { progress_.show(p_.report, retried_, streak_.last_cause(), final); }
 
@@ -62,6 +65,7 @@ class Dispatch {
   std::unordered_map<const Cell*, std::unique_ptr<Cell>> live_;  // from planning until the row is written
   JudgeCalls judging_;
   PipelineCells pipelines_;
+  BatchRounds batches_;  // cells of batch models, and cells an earlier run left in open batches
 };
 
 }  // namespace reckon

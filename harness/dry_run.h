@@ -9,6 +9,6 @@
 namespace reckon {
 
 // Prints the estimate per model and task; returns the number of cells planned.
-size_t print_dry_run(const Campaign& c, CampaignPlan& plan, const std::string& db_path);
+size_t print_dry_run(const Campaign& c, const RunOptions& opts, CampaignPlan& plan, const std::string& db_path);
 
 }  // namespace reckon

@@ -129,10 +129,15 @@ void CampaignPlan::choose_items(const std::string& db_path) {
   }
 }
 
-const PriceEntry* CampaignPlan::price_of(const ModelRef& ref, const std::string& at) const {
+const PriceEntry* CampaignPlan::price_of(const ModelRef& ref, const std::string& at, bool batch) const {
   const auto found = catalog_.lookup(ref.name(), today_utc());
   if (!found.entry && !c_.allow_unpriced)
     throw InputError(c_.source + ": " + at + ": " + unpriced_advice(ref.name(), today_utc(), found, price_sources_, true));
+  // A batch answer is priced at the batch rates: a model without them is refused before anything is sent.
+  if (batch && found.entry && !found.entry->service.count(ServiceTier::kBatch))
+    throw InputError(c_.source + ": " + at + ": " + ref.name() + " is sent in batches, but its price entry " + found.entry->id() +
+                     " has no batch rates (import them with `reckon price import`, e.g. LiteLLM's *_batches keys, or run it live); "
+                     "nothing was sent or written");
   return found.entry;
 }
 
@@ -144,7 +149,7 @@ void CampaignPlan::resolve_models(const std::string& db_path) {
     const std::string at = "models[" + std::to_string(m) + "]";
     auto& [router, targets, target_pipelines, target_prices] = routing_[m];
     if (model.router.empty()) {
-      prices_.push_back(price_of(model.ref, at));
+      prices_.push_back(price_of(model.ref, at, sends_in_batches(c_, opts_, m)));
       used_prices_.insert(prices_[m]);
       continue;
     }
@@ -173,7 +178,7 @@ void CampaignPlan::resolve_models(const std::string& db_path) {
         }
         ref.params = model.ref.params;
       }
-      target_prices.push_back(price_of(ref, at + " (candidate " + name + ")"));
+      target_prices.push_back(price_of(ref, at + " (candidate " + name + ")", sends_in_batches(c_, opts_, m)));
       used_prices_.insert(target_prices.back());
       routed_refs_.push_back(ref);
       targets.push_back(&routed_refs_.back());

@@ -79,7 +79,7 @@ class CampaignPlan {
   };
   void choose_items(const std::string& db_path);
   void resolve_models(const std::string& db_path);
-  const PriceEntry* price_of(const ModelRef& ref, const std::string& at) const;
+  const PriceEntry* price_of(const ModelRef& ref, const std::string& at, bool batch = false) const;
   std::unique_ptr<Cell> plan_cell(size_t m, size_t t, const std::shared_ptr<const Item>& item, int r) const;
 
   const Campaign& c_;
@@ -101,6 +101,9 @@ class CampaignPlan {
     std::shared_ptr<const Item> item;
   } cur_;
 };
+
+// Whether campaign model `m` is sent through its provider's batch API ("batch" in the file, or --batch).
+inline bool sends_in_batches(const Campaign& c, const RunOptions& o, size_t m) { return o.batch || c.models[m].batch; }
 
 // A rough cost of one request: ~4 characters per input token, `expected_output` tokens out.
 double estimate_cost(const ChatRequest& r, const PriceEntry* e, double expected_output);

@@ -33,6 +33,8 @@ class Recorder {
   // `judged`), its price (`paid_by_calls`: a pipeline's row already carries its calls' costs);
   // written, and the cell counted finished in its block.
   void finish(RequestRecord r, const Cell& cell, std::optional<ScoreResult> judged = std::nullopt, bool paid_by_calls = false);
+  // Runs `step` once every row queued before it is committed.
+  void after_rows(std::function<void(Store&)> step) { writer_.push_after(std::move(step)); }
   // A row beside a cell's (a judge's verdict, a pipeline's call), already priced.
   void write(RequestRecord r) { writer_.push(std::move(r)); }
   // The items are stored as the run reaches them, by the writer with the rows.

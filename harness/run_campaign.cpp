@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "harness/admit.h"
+#include "harness/batch_rounds.h"
 #include "harness/campaign.h"
 #include "harness/claims.h"
 #include "harness/dispatch.h"
@@ -121,6 +122,11 @@ void print_run_report(const Campaign& c, const RunReport& rep, std::optional<dou
             << " already done, " << rep.cached << " from the response cache, " << rep.sent << " sent (" << rep.ok << " ok, "
             << rep.errors << " errors), spent " << fmt_usd(rep.spent_usd)
             << (rep.by_others > 0 ? ", " + std::to_string(rep.by_others) + " answered by other runners" : std::string()) << "\n";
+  if (rep.batched > 0 || rep.in_batches > 0 || rep.from_batches > 0)
+    std::cout << rep.batched << " cells submitted in batches this session, " << rep.from_batches << " results collected from batches"
+              << (rep.in_batches > 0 ? "; " + std::to_string(rep.in_batches) +
+                                           " cells still in batches at the provider: run the campaign again to collect them\n"
+                                     : "; every batch collected\n");
   if (rep.stopped_by_cap)
     std::cout << "spend cap " << fmt_usd(*cap) << " reached: " << rep.not_sent
               << " requests not sent; rerun with a higher --max-cost to finish\n";
@@ -139,6 +145,7 @@ void print_run_report(const Campaign& c, const RunReport& rep, std::optional<dou
       std::cout << "  " << q.int64(0) << " × " << q.text(1) << (why.empty() ? "" : ": " + why) << "\n";
     }
   }
+  BatchRounds::print(store, rep.run_id, std::cout);
   std::cout << "\n" << render_summary(summarize(store, rep.run_id));
 }
 
@@ -151,10 +158,11 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   const std::string db_path = !opts.db.empty() ? opts.db : c.db;
   if (db_path.empty()) throw InputError(c.source + ": no database: set field 'db' or pass --db");
   const std::optional<double> cap = opts.max_cost_usd ? opts.max_cost_usd : c.max_cost_usd;
+  check_batch_ready(c, opts);
   if (!opts.dry_run) check_ready_to_send(c, opts);
   CampaignPlan plan(c, opts, rep.run_id, db_path);
   if (opts.dry_run) {
-    rep.cells = print_dry_run(c, plan, db_path);
+    rep.cells = print_dry_run(c, opts, plan, db_path);
     return rep;
   }
 
@@ -183,7 +191,7 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   client.set_replay(&replay);
   SpendGate gate(cap, shared, store);
   ProgressLine progress(opts.progress && isatty(STDERR_FILENO), plan.expected_cells(), spent_so_far(store, rep.run_id));
-  Dispatch dispatch({c, store, rep.run_id, walk, before, recorder, gate, shared, plan.judge_price(), rep}, client, progress,
+  Dispatch dispatch({c, opts, store, rep.run_id, walk, before, recorder, gate, shared, plan.judge_price(), rep}, client, progress,
                     dispatch_window(c), claims && rate_limited(co));
   g_interrupted = false;
   auto previous = std::signal(SIGINT, on_sigint);

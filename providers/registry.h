@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "providers/adapter.h"
+#include "providers/batch_api.h"
 
 namespace reckon {
 
@@ -17,6 +18,7 @@ struct ProviderInfo {
   const char* notes;
   std::unique_ptr<Adapter> (*make)(const ModelParams& params);  // nullptr for replay
   const char* base_url_env = "";  // the provider SDK's own variable for its endpoint (OPENAI_BASE_URL), if any
+  std::unique_ptr<BatchApi> (*make_batch)(BatchTarget) = nullptr;  // its batch API (batch_api.h), if reckon speaks one
 };
 
 // Where a model's requests go: its base_url parameter, else the provider SDK's variable when set, else the

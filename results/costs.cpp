@@ -11,12 +11,13 @@ namespace reckon {
 
 std::vector<CostRow> spend(Store& store, const std::vector<std::string>& by, const std::optional<std::string>& run_id) {
   static const std::map<std::string, std::string> kDims = {
-      {"model", "model"}, {"task", "task"}, {"run", "run_id"}, {"day", "substr(created_at, 1, 10)"}};
-  if (by.empty()) throw InputError("--by needs at least one of model, task, run, day");
+      {"model", "model"}, {"task", "task"}, {"run", "run_id"}, {"day", "substr(created_at, 1, 10)"},
+      {"tier", "IFNULL(service_tier, 'standard')"}};  // batch spend apart from live
+  if (by.empty()) throw InputError("--by needs at least one of model, task, run, day, tier");
   std::string keys;
   for (const auto& d : by) {
     auto it = kDims.find(d);
-    if (it == kDims.end()) throw InputError("--by: unknown dimension '" + d + "' (model, task, run, day)");
+    if (it == kDims.end()) throw InputError("--by: unknown dimension '" + d + "' (model, task, run, day, tier)");
     keys += (keys.empty() ? "" : ", ") + it->second;
   }
   auto q = store.db().prepare("SELECT " + keys + R"sql(,

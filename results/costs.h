@@ -19,7 +19,7 @@ struct CostRow {
   double computed_where_billed = 0;  // reckon's cost over those same rows
 };
 
-// `by` holds dimensions from {"model", "task", "run", "day"}; InputError for anything else.
+// `by` holds dimensions from {"model", "task", "run", "day", "tier"} (tier: standard, batch, flex, ...); InputError for anything else.
 std::vector<CostRow> spend(Store& store, const std::vector<std::string>& by, const std::optional<std::string>& run_id);
 std::string render_spend(const std::vector<std::string>& by, const std::vector<CostRow>& rows);
 nlohmann::json spend_json(const std::vector<std::string>& by, const std::vector<CostRow>& rows);

@@ -206,6 +206,24 @@ SELECT r.run_id, r.model, r.task, substr(r.created_at, 1, 10) AS day,
 FROM requests r WHERE (r.status = 'ok' OR r.cost_usd IS NOT NULL) AND r.cache_hit = 0
 GROUP BY r.run_id, r.model, r.task, day;
 )sql",
+      // 7 -> 8: provider batch APIs. A batch's row and its cells are written before the provider is asked
+      // to create it ('creating'); its remote id once it exists ('open'); 'collected' once its rows are
+      // committed. A 'creating' row a dead run left is resolved by asking the provider for its tag.
+      R"sql(
+CREATE TABLE batches(
+  id TEXT PRIMARY KEY, run_id TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
+  remote_id TEXT, tag TEXT NOT NULL, owner TEXT NOT NULL,
+  state TEXT NOT NULL,            -- creating, open, collected, failed
+  remote_state TEXT,              -- the provider's own word at the last poll
+  requests INTEGER NOT NULL, succeeded INTEGER, errored INTEGER, estimate_usd REAL, round INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL, submitted_at TEXT, ended_at TEXT, collected_at TEXT, error TEXT);
+CREATE INDEX batches_by_run ON batches(run_id, state);
+CREATE TABLE batch_cells(
+  batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+  fingerprint TEXT NOT NULL,      -- the cell's, and the batch item's custom_id
+  PRIMARY KEY(batch_id, fingerprint));
+CREATE INDEX batch_cells_by_fingerprint ON batch_cells(fingerprint);
+)sql",
   };
   return m;
 }

@@ -1,0 +1,84 @@
+#pragma once
+// Batch rounds: the cells of a batch model go to its provider's batch API (providers/batch_api.h)
+// instead of the live client — the same requests at the batch rate. A batch is written to the store
+// (its tag and every cell, state 'creating') before the provider is asked to create it, and gets its
+// remote id right after; a run that died in between finds it again by its tag. A later run polls the
+// batches the earlier ones left open instead of sending their cells again. An ended batch's answers
+// are recorded like live ones (score, price at the batch tier, the writer); the batch is marked
+// 'collected' only once those rows are committed. Expired or cancelled items (and retryable errors)
+// go into a later batch while the retry settings allow, else are recorded as errors with the reason.
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "harness/plan.h"
+#include "harness/spend_gate.h"
+#include "providers/batch_api.h"
+#include "results/store.h"
+
+namespace reckon {
+
+// What batch mode needs of every batch model (a provider with a batch API, no pipeline, no other
+// service tier): InputError naming the model otherwise, before anything is written or sent.
+void check_batch_ready(const Campaign& c, const RunOptions& opts);
+
+class BatchRounds {
+ public:
+  struct Hooks {
+    std::function<void(const Cell*, const CallResult&)> answered;  // a result: recorded as a live answer would be
+    std::function<void(const Cell*)> unsent;                       // never submitted (spend cap, a refused batch)
+    std::function<void(std::function<void(Store&)>)> after_rows;   // runs once the rows queued so far are committed
+  };
+  // Reads this run's open batches (resolving any a dead run left 'creating').
+  BatchRounds(const Campaign& c, const RunOptions& opts, Store& store, std::string run_id, SpendGate& gate, RunReport& report,
+              Hooks hooks);
+  ~BatchRounds();
+  // Whether the cell goes by batch: its model is sent in batches, or it is in a batch an earlier run left open.
+  bool takes(const Cell& cell) const;
+  void add(const Cell* cell);
+  // Submits what is queued, then polls and collects until every batch holding cells of this plan ended
+  // (expired items resubmitted while rounds remain); with --detach, returns once submitted.
+  void run(const std::atomic<bool>& interrupted);
+  // Why batches could not be submitted, if that stopped the run.
+  const std::string& fatal() const { return fatal_; }
+  // This run's batches: state, counts and turnaround (submitted → ended), if it has any.
+  static void print(Store& store, const std::string& run_id, std::ostream& out);
+
+ private:
+  struct Open {
+    std::string id, remote, model, tag;
+    const ModelRef* ref = nullptr;
+    int round = 1;
+    std::unordered_map<std::string, const Cell*> cells;  // by fingerprint (the items' custom_id)
+  };
+  BatchApi* api(const ModelRef& ref);
+  void load_open();
+  void submit_queued();
+  void submit(const ModelRef& ref, std::vector<const Cell*>& cells, std::vector<std::string>& lines, int round);
+  void poll_open();
+  void collect(Open& b, const BatchStatus& s);
+  void settle(const Cell* cell, int round, const CallResult& res, bool not_run, const std::string& why);
+  void show() const;
+  bool stop_on_interrupt();
+
+  const Campaign& c_;
+  const RunOptions& opts_;
+  Store& store_;
+  std::string run_id_;
+  SpendGate& gate_;
+  RunReport& report_;
+  Hooks hooks_;
+  std::map<std::string, std::unique_ptr<BatchApi>> apis_;   // by model name
+  std::map<std::string, Open> open_;                          // by reckon's batch id
+  std::unordered_map<std::string, std::string> open_cells_;   // fingerprint → batch id, for cells an earlier run submitted
+  std::map<const ModelRef*, std::vector<std::pair<const Cell*, int>>> queued_;  // cell, round
+  std::string fatal_;
+  bool cancelling_ = false;
+};
+
+}  // namespace reckon
