@@ -3,12 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make build >/dev/null
-cmake --build build --target transport_bench select_bench route_bench claims_bench -j "$(nproc)" >/dev/null
+cmake --build build --target transport_bench select_bench route_bench claims_bench batch_bench -j "$(nproc)" >/dev/null
 echo "== transport: reckon's client vs raw libcurl multi"
 ./build/bench/transport_bench "${1:-3000}"
 echo
 echo "== claims: a campaign run alone, claiming its plan vs not (issue #21)"
 ./build/bench/claims_bench 20000 6
+echo
+echo "== batch APIs: 100,000 cells submitted and collected vs the replay provider (issue #24)"
+./build/bench/batch_bench 100000
 echo
 echo "== subset selection"
 ./build/bench/select_bench

@@ -123,7 +123,7 @@ void BatchRounds::load_open() {
           store_.db().prepare("DELETE FROM batches WHERE id = ?").bind(1, b.id).run();  // never created: its cells go again
           continue;
         }
-      } catch (const BatchError& e) {
+      } catch (const std::exception& e) {
         std::cerr << "batch " << b.id << " (" << r.model << "): cannot tell whether it was created (" << e.what()
                   << "); its cells wait for a later run\n";
       }
@@ -217,11 +217,11 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, s
   BatchApi* a = api(ref);
   try {
     b.remote = a->create(lines, b.tag);
-  } catch (const BatchError& e) {
+  } catch (const std::exception& e) {
     std::optional<std::string> found;
     try {
       found = a->find(b.tag);  // an answer lost on the way back: the batch may exist all the same
-    } catch (const BatchError&) {
+    } catch (const std::exception&) {
     }
     if (!found) {
       store_.db().prepare("DELETE FROM batches WHERE id = ?").bind(1, b.id).run();
@@ -243,17 +243,23 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, s
 }
 
 void BatchRounds::poll_open() {
+  // A poll or a read that fails (the network, an answer reckon cannot read) is tried again at the next
+  // poll; after kGiveUp in a row the batch is left open for a later run (its cells are counted as waiting).
+  const auto failed = [](Open& b, const char* doing, const std::exception& e) {
+    std::cerr << doing << " batch " << b.remote << ": " << e.what()
+              << (++b.failures < kGiveUp ? " (asked again at the next poll)\n" : " (left for a later run)\n");
+  };
   for (auto it = open_.begin(); it != open_.end();) {
     Open& b = it->second;
-    if (b.remote.empty() || !b.ref || b.cells.empty()) {  // unresolved, of a model no longer in the campaign, or none of this plan's cells
+    if (!pollable(b)) {  // unresolved, of a model no longer in the campaign, none of this plan's cells, or given up
       ++it;
       continue;
     }
     BatchStatus s;
     try {
       s = api(*b.ref)->poll(b.remote);
-    } catch (const BatchError& e) {
-      std::cerr << "polling batch " << b.remote << ": " << e.what() << " (asked again at the next poll)\n";
+    } catch (const std::exception& e) {
+      failed(b, "polling", e);
       ++it;
       continue;
     }
@@ -264,17 +270,24 @@ void BatchRounds::poll_open() {
         .bind(6, s.error).bind(7, b.id)
         .run();
     if (!s.ended) {
+      b.failures = 0;
       ++it;
       continue;
     }
-    collect(b, s);
+    try {
+      collect(b, s);
+    } catch (const std::exception& e) {  // nothing was recorded: the results are read whole before any cell settles
+      failed(b, "reading the results of", e);
+      ++it;
+      continue;
+    }
     it = open_.erase(it);
   }
 }
 
 void BatchRounds::collect(Open& b, const BatchStatus& s) {
   std::vector<BatchItemResult> results;
-  if (!s.failed) results = api(*b.ref)->results(b.remote);  // a BatchError here propagates: nothing is lost, the batch stays open
+  if (!s.failed) results = api(*b.ref)->results(b.remote);  // an error here propagates: nothing is lost, the batch stays open
   for (auto& item : results) {
     auto cell = b.cells.find(item.custom_id);
     if (cell == b.cells.end()) continue;  // done before (its row committed), or not this runner's
@@ -323,7 +336,7 @@ void BatchRounds::show() const {
   size_t cells = 0;
   std::map<std::string, size_t> states;
   for (const auto& [id, b] : open_)
-    if (!b.cells.empty()) cells += b.cells.size(), ++states[b.remote.empty() ? "unresolved" : "open"];
+    if (pollable(b)) cells += b.cells.size(), ++states["open"];
   std::cerr << "\rbatches: " << states["open"] << " open at the provider, " << cells << " cells waiting, " << report_.ok
             << " answered, " << report_.errors << " errors, spent " << fmt_usd(report_.spent_usd) << "     " << std::flush;
 }
@@ -332,7 +345,7 @@ void BatchRounds::show() const {
 // collected); otherwise they are left running for a later run to collect.
 bool BatchRounds::stop_on_interrupt() {
   size_t n = 0;
-  for (const auto& [id, b] : open_) n += !b.remote.empty() && !b.cells.empty();
+  for (const auto& [id, b] : open_) n += pollable(b);
   if (n > 0 && isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
     std::cerr << "\ncancel the " << n << " batch" << (n > 1 ? "es" : "") << " at the provider? [y/N] " << std::flush;
     std::string answer;
@@ -340,9 +353,9 @@ bool BatchRounds::stop_on_interrupt() {
     if (!answer.empty() && (answer[0] == 'y' || answer[0] == 'Y')) {
       cancelling_ = true;
       for (auto& [id, b] : open_)
-        if (!b.remote.empty() && !b.cells.empty()) try {
+        if (pollable(b)) try {
             api(*b.ref)->cancel(b.remote);
-          } catch (const BatchError& e) {
+          } catch (const std::exception& e) {
             std::cerr << "cancelling " << b.remote << ": " << e.what() << "\n";
           }
       return false;  // go on polling: what finished before the cancel is collected
@@ -357,7 +370,7 @@ void BatchRounds::run(const std::atomic<bool>& interrupted) {
   submit_queued();
   const auto waiting = [&] {
     for (const auto& [id, b] : open_)
-      if (!b.remote.empty() && b.ref && !b.cells.empty()) return true;
+      if (pollable(b)) return true;
     return !queued_.empty();
   };
   while (waiting()) {

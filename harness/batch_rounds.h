@@ -54,8 +54,11 @@ class BatchRounds {
     std::string id, remote, model, tag;
     const ModelRef* ref = nullptr;
     int round = 1;
+    int failures = 0;  // polls or reads in a row that failed; at kGiveUp the batch is left for a later run
     std::unordered_map<std::string, const Cell*> cells;  // by fingerprint (the items' custom_id)
   };
+  static constexpr int kGiveUp = 5;
+  bool pollable(const Open& b) const { return !b.remote.empty() && b.ref && !b.cells.empty() && b.failures < kGiveUp; }
   BatchApi* api(const ModelRef& ref);
   void load_open();
   void submit_queued();

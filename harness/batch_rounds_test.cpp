@@ -2,6 +2,7 @@
 // Gemini's (tests/batch_server): every cell asked once, priced at the batch rate, and never submitted
 // twice however the run ends — killed after submitting, killed between "created" and "recorded",
 // detached, or resumed after some batches were collected.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "results/costs.h"
 #include "results/store.h"
 #include "tests/batch_server.h"
+#include "tests/loopback_server.h"
 #include "tests/support.h"
 
 using namespace reckon;
@@ -294,4 +296,64 @@ TEST_CASE("a batch refused as a whole records its cells with the reason, and the
   INFO(r.out << r.err);
   CHECK(count(cdb, "SELECT COUNT(*) FROM requests") == 3);
   CHECK(r.out.find("spend cap $0.000500 reached: 3 requests not sent") != std::string::npos);
+}
+
+TEST_CASE("judged answers from a batch are graded by the judge live once they are back", "[batch]") {
+  test::TempDir tmp, cache;
+  test::BatchServer answers;  // every answer "ok"
+  test::LoopbackServer judge;
+  nlohmann::json verdict = nlohmann::json::parse(test::read_file(test::shared_data("fixtures/openai/chat_completions_default.response.json")));
+  verdict["choices"][0]["message"]["content"] = "Yes.";
+  judge.set_default({200, {}, verdict.dump()});
+  setenv("OPENAI_API_KEY", "sk-t", 1);
+  nlohmann::json j{{"name", "tqa-batch"},
+                   {"models", {{{"model", "openai:gpt-5.4"}, {"params", {{"base_url", answers.base_url() + "/v1"}}}}}},
+                   {"tasks", {"truthfulqa"}},
+                   {"batch", true},
+                   {"selection", {{"limit", 3}, {"seed", 1}}},
+                   {"judge", {{"model", "openai:gpt-5-mini"}, {"params", {{"base_url", judge.base_url()}}}}}};
+  RunOptions o;
+  o.db = tmp.file("j.db");
+  o.progress = false;
+  o.batch_poll_s = 0.01;
+  o.data.pull.mirror = test::shared_data("mirror");
+  o.data.pull.cache_dir = cache.path();
+  RunReport r = run_campaign(parse_campaign(j, "test"), o);
+  CHECK(r.ok == 3);
+  CHECK(r.judged == 3);
+  CHECK(answers.creates() == 1);
+  CHECK(judge.request_count() == 3);
+  CHECK(count(o.db, "SELECT COUNT(*) FROM requests WHERE step IS NULL AND service_tier = 'batch'") == 3);
+  CHECK(count(o.db, "SELECT COUNT(*) FROM requests WHERE step = 'judge' AND service_tier = 'standard' AND cost_usd > 0") == 3);
+  CHECK(count(o.db, "SELECT COUNT(*) FROM scores WHERE name = 'judge'") == 3);
+}
+
+TEST_CASE("Ctrl-C without a terminal leaves the batches running and says so, and the next run collects them", "[batch]") {
+  Fixture f;
+  test::BatchServer server(answer_correctly);
+  server.hold(true);
+  const std::string camp = f.write("c", f.campaign("sigint", {model_at("anthropic", server)}));
+  const std::string db = f.tmp.file("s.db");
+  const std::string err = f.tmp.file("err.txt");
+  for (const auto& e : kEnv) putenv(const_cast<char*>(e.c_str()));
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR), out = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(null, 0), dup2(null, 1), dup2(out, 2);
+    execl(RECKON_BINARY, RECKON_BINARY, "run", camp.c_str(), "--db", db.c_str(), "--poll", "0.01", "--quiet", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  REQUIRE(wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'open'") == 1; }));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(test::read_file(err).find("1 batch left running at the provider") != std::string::npos);
+  CHECK(server.cancels() == 0);
+  server.hold(false);
+  auto r = test::run_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"}, kEnv);
+  CHECK(r.exit_code == 0);
+  CHECK(server.creates() == 1);
+  CHECK(count(db, "SELECT COUNT(*) FROM v_requests WHERE status = 'ok'") == kItems);
 }

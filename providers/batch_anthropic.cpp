@@ -79,35 +79,13 @@ class AnthropicBatch : public BatchApi {
 
   std::vector<BatchItemResult> results(const std::string& id) override {
     if (!results_url_.count(id)) poll(id);
-    std::vector<BatchItemResult> out;
     auto url = results_url_.find(id);
-    if (url == results_url_.end()) return out;
+    if (url == results_url_.end()) return {};
     HttpRequest g = request(url->second, "");
     g.method = "GET";
     HttpReply r = http_call(g, 600);
     if (r.status < 200 || r.status >= 300) batch_reply_json(r, "reading the results of batch " + id);
-    each_jsonl_line(r.body, [&](std::string_view text, size_t n) {
-      nlohmann::json j;
-      try {
-        j = parse_json(text);
-      } catch (const std::exception& e) {
-        throw BatchError("results of batch " + id + " line " + std::to_string(n) + ": " + e.what());
-      }
-      BatchItemResult item;
-      item.custom_id = j.value("custom_id", "");
-      const nlohmann::json& res = j.contains("result") && j["result"].is_object() ? j["result"] : nlohmann::json::object();
-      const std::string type = res.value("type", "");
-      if (type == "succeeded" && res.contains("message")) {
-        item.result = read_batch_answer(*t_.adapter, res["message"]);
-      } else if (type == "canceled" || type == "expired") {
-        item.kind = BatchItemResult::Kind::kNotRun;
-        item.why = type;
-      } else {
-        item.result = batch_item_error(std::nullopt, res.contains("error") ? res["error"] : res);
-      }
-      out.push_back(std::move(item));
-    });
-    return out;
+    return read_anthropic_batch_results(*t_.adapter, r.body, "results of batch " + id);
   }
 
   void cancel(const std::string& id) override {
@@ -135,6 +113,27 @@ class AnthropicBatch : public BatchApi {
 };
 
 }  // namespace
+
+// Each line: {"custom_id", "result": {"type": succeeded | errored | canceled | expired, "message" | "error"}}.
+std::vector<BatchItemResult> read_anthropic_batch_results(const Adapter& adapter, const std::string& jsonl, const std::string& what) {
+  std::vector<BatchItemResult> out;
+  each_jsonl_line(jsonl, what, [&](const nlohmann::json& j) {
+    BatchItemResult item;
+    item.custom_id = j.value("custom_id", "");
+    const nlohmann::json& res = j.contains("result") && j["result"].is_object() ? j["result"] : nlohmann::json::object();
+    const std::string type = res.value("type", "");
+    if (type == "succeeded" && res.contains("message")) {
+      item.result = read_batch_answer(adapter, res["message"]);
+    } else if (type == "canceled" || type == "expired") {
+      item.kind = BatchItemResult::Kind::kNotRun;
+      item.why = type;
+    } else {
+      item.result = batch_item_error(std::nullopt, res.contains("error") ? res["error"] : res);
+    }
+    out.push_back(std::move(item));
+  });
+  return out;
+}
 
 std::unique_ptr<BatchApi> make_anthropic_batch(BatchTarget t) { return std::make_unique<AnthropicBatch>(std::move(t)); }
 

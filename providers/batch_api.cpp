@@ -23,7 +23,7 @@ nlohmann::json batch_reply_json(const HttpReply& r, const std::string& what) {
   }
 }
 
-void each_jsonl_line(const std::string& body, const std::function<void(std::string_view, size_t)>& fn) {
+void each_jsonl_line(const std::string& body, const std::string& what, const std::function<void(const nlohmann::json&)>& fn) {
   size_t at = 0, n = 0;
   while (at < body.size()) {
     size_t end = body.find('\n', at);
@@ -31,7 +31,14 @@ void each_jsonl_line(const std::string& body, const std::function<void(std::stri
     ++n;
     std::string_view text(body.data() + at, end - at);
     at = end + 1;
-    if (text.find_first_not_of(" \t\r") != std::string_view::npos) fn(text, n);
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    try {
+      fn(parse_json(text));
+    } catch (const BatchError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw BatchError(what + " line " + std::to_string(n) + ": " + e.what());
+    }
   }
 }
 

@@ -82,8 +82,17 @@ std::unique_ptr<BatchApi> batch_api_for(const ModelRef& model);
 // Whether the model's provider has a batch API reckon speaks.
 bool has_batch_api(const std::string& provider);
 
-// Shared by the implementations: each non-blank line of a JSONL body with its 1-based number.
-void each_jsonl_line(const std::string& body, const std::function<void(std::string_view, size_t)>& fn);
+// The readers of a batch's results, apart from the HTTP that fetches them: BatchError (naming `what` and the
+// line) for anything they cannot read. OpenAI's output and error files; Anthropic's results JSONL; Gemini's
+// operation (inlined responses) and responses file.
+std::vector<BatchItemResult> read_openai_batch_file(const Adapter& adapter, const std::string& jsonl, const std::string& what);
+std::vector<BatchItemResult> read_anthropic_batch_results(const Adapter& adapter, const std::string& jsonl, const std::string& what);
+std::vector<BatchItemResult> read_gemini_batch_output(const Adapter& adapter, const nlohmann::json& output, const std::string& what);
+std::vector<BatchItemResult> read_gemini_batch_file(const Adapter& adapter, const std::string& jsonl, const std::string& what);
+
+// Shared by the implementations: each non-blank line of a JSONL body, parsed, with its 1-based number; a
+// line that is not JSON, or that `fn` cannot read (a field of the wrong type), is a BatchError naming `what`.
+void each_jsonl_line(const std::string& body, const std::string& what, const std::function<void(const nlohmann::json&)>& fn);
 // Also shared: the JSON of a reply, or BatchError naming `what`, the status and an excerpt.
 nlohmann::json batch_reply_json(const HttpReply& r, const std::string& what);
 // An answer body read by the model's adapter into a result priced at the batch tier; a body it cannot

@@ -94,25 +94,13 @@ class GeminiBatch : public BatchApi {
     const nlohmann::json& b = batch_of(op);
     // The output: the operation's response, or the batch's output field.
     nlohmann::json output = op.contains("response") ? op["response"] : b.value("output", nlohmann::json::object());
-    std::vector<BatchItemResult> out;
-    if (output.contains("inlinedResponses")) {
-      const nlohmann::json& inl = output["inlinedResponses"];
-      const nlohmann::json& list = inl.is_object() && inl.contains("inlinedResponses") ? inl["inlinedResponses"] : inl;
-      if (list.is_array())
-        for (const auto& r : list) out.push_back(read_item(r));
-    } else if (output.contains("responsesFile") && output["responsesFile"].is_string()) {
+    if (output.is_object() && output.contains("responsesFile") && output["responsesFile"].is_string()) {
       const std::string file = output["responsesFile"].get<std::string>();
       HttpReply r = http_call(get(t_.base_url + "/download/v1beta/" + file + ":download?alt=media"), 600);
       if (r.status < 200 || r.status >= 300) batch_reply_json(r, "reading " + file);
-      each_jsonl_line(r.body, [&](std::string_view text, size_t n) {
-        try {
-          out.push_back(read_item(parse_json(text)));
-        } catch (const nlohmann::json::exception& e) {
-          throw BatchError(file + " line " + std::to_string(n) + ": " + e.what());
-        }
-      });
+      return read_gemini_batch_file(*t_.adapter, r.body, file);
     }
-    return out;
+    return read_gemini_batch_output(*t_.adapter, output, "batch " + id);
   }
 
   void cancel(const std::string& id) override {
@@ -127,28 +115,51 @@ class GeminiBatch : public BatchApi {
   }
   HttpRequest get(const std::string& url) const { return HttpRequest{url, headers_, "", "GET"}; }
 
-  // An inlined response or a responses-file line: {"metadata": {"key"}} or {"key"}, then "response" or "error".
-  BatchItemResult read_item(const nlohmann::json& r) const {
-    BatchItemResult item;
-    if (r.contains("metadata") && r["metadata"].is_object()) item.custom_id = r["metadata"].value("key", "");
-    if (item.custom_id.empty()) item.custom_id = r.value("key", "");
-    if (r.contains("response") && r["response"].is_object()) {
-      item.result = read_batch_answer(*t_.adapter, r["response"]);
-    } else {
-      const nlohmann::json& err = r.contains("error") ? r["error"] : nlohmann::json();
-      std::optional<long> code;
-      if (err.is_object() && err.contains("code") && err["code"].is_number_integer()) code = err["code"].get<long>();
-      item.result = batch_item_error(code, err);
-    }
-    return item;
-  }
-
   BatchTarget t_;
   Headers headers_;
   std::map<std::string, nlohmann::json> last_;  // the last poll of each batch (its output, once done)
 };
 
+// An inlined response or a responses-file line: {"metadata": {"key"}} or {"key"}, then "response" or "error".
+BatchItemResult read_gemini_item(const Adapter& adapter, const nlohmann::json& r) {
+  BatchItemResult item;
+  if (!r.is_object()) throw BatchError("a response that is not an object");
+  if (r.contains("metadata") && r["metadata"].is_object()) item.custom_id = r["metadata"].value("key", "");
+  if (item.custom_id.empty()) item.custom_id = r.value("key", "");
+  if (r.contains("response") && r["response"].is_object()) {
+    item.result = read_batch_answer(adapter, r["response"]);
+  } else {
+    const nlohmann::json& err = r.contains("error") ? r["error"] : nlohmann::json();
+    std::optional<long> code;
+    if (err.is_object() && err.contains("code") && err["code"].is_number_integer()) code = err["code"].get<long>();
+    item.result = batch_item_error(code, err);
+  }
+  return item;
+}
+
 }  // namespace
+
+std::vector<BatchItemResult> read_gemini_batch_output(const Adapter& adapter, const nlohmann::json& output, const std::string& what) {
+  std::vector<BatchItemResult> out;
+  if (!output.is_object() || !output.contains("inlinedResponses")) return out;
+  const nlohmann::json& inl = output["inlinedResponses"];
+  const nlohmann::json& list = inl.is_object() && inl.contains("inlinedResponses") ? inl["inlinedResponses"] : inl;
+  if (!list.is_array()) throw BatchError(what + ": inlinedResponses is not a list");
+  for (size_t i = 0; i < list.size(); ++i) try {
+      out.push_back(read_gemini_item(adapter, list[i]));
+    } catch (const BatchError& e) {
+      throw BatchError(what + ": response " + std::to_string(i + 1) + ": " + e.what());
+    } catch (const nlohmann::json::exception& e) {
+      throw BatchError(what + ": response " + std::to_string(i + 1) + ": " + e.what());
+    }
+  return out;
+}
+
+std::vector<BatchItemResult> read_gemini_batch_file(const Adapter& adapter, const std::string& jsonl, const std::string& what) {
+  std::vector<BatchItemResult> out;
+  each_jsonl_line(jsonl, what, [&](const nlohmann::json& j) { out.push_back(read_gemini_item(adapter, j)); });
+  return out;
+}
 
 std::unique_ptr<BatchApi> make_gemini_batch(BatchTarget t) { return std::make_unique<GeminiBatch>(std::move(t)); }
 

@@ -98,7 +98,7 @@ class OpenAIBatch : public BatchApi {
       if (!f.is_string()) continue;
       HttpReply r = http_call(get(t_.base_url + "/files/" + f.get<std::string>() + "/content"), 600);
       if (r.status < 200 || r.status >= 300) batch_reply_json(r, "reading file " + f.get<std::string>());
-      each_jsonl_line(r.body, [&](std::string_view text, size_t n) { out.push_back(read_line(text, f.get<std::string>(), n)); });
+      for (auto& item : read_openai_batch_file(*t_.adapter, r.body, "file " + f.get<std::string>())) out.push_back(std::move(item));
     }
     return out;
   }
@@ -115,20 +115,24 @@ class OpenAIBatch : public BatchApi {
     return r;
   }
 
-  // One line of an output or error file.
-  BatchItemResult read_line(std::string_view text, const std::string& file, size_t n) const {
-    nlohmann::json j;
-    try {
-      j = parse_json(text);
-    } catch (const std::exception& e) {
-      throw BatchError("file " + file + " line " + std::to_string(n) + ": " + e.what());
-    }
+  BatchTarget t_;
+  std::string endpoint_;
+  Headers auth_;
+  std::map<std::string, std::array<nlohmann::json, 2>> files_;  // per batch: output and error file ids
+};
+
+}  // namespace
+
+// Each line: {"custom_id", "response": {"status_code", "body"}, "error": {"code", "message"}}.
+std::vector<BatchItemResult> read_openai_batch_file(const Adapter& adapter, const std::string& jsonl, const std::string& what) {
+  std::vector<BatchItemResult> out;
+  each_jsonl_line(jsonl, what, [&](const nlohmann::json& j) {
     BatchItemResult item;
     item.custom_id = j.value("custom_id", "");
     const nlohmann::json& resp = j.contains("response") ? j["response"] : nlohmann::json();
     const nlohmann::json& err = j.contains("error") ? j["error"] : nlohmann::json();
     if (resp.is_object() && resp.value("status_code", 0) == 200 && resp.contains("body")) {
-      item.result = read_batch_answer(*t_.adapter, resp["body"]);
+      item.result = read_batch_answer(adapter, resp["body"]);
     } else if (err.is_object() && (err.value("code", "") == "batch_expired" || err.value("code", "") == "batch_cancelled")) {
       item.kind = BatchItemResult::Kind::kNotRun;
       item.why = err.value("message", err.value("code", ""));
@@ -138,16 +142,10 @@ class OpenAIBatch : public BatchApi {
     } else {
       item.result = batch_item_error(std::nullopt, err);
     }
-    return item;
-  }
-
-  BatchTarget t_;
-  std::string endpoint_;
-  Headers auth_;
-  std::map<std::string, std::array<nlohmann::json, 2>> files_;  // per batch: output and error file ids
-};
-
-}  // namespace
+    out.push_back(std::move(item));
+  });
+  return out;
+}
 
 std::unique_ptr<BatchApi> make_openai_batch(BatchTarget t) { return std::make_unique<OpenAIBatch>(std::move(t)); }
 

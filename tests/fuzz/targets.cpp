@@ -17,6 +17,7 @@
 #include "pricing/catalog_import.h"
 #include "pricing/cost.h"
 #include "providers/adapter.h"
+#include "providers/batch_api.h"
 #include "providers/anthropic.h"
 #include "providers/gemini.h"
 #include "providers/openai.h"
@@ -246,11 +247,37 @@ int json(const uint8_t* d, size_t n) {
   return 0;
 }
 
+// The first byte picks the reader; the rest is what the provider sent. Only BatchError may come out, and
+// every item read has its kind and, when answered, a result that is ok or says why not.
+int batch(const uint8_t* d, size_t n) {
+  if (n == 0) return 0;
+  const std::string body = text(d + 1, n - 1);
+  static const auto openai = make_openai_chat(Dialect::kOpenAI);
+  static const auto anthropic = make_anthropic();
+  static const auto gemini = make_gemini();
+  try {
+    std::vector<BatchItemResult> items;
+    switch (d[0] % 4) {
+      case 0: items = read_openai_batch_file(*openai, body, "fuzz"); break;
+      case 1: items = read_anthropic_batch_results(*anthropic, body, "fuzz"); break;
+      case 2: items = read_gemini_batch_file(*gemini, body, "fuzz"); break;
+      default: {
+        nlohmann::json j = parse_json(body, false);
+        if (!j.is_discarded()) items = read_gemini_batch_output(*gemini, j, "fuzz");
+      }
+    }
+    for (const auto& it : items)
+      if (it.kind == BatchItemResult::Kind::kAnswered && !it.result.ok && it.result.error.empty()) __builtin_trap();
+  } catch (const BatchError&) {
+  }
+  return 0;
+}
+
 const std::vector<Target>& targets() {
   static const std::vector<Target> t = {{"csv", csv},           {"sse", sse},           {"import_jsonl", import_jsonl},
                                         {"catalog", catalog},   {"campaign", campaign}, {"extract", extract},
                                         {"matrix", matrix},
-                                        {"json", json}};
+                                        {"json", json},         {"batch", batch}};
   return t;
 }
 
