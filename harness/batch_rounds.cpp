@@ -32,12 +32,13 @@ std::string this_owner() {
   return std::string(host) + ":" + std::to_string(getpid());
 }
 
-// A 'creating' row whose process still runs on this host is that process's business.
-bool owner_alive(const std::string& owner) {
+// A 'creating' row may be another runner's create in progress: on this host while its process lives; on
+// another host (whose processes this one cannot see) for ten minutes, longer than a create call may take.
+bool maybe_being_created(const std::string& owner, double age_s) {
   const auto colon = owner.rfind(':');
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  if (colon == std::string::npos || owner.substr(0, colon) != host) return false;
+  if (colon == std::string::npos || owner.substr(0, colon) != host) return age_s < 600;
   const pid_t pid = static_cast<pid_t>(std::strtol(owner.c_str() + colon + 1, nullptr, 10));
   return pid > 0 && pid != getpid() && kill(pid, 0) == 0;
 }
@@ -99,17 +100,20 @@ void BatchRounds::load_open() {
   struct Row {
     std::string id, remote, model, tag, state, owner;
     int round;
+    double age_s;
   };
   std::vector<Row> rows;
   {
     auto q = store_.db().prepare(
-        "SELECT id, IFNULL(remote_id, ''), model, tag, state, owner, round FROM batches WHERE run_id = ? AND state IN ('creating', 'open')");
+        "SELECT id, IFNULL(remote_id, ''), model, tag, state, owner, round, (julianday('now') - julianday(created_at)) * 86400 "
+        "FROM batches WHERE run_id = ? AND state IN ('creating', 'open')");
     q.bind(1, run_id_);
-    while (q.step()) rows.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), static_cast<int>(q.int64(6))});
+    while (q.step())
+      rows.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), static_cast<int>(q.int64(6)), q.real(7)});
   }
   for (auto& r : rows) {
     auto ref = refs.find(r.model);
-    if (r.state == "creating" && owner_alive(r.owner)) continue;  // being created this moment by another runner
+    if (r.state == "creating" && maybe_being_created(r.owner, r.age_s)) continue;  // another runner's, this moment
     Open b{r.id, r.remote, r.model, r.tag, ref == refs.end() ? nullptr : ref->second, r.round, {}};
     if (r.state == "creating" && b.ref) {
       // Created at the provider or not? Its tag says; until the provider answers, its cells stay out of any new batch.
@@ -238,6 +242,7 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, s
       .run();
   report_.batched += cells.size();
   for (const Cell* cell : cells) b.cells[cell->fingerprint] = cell;
+  b.requests = static_cast<int64_t>(cells.size());
   open_.emplace(b.id, std::move(b));
   cells.clear(), lines.clear();
 }
@@ -269,6 +274,7 @@ void BatchRounds::poll_open() {
         .bind(1, s.state).bind(2, s.succeeded).bind(3, s.errored).bind(4, static_cast<int64_t>(s.ended)).bind(5, now_utc_iso())
         .bind(6, s.error).bind(7, b.id)
         .run();
+    b.last = s;
     if (!s.ended) {
       b.failures = 0;
       ++it;
@@ -331,14 +337,22 @@ void BatchRounds::settle(const Cell* cell, int round, const CallResult& result, 
   hooks_.answered(cell, res);
 }
 
+// One line: each open batch's state and counts as the provider last said (the first three, then how many
+// more), the cells waiting, what came back, the spend.
 void BatchRounds::show() const {
-  if (!isatty(STDERR_FILENO)) return;
-  size_t cells = 0;
-  std::map<std::string, size_t> states;
-  for (const auto& [id, b] : open_)
-    if (pollable(b)) cells += b.cells.size(), ++states["open"];
-  std::cerr << "\rbatches: " << states["open"] << " open at the provider, " << cells << " cells waiting, " << report_.ok
-            << " answered, " << report_.errors << " errors, spent " << fmt_usd(report_.spent_usd) << "     " << std::flush;
+  if (!opts_.progress || !isatty(STDERR_FILENO)) return;
+  size_t cells = 0, open = 0;
+  std::string states;
+  for (const auto& [id, b] : open_) {
+    if (!pollable(b)) continue;
+    cells += b.cells.size();
+    if (++open <= 3)
+      states += " " + b.remote + " " + (b.last.state.empty() ? "submitted" : b.last.state) + " " +
+                std::to_string(b.last.succeeded + b.last.errored) + "/" + std::to_string(b.last.total ? b.last.total : b.requests) + ";";
+  }
+  if (open > 3) states += " +" + std::to_string(open - 3) + " more;";
+  std::cerr << "\r" << open << " batches open:" << states << " " << cells << " cells waiting, " << report_.ok << " answered, "
+            << report_.errors << " errors, spent " << fmt_usd(report_.spent_usd) << "   " << std::flush;
 }
 
 // Ctrl-C: on a terminal, asks whether to cancel the remote batches (their finished items are still
@@ -385,7 +399,7 @@ void BatchRounds::run(const std::atomic<bool>& interrupted) {
     if (interrupted && !cancelling_ && stop_on_interrupt()) break;
   }
   for (const auto& [id, b] : open_) report_.in_batches += b.cells.size();
-  if (isatty(STDERR_FILENO)) std::cerr << "\n";
+  if (opts_.progress && isatty(STDERR_FILENO)) std::cerr << "\n";
 }
 
 void BatchRounds::print(Store& store, const std::string& run_id, std::ostream& out) {

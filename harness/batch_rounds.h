@@ -55,6 +55,8 @@ class BatchRounds {
     const ModelRef* ref = nullptr;
     int round = 1;
     int failures = 0;  // polls or reads in a row that failed; at kGiveUp the batch is left for a later run
+    int64_t requests = 0;
+    BatchStatus last;  // what the provider said at the last poll
     std::unordered_map<std::string, const Cell*> cells;  // by fingerprint (the items' custom_id)
   };
   static constexpr int kGiveUp = 5;

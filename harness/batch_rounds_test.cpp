@@ -3,6 +3,7 @@
 // twice however the run ends — killed after submitting, killed between "created" and "recorded",
 // detached, or resumed after some batches were collected.
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -356,4 +357,48 @@ TEST_CASE("Ctrl-C without a terminal leaves the batches running and says so, and
   CHECK(r.exit_code == 0);
   CHECK(server.creates() == 1);
   CHECK(count(db, "SELECT COUNT(*) FROM v_requests WHERE status = 'ok'") == kItems);
+}
+
+TEST_CASE("Ctrl-C in a terminal asks whether to cancel the remote batches, and a yes cancels them", "[batch]") {
+  Fixture f;
+  test::BatchServer server(answer_correctly);
+  server.hold(true);
+  const std::string camp = f.write("c", f.campaign("tty", {model_at("openai", server)}));
+  const std::string db = f.tmp.file("t.db");
+  for (const auto& e : kEnv) putenv(const_cast<char*>(e.c_str()));
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    execl(RECKON_BINARY, RECKON_BINARY, "run", camp.c_str(), "--db", db.c_str(), "--poll", "0.01", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Everything the terminal shows, read as it comes (the child blocks if nobody reads).
+  std::string screen;
+  auto read_until = [&](const std::string& text) {
+    return wait_until([&] {
+      char buf[4096];
+      fcntl(master, F_SETFL, O_NONBLOCK);
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n > 0) screen.append(buf, static_cast<size_t>(n));
+      return screen.find(text) != std::string::npos;
+    });
+  };
+  REQUIRE(read_until("1 batches open: batch_"));  // the progress line names the batch and its state
+  CHECK(screen.find("in_progress 0/6") != std::string::npos);
+  REQUIRE(write(master, "\x03", 1) == 1);  // Ctrl-C, through the terminal's line discipline
+  REQUIRE(read_until("cancel the 1 batch at the provider? [y/N]"));
+  REQUIRE(write(master, "y\n", 2) == 2);
+  int status = 0;
+  CHECK(wait_until([&] {  // drained until the child is done
+    char buf[4096];
+    for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) screen.append(buf, static_cast<size_t>(n));
+    return waitpid(pid, &status, WNOHANG) == pid;
+  }));
+  close(master);
+  INFO(screen);
+  CHECK(server.cancels() == 1);
+  CHECK(WIFEXITED(status));
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'error' AND error LIKE 'batch item %'") == kItems);
+  CHECK(server.delivered().empty());
 }
