@@ -171,3 +171,22 @@ TEST_CASE("a batch API's HTTP error names the step and the provider's message, n
   CHECK_FALSE(has_batch_api("deepseek"));
   CHECK(has_batch_api("vllm"));
 }
+
+TEST_CASE("an OpenAI Responses API model is batched to /v1/responses and its answers read as responses", "[batch]") {
+  test::BatchServer server(by_id);
+  server.set_polls_to_end(1);
+  ModelRef m = model_at("openai", "gpt-5-mini", server.base_url() + "/v1");
+  m.params.api = "responses";
+  auto api = api_for(m);
+  const std::string line = api->line(BatchEntry{"a1", ChatRequest{m, {{"user", "question a1"}}}});
+  CHECK(parse_json(line)["url"] == "/v1/responses");
+  CHECK(parse_json(line)["body"].contains("input"));  // the Responses API's body, not Chat's "messages"
+  const std::string id = api->create({line}, "reckon-r-1@0");
+  REQUIRE(api->poll(id).ended);
+  auto results = api->results(id);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].result.ok);
+  CHECK(results[0].result.completion.text == "answer to a1");
+  CHECK(results[0].result.completion.usage.input_tokens == 120);
+  CHECK(results[0].result.completion.finish_reason == "completed");
+}

@@ -58,6 +58,7 @@ BatchServer::BatchServer(Decide decide) : decide_(std::move(decide)) {
     }
     std::string tag = j.contains("metadata") && j["metadata"].is_object() ? j["metadata"].value("reckon_batch", "") : "";
     Batch& b = make("openai", model, tag, std::move(items));
+    b.endpoint = j.value("endpoint", "");
     reply(res, openai_object(b));
   });
   svr_.Get("/v1/batches", [this](const httplib::Request&, httplib::Response& res) {
@@ -221,7 +222,8 @@ void BatchServer::advance(Batch& b) {
                          {"body", {{"error", {{"message", o.error_message}, {"type", o.error_type}, {"param", nullptr}, {"code", nullptr}}}}}};
         r["error"] = nullptr;
       } else {
-        r["response"] = {{"status_code", 200}, {"request_id", "req_" + std::to_string(i)}, {"body", answer_body("openai", b.model, o)}};
+        r["response"] = {{"status_code", 200}, {"request_id", "req_" + std::to_string(i)},
+                         {"body", answer_body(b.endpoint == "/v1/responses" ? "responses" : "openai", b.model, o)}};
         r["error"] = nullptr;
       }
     } else if (b.api == "anthropic") {
@@ -251,6 +253,10 @@ nlohmann::json BatchServer::answer_body(const std::string& api, const std::strin
     return {{"id", "chatcmpl-1"}, {"object", "chat.completion"}, {"model", model}, {"service_tier", "default"},
             {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", o.text}}}, {"finish_reason", "stop"}}}},
             {"usage", {{"prompt_tokens", o.input_tokens}, {"completion_tokens", o.output_tokens}, {"total_tokens", o.input_tokens + o.output_tokens}}}};
+  if (api == "responses")
+    return {{"id", "resp_1"}, {"object", "response"}, {"status", "completed"}, {"model", model}, {"service_tier", "default"},
+            {"output", {{{"type", "message"}, {"role", "assistant"}, {"content", {{{"type", "output_text"}, {"text", o.text}}}}}}},
+            {"usage", {{"input_tokens", o.input_tokens}, {"output_tokens", o.output_tokens}, {"total_tokens", o.input_tokens + o.output_tokens}}}};
   if (api == "anthropic")
     return {{"id", "msg_1"}, {"type", "message"}, {"role", "assistant"}, {"model", model},
             {"content", {{{"type", "text"}, {"text", o.text}}}}, {"stop_reason", "end_turn"},
@@ -266,7 +272,7 @@ nlohmann::json BatchServer::openai_object(const Batch& b) const {
                        : b.cancelled ? "cancelled" : b.expired ? "expired" : "completed";
   int64_t ok = 0, failed = 0;
   for (const auto& r : b.results) (!r["response"].is_null() && r["response"]["status_code"] == 200 ? ok : failed)++;
-  nlohmann::json j = {{"id", b.id}, {"object", "batch"}, {"endpoint", "/v1/chat/completions"}, {"completion_window", "24h"},
+  nlohmann::json j = {{"id", b.id}, {"object", "batch"}, {"endpoint", b.endpoint}, {"completion_window", "24h"},
                       {"status", status}, {"created_at", 1700000000}, {"metadata", {{"reckon_batch", b.tag}}},
                       {"request_counts", {{"total", b.items.size()}, {"completed", ok}, {"failed", failed}}},
                       {"output_file_id", nullptr}, {"error_file_id", nullptr}, {"errors", nullptr}};

@@ -45,7 +45,7 @@ class BatchServer {
 
  private:
   struct Batch {
-    std::string id, api, model, tag;
+    std::string id, api, model, tag, endpoint;  // endpoint: OpenAI's /v1/chat/completions or /v1/responses
     std::vector<std::pair<std::string, nlohmann::json>> items;  // custom_id, request body
     int polls = 0;
     bool failed = false, cancelled = false, expired = false, ended = false;
