@@ -60,8 +60,6 @@ void check_batch_ready(const Campaign& c, const RunOptions& opts) {
     if (!sends_in_batches(c, opts, m)) continue;
     const CampaignModel& cm = c.models[m];
     const std::string at = c.source + ": models[" + std::to_string(m) + "] (" + cm.name() + ")";
-    if (!cm.pipeline.empty())
-      throw InputError(at + ": a pipeline's steps depend on earlier answers and run live; set \"batch\": false on it");
     for (const ModelRef* ref : cm.refs()) {
       if (ref->provider == "router") continue;
       if (!has_batch_api(ref->provider))
@@ -144,49 +142,65 @@ bool BatchRounds::takes(const Cell& cell) const {
 }
 
 void BatchRounds::add(const Cell* cell) {
-  if (auto in = open_cells_.find(cell->fingerprint); in != open_cells_.end()) {
-    open_[in->second].cells[cell->fingerprint] = cell;
+  add(Job{cell->fingerprint, cell->model_ref, [cell] { return cell->request(); }, cell->price, cell,
+          [this, cell](const CallResult& res) { hooks_.answered(cell, res); }, [this, cell] { hooks_.unsent(cell); }});
+}
+
+void BatchRounds::add(Job job) {
+  const std::string fp = job.fingerprint;
+  const ModelRef* ref = job.ref;
+  jobs_[fp] = std::move(job);
+  if (auto in = open_cells_.find(fp); in != open_cells_.end()) {
+    open_[in->second].cells.insert(fp);
     return;
   }
-  queued_[cell->model_ref].emplace_back(cell, 1);
+  queued_[ref].emplace_back(fp, 1);
+}
+
+void BatchRounds::unsent(const std::string& fp) {
+  auto it = jobs_.find(fp);
+  if (it == jobs_.end()) return;
+  Job job = std::move(it->second);
+  jobs_.erase(it);
+  job.unsent();
 }
 
 void BatchRounds::submit_queued() {
   auto queued = std::move(queued_);
   queued_.clear();
-  for (auto& [ref, cells] : queued) {
+  for (auto& [ref, fps] : queued) {
     if (!fatal_.empty() || report_.stopped_by_cap) {
-      for (auto& [cell, round] : cells) hooks_.unsent(cell);
+      for (auto& [fp, round] : fps) unsent(fp);
       continue;
     }
     BatchApi* a = api(*ref);
     // Batches by round (a resubmitted item goes with others of its round), split at the provider's limits.
-    std::map<int, std::vector<std::pair<const Cell*, std::string>>> by_round;
-    for (auto& [cell, round] : cells) {
-      ChatRequest req = cell->request();
-      if (round == 1 && gate_.capped()) {  // submitted cells count toward the cap at their batch-rate estimate
+    std::map<int, std::vector<std::pair<std::string, std::string>>> by_round;
+    for (auto& [fp, round] : fps) {
+      const Job& job = jobs_.at(fp);
+      ChatRequest req = job.request();
+      if (round == 1 && gate_.capped()) {  // submitted requests count toward the cap at their batch-rate estimate
         ChatRequest priced = req;
         priced.model.params.service_tier = ServiceTier::kBatch;
         const double out = static_cast<double>(req.model.params.max_tokens.value_or(1000));
-        if (report_.stopped_by_cap || !gate_.admit(cell, estimate_cost(priced, cell->price, out), report_.spent_usd)) {
+        if (report_.stopped_by_cap || !gate_.admit(job.tag, estimate_cost(priced, job.price, out), report_.spent_usd)) {
           report_.stopped_by_cap = true;
-          hooks_.unsent(cell);
+          unsent(fp);
           continue;
         }
       }
-      by_round[round].emplace_back(cell, a->line(BatchEntry{cell->fingerprint, std::move(req)}));
+      by_round[round].emplace_back(fp, a->line(BatchEntry{fp, std::move(req)}));
     }
     for (auto& [round, entries] : by_round) {
-      std::vector<const Cell*> chunk;
-      std::vector<std::string> lines;
+      std::vector<std::string> chunk, lines;
       size_t bytes = 0;
-      for (auto& [cell, line] : entries) {
+      for (auto& [fp, line] : entries) {
         if (!chunk.empty() && (chunk.size() >= a->max_requests() || bytes + line.size() + 1 > a->max_bytes() - 4096)) {
           submit(*ref, chunk, lines, round);
           bytes = 0;
         }
         bytes += line.size() + 1;
-        chunk.push_back(cell);
+        chunk.push_back(fp);
         lines.push_back(std::move(line));
       }
       if (!chunk.empty()) submit(*ref, chunk, lines, round);
@@ -195,9 +209,9 @@ void BatchRounds::submit_queued() {
 }
 
 // One batch: in the store first, then created, then its remote id recorded.
-void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, std::vector<std::string>& lines, int round) {
+void BatchRounds::submit(const ModelRef& ref, std::vector<std::string>& cells, std::vector<std::string>& lines, int round) {
   if (!fatal_.empty()) {
-    for (const Cell* cell : cells) hooks_.unsent(cell);
+    for (const auto& fp : cells) unsent(fp);
     cells.clear(), lines.clear();
     return;
   }
@@ -212,8 +226,8 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, s
         .bind(7, static_cast<int64_t>(cells.size())).bind(8, round).bind(9, now_utc_iso())
         .run();
     auto ins = store_.db().prepare("INSERT OR IGNORE INTO batch_cells(batch_id, fingerprint) VALUES(?, ?)");
-    for (const Cell* cell : cells) {
-      ins.bind(1, b.id).bind(2, cell->fingerprint).run();
+    for (const auto& fp : cells) {
+      ins.bind(1, b.id).bind(2, fp).run();
       ins.reset();
     }
     tx.commit();
@@ -230,7 +244,7 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, s
     if (!found) {
       store_.db().prepare("DELETE FROM batches WHERE id = ?").bind(1, b.id).run();
       fatal_ = std::string("creating a batch of ") + std::to_string(cells.size()) + " for " + ref.name() + ": " + e.what();
-      for (const Cell* cell : cells) hooks_.unsent(cell);
+      for (const auto& fp : cells) unsent(fp);
       cells.clear(), lines.clear();
       return;
     }
@@ -241,7 +255,7 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<const Cell*>& cells, s
       .bind(1, b.remote).bind(2, now_utc_iso()).bind(3, b.id)
       .run();
   report_.batched += cells.size();
-  for (const Cell* cell : cells) b.cells[cell->fingerprint] = cell;
+  b.cells.insert(cells.begin(), cells.end());
   b.requests = static_cast<int64_t>(cells.size());
   open_.emplace(b.id, std::move(b));
   cells.clear(), lines.clear();
@@ -294,22 +308,21 @@ void BatchRounds::poll_open() {
 void BatchRounds::collect(Open& b, const BatchStatus& s) {
   std::vector<BatchItemResult> results;
   if (!s.failed) results = api(*b.ref)->results(b.remote);  // an error here propagates: nothing is lost, the batch stays open
+  const int round = b.round;
   for (auto& item : results) {
-    auto cell = b.cells.find(item.custom_id);
-    if (cell == b.cells.end()) continue;  // done before (its row committed), or not this runner's
-    const Cell* c = cell->second;
-    b.cells.erase(cell);
-    settle(c, b.round, item.result, item.kind == BatchItemResult::Kind::kNotRun, item.why);
+    if (!b.cells.erase(item.custom_id)) continue;  // done before (its row committed), or not this runner's
+    settle(item.custom_id, round, item.result, item.kind == BatchItemResult::Kind::kNotRun, item.why);
   }
   // What the provider did not report on: refused with the batch, or missing from its results.
-  for (auto& [fp, cell] : b.cells) {
+  const std::vector<std::string> rest(b.cells.begin(), b.cells.end());
+  b.cells.clear();
+  for (const auto& fp : rest) {
     CallResult res;
     res.attempts = 1;
     res.error_class = s.failed ? ErrorClass::kClient : ErrorClass::kServer;
     res.error = s.failed ? "batch refused: " + (s.error.empty() ? s.state : s.error) : "no result in the batch's output";
-    settle(cell, b.round, res, !s.failed, s.failed ? "" : "no result");
+    settle(fp, round, res, !s.failed, s.failed ? "" : "no result");
   }
-  b.cells.clear();
   const std::string id = b.id, state = s.failed ? "failed" : "collected";
   hooks_.after_rows([id, state](Store& st) {
     st.db().prepare("UPDATE batches SET state = ?, collected_at = ? WHERE id = ?").bind(1, state).bind(2, now_utc_iso()).bind(3, id).run();
@@ -317,13 +330,15 @@ void BatchRounds::collect(Open& b, const BatchStatus& s) {
 }
 
 // An item's outcome: recorded, or (not run, or a retryable error) sent again in a later batch while rounds remain.
-void BatchRounds::settle(const Cell* cell, int round, const CallResult& result, bool not_run, const std::string& why) {
+void BatchRounds::settle(const std::string& fp, int round, const CallResult& result, bool not_run, const std::string& why) {
+  auto job = jobs_.find(fp);
+  if (job == jobs_.end()) return;
   CallResult res = result;  // served (or refused) by the batch API: its rows say the batch tier
   res.completion.usage.service_tier = ServiceTier::kBatch;
   res.completion.usage.service_tier_reported = true;
   const bool again = not_run || (!res.ok && retryable(res.error_class));
   if (again && round < c_.max_attempts && !cancelling_) {
-    queued_[cell->model_ref].emplace_back(cell, round + 1);
+    queued_[job->second.ref].emplace_back(fp, round + 1);
     return;
   }
   res.attempts = round;
@@ -334,7 +349,9 @@ void BatchRounds::settle(const Cell* cell, int round, const CallResult& result, 
                 (round > 1 ? "s" : "") + ")";
   }
   ++report_.from_batches;
-  hooks_.answered(cell, res);
+  Job done = std::move(job->second);  // out of the table first: its callback may add the next step's job
+  jobs_.erase(job);
+  done.done(res);
 }
 
 // One line: each open batch's state and counts as the provider last said (the first three, then how many

@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "harness/plan.h"
@@ -38,9 +39,25 @@ class BatchRounds {
   BatchRounds(const Campaign& c, const RunOptions& opts, Store& store, std::string run_id, SpendGate& gate, RunReport& report,
               Hooks hooks);
   ~BatchRounds();
+  // One request that goes by batch: a cell's own, or one of a pipeline's calls (each step its own round).
+  // Its fingerprint is the batch item's custom_id.
+  struct Job {
+    std::string fingerprint;
+    const ModelRef* ref = nullptr;
+    std::function<ChatRequest()> request;  // built when submitted
+    const PriceEntry* price = nullptr;
+    const void* tag = nullptr;                      // the spend gate's
+    std::function<void(const CallResult&)> done;    // its result: an answer, the provider's error, or given up
+    std::function<void()> unsent;                   // never submitted (spend cap, a batch that could not be created)
+  };
   // Whether the cell goes by batch: its model is sent in batches, or it is in a batch an earlier run left open.
   bool takes(const Cell& cell) const;
+  // Whether a pipeline cell's calls go by batch.
+  bool batches_calls_of(const Cell& cell) const { return sends_in_batches(c_, opts_, cell.model); }
+  // Whether an earlier run left this request in a batch still open (it is collected, never sent again).
+  bool in_open_batch(const std::string& fingerprint) const { return open_cells_.count(fingerprint) > 0; }
   void add(const Cell* cell);
+  void add(Job job);
   // Submits what is queued, then polls and collects until every batch holding cells of this plan ended
   // (expired items resubmitted while rounds remain); with --detach, returns once submitted.
   void run(const std::atomic<bool>& interrupted);
@@ -57,17 +74,18 @@ class BatchRounds {
     int failures = 0;  // polls or reads in a row that failed; at kGiveUp the batch is left for a later run
     int64_t requests = 0;
     BatchStatus last;  // what the provider said at the last poll
-    std::unordered_map<std::string, const Cell*> cells;  // by fingerprint (the items' custom_id)
+    std::unordered_set<std::string> cells;  // fingerprints (the items' custom_ids) of this plan's jobs in it
   };
   static constexpr int kGiveUp = 5;
   bool pollable(const Open& b) const { return !b.remote.empty() && b.ref && !b.cells.empty() && b.failures < kGiveUp; }
   BatchApi* api(const ModelRef& ref);
   void load_open();
   void submit_queued();
-  void submit(const ModelRef& ref, std::vector<const Cell*>& cells, std::vector<std::string>& lines, int round);
+  void submit(const ModelRef& ref, std::vector<std::string>& fps, std::vector<std::string>& lines, int round);
   void poll_open();
   void collect(Open& b, const BatchStatus& s);
-  void settle(const Cell* cell, int round, const CallResult& res, bool not_run, const std::string& why);
+  void settle(const std::string& fp, int round, const CallResult& res, bool not_run, const std::string& why);
+  void unsent(const std::string& fp);
   void show() const;
   bool stop_on_interrupt();
 
@@ -80,8 +98,9 @@ class BatchRounds {
   Hooks hooks_;
   std::map<std::string, std::unique_ptr<BatchApi>> apis_;   // by model name
   std::map<std::string, Open> open_;                          // by reckon's batch id
-  std::unordered_map<std::string, std::string> open_cells_;   // fingerprint → batch id, for cells an earlier run submitted
-  std::map<const ModelRef*, std::vector<std::pair<const Cell*, int>>> queued_;  // cell, round
+  std::unordered_map<std::string, std::string> open_cells_;   // fingerprint → batch id, for jobs an earlier run submitted
+  std::unordered_map<std::string, Job> jobs_;                 // by fingerprint, until settled
+  std::map<const ModelRef*, std::vector<std::pair<std::string, int>>> queued_;  // fingerprint, round
   std::string fatal_;
   bool cancelling_ = false;
 };

@@ -402,3 +402,37 @@ TEST_CASE("Ctrl-C in a terminal asks whether to cancel the remote batches, and a
   CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE status = 'error' AND error LIKE 'batch item %'") == kItems);
   CHECK(server.delivered().empty());
 }
+
+TEST_CASE("a pipeline in batch mode sends each step as its own batch round, and detached runs carry it step by step", "[batch]") {
+  Fixture f;
+  test::BatchServer server(answer_correctly);
+  nlohmann::json camp = f.campaign("pipe", {{{"model", "openai:tester"}, {"pipeline", "draft-check"},
+                                            {"params", {{"base_url", server.base_url() + "/v1"}, {"max_tokens", 64}}}}});
+  camp["pipelines"] = {{"draft-check", {{"steps", {{{"name", "draft"}, {"user", "{prompt}"}}, {{"name", "check"}, {"user", "Check this answer to {prompt}: {draft}"}}}}}}};
+  const std::string path = f.write("p", camp);
+  const std::string db = f.tmp.file("p.db");
+  // Detached: the first run submits the drafts; the second collects them and submits the checks; the third collects.
+  auto first = test::run_reckon({"run", path, "--db", db, "--detach", "--quiet"}, kEnv);
+  INFO(first.out << first.err);
+  CHECK(first.exit_code == 0);
+  CHECK(server.creates() == 1);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests") == 0);
+  auto second = test::run_reckon({"run", path, "--db", db, "--detach", "--quiet", "--poll", "0.01"}, kEnv);
+  INFO(second.out << second.err);
+  CHECK(server.creates() == 2);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE step = 'call:draft' AND service_tier = 'batch'") == kItems);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE step = 'call:check'") == 0);
+  auto third = test::run_reckon({"run", path, "--db", db, "--quiet", "--poll", "0.01"}, kEnv);
+  INFO(third.out << third.err);
+  CHECK(third.exit_code == 0);
+  CHECK(server.creates() == 2);
+  for (const auto& [id, n] : server.delivered()) CHECK(n == 1);
+  CHECK(server.delivered().size() == 2 * kItems);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE step = 'call:check' AND service_tier = 'batch'") == kItems);
+  CHECK(count(db, "SELECT COUNT(*) FROM v_requests WHERE row_kind = 'answer' AND status = 'ok' AND score = 1") == kItems);
+  // Every call paid at the batch rate, once: 12 × $0.00009.
+  CHECK(spend(db) == Approx(2 * kItems * kBatchAnswer).epsilon(1e-9));
+  auto again = test::run_reckon({"run", path, "--db", db, "--quiet", "--poll", "0.01"}, kEnv);
+  CHECK(server.creates() == 2);
+  CHECK(count(db, "SELECT COUNT(*) FROM requests") == 3 * kItems);
+}

@@ -26,7 +26,9 @@ Dispatch::Dispatch(DispatchParts parts, ModelClient& client, ProgressLine& progr
                   ++p_.report.not_sent;
                   release(cell);
                 },
-                [this](std::function<void(Store&)> step) { p_.recorder.after_rows(std::move(step)); }}) {}
+                [this](std::function<void(Store&)> step) { p_.recorder.after_rows(std::move(step)); }}) {
+  pipelines_.route_batches(&batches_);
+}
 
 bool Dispatch::submit_next() {
   while (std::unique_ptr<Cell> next = p_.walk.next()) {

@@ -80,6 +80,21 @@ RequestRecord PipelineCells::call_row(const Running& pc, const PipelineCall& cal
   return r;
 }
 
+void PipelineCells::on_call(Running& me, const PipelineCall& call, const std::string& fp, const std::string& key,
+                            const ChatRequest& sent, const CallResult& res) {
+  gate_.landed(me.cell);  // each call of the cell was admitted at its own estimate
+  ++report_.sent;
+  RequestRecord r = call_row(me, call, fp, key);
+  record_outcome(r, res);
+  r.prompt = prompt_text(sent.messages);
+  recorder_.price(r, me.cell->price, me.cell->model_ref->params.service_tier);
+  if (res.ok) add_to_total(me, r.usage, r.cost);
+  const std::optional<std::string> text = res.ok ? std::optional<std::string>(res.completion.text) : std::nullopt;
+  recorder_.write(std::move(r));
+  me.run->answer(call.index, text, res.error);
+  pump(me);
+}
+
 void PipelineCells::pump(Running& pc) {
   const ServiceTier asked = pc.cell->model_ref->params.service_tier;
   for (;;) {
@@ -108,23 +123,23 @@ void PipelineCells::pump(Running& pc) {
         recorder_.write(std::move(r));
         continue;
       }
-      client_.submit(req, pc.cell->repeat, [this, call, fp, key, pcp = &pc, asked](const ChatRequest& sent, const CallResult& res) {
-        Running& me = *pcp;
-        gate_.landed(me.cell);  // each call of the cell was admitted at its own estimate
+      if (batches_ && (batches_->batches_calls_of(*pc.cell) || batches_->in_open_batch(fp))) {
+        Running* me = &pc;
+        batches_->add(BatchRounds::Job{fp, pc.cell->model_ref, [req] { return req; }, pc.cell->price, pc.cell,
+                                       [this, me, call, fp, key, req](const CallResult& res) { on_call(*me, call, fp, key, req, res); },
+                                       [this, me] {
+                                         gate_.landed(me->cell);
+                                         ++report_.not_sent;
+                                       }});
+        continue;
+      }
+      client_.submit(req, pc.cell->repeat, [this, call, fp, key, pcp = &pc](const ChatRequest& sent, const CallResult& res) {
         if (res.attempts == 0) {  // never sent: the pipeline waits for the next run
+          gate_.landed(pcp->cell);
           ++report_.not_sent;
           return;
         }
-        ++report_.sent;
-        RequestRecord r = call_row(me, call, fp, key);
-        record_outcome(r, res);
-        r.prompt = prompt_text(sent.messages);
-        recorder_.price(r, me.cell->price, asked);
-        if (res.ok) add_to_total(me, r.usage, r.cost);
-        const std::optional<std::string> text = res.ok ? std::optional<std::string>(res.completion.text) : std::nullopt;
-        recorder_.write(std::move(r));
-        me.run->answer(call.index, text, res.error);
-        pump(me);
+        on_call(*pcp, call, fp, key, sent, res);
       }, pc.cell);
     }
     for (const auto& [index, text] : ready) pc.run->answer(index, text);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "harness/batch_rounds.h"
 #include "harness/record.h"
 #include "harness/spend_gate.h"
 #include "pipelines/pipeline.h"
@@ -25,6 +26,8 @@ class PipelineCells {
                 Recorder& recorder, SpendGate& gate, RunReport& report, std::function<void(const Cell*)> finished);
   // Starts the cell's pipeline: its first calls are answered from the store or sent.
   void start(const Cell* cell);
+  // A batch model's calls go to `batches` instead of the client: each step is a batch round.
+  void route_batches(BatchRounds* batches) { batches_ = batches; }
 
  private:
   struct CallDone {
@@ -42,6 +45,9 @@ class PipelineCells {
   };
   void pump(Running& pc);  // sends or answers the next calls until some are in flight or the pipeline is done
   void finish(Running& pc);
+  // A call's result (from the client or a batch): its row written, the pipeline told, and pumped on.
+  void on_call(Running& me, const PipelineCall& call, const std::string& fp, const std::string& key, const ChatRequest& sent,
+               const CallResult& res);
   RequestRecord call_row(const Running& pc, const PipelineCall& call, const std::string& fp, const std::string& key) const;
   static void add_to_total(Running& pc, const Usage& u, const CostBreakdown& cost);
 
@@ -54,6 +60,7 @@ class PipelineCells {
   std::function<void(const Cell*)> finished_;
   std::map<std::string, CallDone> finished_calls_;  // this run's, by fingerprint
   std::deque<Running> running_;
+  BatchRounds* batches_ = nullptr;
 };
 
 }  // namespace reckon
