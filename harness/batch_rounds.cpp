@@ -111,9 +111,10 @@ void BatchRounds::load_open() {
   }
   for (auto& r : rows) {
     auto ref = refs.find(r.model);
-    if (r.state == "creating" && maybe_being_created(r.owner, r.age_s)) continue;  // another runner's, this moment
     Open b{r.id, r.remote, r.model, r.tag, ref == refs.end() ? nullptr : ref->second, r.round, {}};
-    if (r.state == "creating" && b.ref) {
+    // Another runner's create may be under way: its cells are held out of new batches, and it is left alone.
+    const bool others = r.state == "creating" && maybe_being_created(r.owner, r.age_s);
+    if (r.state == "creating" && b.ref && !others) {
       // Created at the provider or not? Its tag says; until the provider answers, its cells stay out of any new batch.
       try {
         if (auto found = api(*b.ref)->find(r.tag)) {
@@ -163,6 +164,13 @@ void BatchRounds::unsent(const std::string& fp) {
   Job job = std::move(it->second);
   jobs_.erase(it);
   job.unsent();
+}
+
+void BatchRounds::drop_queued() {
+  auto queued = std::move(queued_);
+  queued_.clear();
+  for (auto& [ref, fps] : queued)
+    for (auto& [fp, round] : fps) unsent(fp);
 }
 
 void BatchRounds::submit_queued() {
@@ -236,18 +244,26 @@ void BatchRounds::submit(const ModelRef& ref, std::vector<std::string>& cells, s
   try {
     b.remote = a->create(lines, b.tag);
   } catch (const std::exception& e) {
+    // The answer may have been lost on the way back with the batch created all the same: the provider is asked.
+    fatal_ = std::string("creating a batch of ") + std::to_string(cells.size()) + " for " + ref.name() + ": " + e.what();
     std::optional<std::string> found;
     try {
-      found = a->find(b.tag);  // an answer lost on the way back: the batch may exist all the same
-    } catch (const std::exception&) {
+      found = a->find(b.tag);
+    } catch (const std::exception& unknown) {
+      // Cannot tell: the row stays 'creating' and its cells out of any batch until a later run asks again.
+      fatal_ += "; whether it was created is unknown (" + std::string(unknown.what()) + "): a later run asks the provider";
+      for (const auto& fp : cells) open_cells_[fp] = b.id, unsent(fp);
+      open_.emplace(b.id, std::move(b));
+      cells.clear(), lines.clear();
+      return;
     }
-    if (!found) {
+    if (!found) {  // the provider says it does not exist: its cells may go again
       store_.db().prepare("DELETE FROM batches WHERE id = ?").bind(1, b.id).run();
-      fatal_ = std::string("creating a batch of ") + std::to_string(cells.size()) + " for " + ref.name() + ": " + e.what();
       for (const auto& fp : cells) unsent(fp);
       cells.clear(), lines.clear();
       return;
     }
+    fatal_.clear();
     b.remote = *found;
   }
   store_.db()

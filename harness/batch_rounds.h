@@ -61,6 +61,8 @@ class BatchRounds {
   // Submits what is queued, then polls and collects until every batch holding cells of this plan ended
   // (expired items resubmitted while rounds remain); with --detach, returns once submitted.
   void run(const std::atomic<bool>& interrupted);
+  // The run stops before submitting (Ctrl-C in the live phase): what was queued is counted not sent.
+  void drop_queued();
   // Why batches could not be submitted, if that stopped the run.
   const std::string& fatal() const { return fatal_; }
   // This run's batches: state, counts and turnaround (submitted → ended), if it has any.

@@ -436,3 +436,36 @@ TEST_CASE("a pipeline in batch mode sends each step as its own batch round, and 
   CHECK(server.creates() == 2);
   CHECK(count(db, "SELECT COUNT(*) FROM requests") == 3 * kItems);
 }
+
+TEST_CASE("a batch the provider refuses to create stops the run with its reason, and one it cannot vouch for is never sent twice", "[batch]") {
+  for (std::string provider : {"openai", "anthropic"}) {
+    INFO(provider);
+    Fixture f;
+    test::BatchServer server(answer_correctly);
+    const std::string camp = f.write("c", f.campaign("refuse-" + provider, {model_at(provider, server)}));
+    const std::string db = f.tmp.file("r.db");
+    // The provider says no, and its list shows no such batch: the cells are free to go again.
+    server.refuse_creates(true);
+    auto r = test::run_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"}, kEnv);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("stopped: creating a batch of 6 for " + provider + ":tester") != std::string::npos);
+    CHECK(r.out.find("requests: too many") != std::string::npos);
+    CHECK(count(db, "SELECT COUNT(*) FROM batches") == 0);
+    // Refused again, and the list fails too: whether it exists is unknown, so its cells wait in a 'creating' row.
+    server.fail_lists(true);
+    r = test::run_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"}, kEnv);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("whether it was created is unknown") != std::string::npos);
+    CHECK(count(db, "SELECT COUNT(*) FROM batches WHERE state = 'creating'") == 1);
+    CHECK(count(db, "SELECT COUNT(*) FROM batch_cells") == kItems);
+    // The provider recovers: the row is resolved (never created, so deleted) and the cells go once.
+    server.refuse_creates(false);
+    server.fail_lists(false);
+    r = test::run_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"}, kEnv);
+    CHECK(r.exit_code == 0);
+    CHECK(server.creates() == 1);
+    CHECK(count(db, "SELECT COUNT(*) FROM v_requests WHERE status = 'ok'") == kItems);
+    CHECK(count(db, "SELECT COUNT(*) FROM batches") == 1);
+  }
+}

@@ -117,6 +117,8 @@ void Dispatch::run(const std::atomic<bool>& interrupted) {
   if (!p_.report.interrupted) {
     batches_.run(interrupted);
     client_.run();
+  } else {
+    batches_.drop_queued();
   }
   // Blocks other runners held: wait until each is done, taking over those whose runner is gone (then the
   // plan is walked again for them). Every runner ends with the whole campaign answered.

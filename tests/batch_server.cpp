@@ -18,6 +18,9 @@ void reply(httplib::Response& res, const nlohmann::json& j, int status = 200) {
   res.set_content(j.dump(), "application/json");
 }
 
+const nlohmann::json kRefused = {{"type", "error"}, {"error", {{"type", "invalid_request_error"}, {"message", "requests: too many"}}}};
+const nlohmann::json kListFailed = {{"type", "error"}, {"error", {{"type", "api_error"}, {"message", "Internal server error"}}}};
+
 nlohmann::json not_found() { return {{"error", {{"message", "No such batch"}, {"type", "invalid_request_error"}}}}; }
 
 }  // namespace
@@ -38,6 +41,7 @@ BatchServer::BatchServer(Decide decide) : decide_(std::move(decide)) {
   svr_.Post("/v1/batches", [this](const httplib::Request& req, httplib::Response& res) {
     auto j = nlohmann::json::parse(req.body);
     std::lock_guard<std::mutex> lock(mu_);
+    if (refuse_creates_) return reply(res, kRefused, 400);
     auto f = files_.find(j.value("input_file_id", ""));
     if (f == files_.end() || j.value("completion_window", "") != "24h")
       return reply(res, {{"error", {{"message", "bad input_file_id or window"}, {"type", "invalid_request_error"}}}}, 400);
@@ -64,6 +68,7 @@ BatchServer::BatchServer(Decide decide) : decide_(std::move(decide)) {
   svr_.Get("/v1/batches", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu_);
     ++lists_;
+    if (fail_lists_) return reply(res, kListFailed, 500);
     nlohmann::json data = nlohmann::json::array();
     for (auto it = order_.rbegin(); it != order_.rend(); ++it)
       if (batches_[*it].api == "openai") data.push_back(openai_object(batches_[*it]));
@@ -102,11 +107,13 @@ BatchServer::BatchServer(Decide decide) : decide_(std::move(decide)) {
       model = r["params"].value("model", "");
     }
     std::lock_guard<std::mutex> lock(mu_);
+    if (refuse_creates_) return reply(res, kRefused, 400);
     reply(res, anthropic_object(make("anthropic", model, "", std::move(items))));
   });
   svr_.Get("/v1/messages/batches", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu_);
     ++lists_;
+    if (fail_lists_) return reply(res, kListFailed, 500);
     nlohmann::json data = nlohmann::json::array();
     for (auto it = order_.rbegin(); it != order_.rend(); ++it)
       if (batches_[*it].api == "anthropic") data.push_back(anthropic_object(batches_[*it]));
@@ -326,6 +333,8 @@ void BatchServer::hold(bool held, const std::string& api) {
 }
 void BatchServer::on_create(std::function<void()> hook) { std::lock_guard<std::mutex> l(mu_); on_create_ = std::move(hook); }
 void BatchServer::fail_next_validation() { std::lock_guard<std::mutex> l(mu_); fail_next_ = true; }
+void BatchServer::refuse_creates(bool on) { std::lock_guard<std::mutex> l(mu_); refuse_creates_ = on; }
+void BatchServer::fail_lists(bool on) { std::lock_guard<std::mutex> l(mu_); fail_lists_ = on; }
 void BatchServer::expire_batches(bool on) { std::lock_guard<std::mutex> l(mu_); expire_ = on; }
 size_t BatchServer::creates() { std::lock_guard<std::mutex> l(mu_); return creates_; }
 size_t BatchServer::cancels() { std::lock_guard<std::mutex> l(mu_); return cancels_; }

@@ -37,6 +37,8 @@ class BatchServer {
   void on_create(std::function<void()> hook);
   void fail_next_validation();      // the next batch created fails validation as a whole
   void expire_batches(bool on);     // batches end expired: items not yet run come back expired
+  void refuse_creates(bool on);     // creating a batch answers 400 (nothing is created)
+  void fail_lists(bool on);         // listing batches answers 500
   size_t creates();                 // batches created, over all three APIs
   size_t cancels();
   size_t lists();                   // list calls (how a lost batch is found again)
@@ -70,7 +72,7 @@ class BatchServer {
   std::map<std::string, std::string> files_;  // file id → content
   int polls_to_end_ = 2, next_ = 0;
   std::set<std::string> held_;  // "" = every API
-  bool fail_next_ = false, expire_ = false;
+  bool fail_next_ = false, expire_ = false, refuse_creates_ = false, fail_lists_ = false;
   std::function<void()> on_create_;
   size_t creates_ = 0, cancels_ = 0, lists_ = 0;
   std::map<std::string, int> delivered_;
