@@ -23,10 +23,7 @@ class AnthropicBatch : public BatchApi {
   size_t max_bytes() const override { return 256u << 20; }
 
   std::string line(const BatchEntry& e) const override {
-    ChatRequest req = e.request;
-    req.model.params.stream = false;
-    nlohmann::json params = parse_json(t_.adapter->build(req, "", t_.base_url).body);
-    return nlohmann::json{{"custom_id", e.custom_id}, {"params", params}}.dump();
+    return nlohmann::json{{"custom_id", e.custom_id}, {"params", live_body(t_, e.request)}}.dump();
   }
 
   std::string create(const std::vector<std::string>& lines, const std::string& tag) override {

@@ -42,6 +42,11 @@ void each_jsonl_line(const std::string& body, const std::string& what, const std
   }
 }
 
+nlohmann::json live_body(const BatchTarget& t, ChatRequest request) {
+  request.model.params.stream = false;
+  return parse_json(t.adapter->build(request, "", t.base_url).body);
+}
+
 CallResult read_batch_answer(const Adapter& adapter, const nlohmann::json& body) {
   CallResult res;
   res.attempts = 1;

@@ -93,6 +93,9 @@ std::vector<BatchItemResult> read_gemini_batch_file(const Adapter& adapter, cons
 // Shared by the implementations: each non-blank line of a JSONL body, parsed, with its 1-based number; a
 // line that is not JSON, or that `fn` cannot read (a field of the wrong type), is a BatchError naming `what`.
 void each_jsonl_line(const std::string& body, const std::string& what, const std::function<void(const nlohmann::json&)>& fn);
+// Shared by the implementations: the body a live call of `request` would send (never streamed: a batch
+// answers whole), as JSON, built by the target's adapter.
+nlohmann::json live_body(const BatchTarget& t, ChatRequest request);
 // Also shared: the JSON of a reply, or BatchError naming `what`, the status and an excerpt.
 nlohmann::json batch_reply_json(const HttpReply& r, const std::string& what);
 // An answer body read by the model's adapter into a result priced at the batch tier; a body it cannot

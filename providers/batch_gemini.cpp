@@ -34,10 +34,7 @@ class GeminiBatch : public BatchApi {
   size_t max_bytes() const override { return 20u << 20; }
 
   std::string line(const BatchEntry& e) const override {
-    ChatRequest req = e.request;
-    req.model.params.stream = false;
-    nlohmann::json body = parse_json(t_.adapter->build(req, "", t_.base_url).body);
-    return nlohmann::json{{"request", body}, {"metadata", {{"key", e.custom_id}}}}.dump();
+    return nlohmann::json{{"request", live_body(t_, e.request)}, {"metadata", {{"key", e.custom_id}}}}.dump();
   }
 
   std::string create(const std::vector<std::string>& lines, const std::string& tag) override {

@@ -31,10 +31,7 @@ class OpenAIBatch : public BatchApi {
   size_t max_bytes() const override { return 200u << 20; }
 
   std::string line(const BatchEntry& e) const override {
-    ChatRequest req = e.request;
-    req.model.params.stream = false;  // a batch answers whole
-    nlohmann::json body = parse_json(t_.adapter->build(req, "", t_.base_url).body);
-    return nlohmann::json{{"custom_id", e.custom_id}, {"method", "POST"}, {"url", endpoint_}, {"body", body}}.dump();
+    return nlohmann::json{{"custom_id", e.custom_id}, {"method", "POST"}, {"url", endpoint_}, {"body", live_body(t_, e.request)}}.dump();
   }
 
   std::string create(const std::vector<std::string>& lines, const std::string& tag) override {
