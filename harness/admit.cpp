@@ -3,11 +3,11 @@
 #include <algorithm>
 
 namespace reckon {
-namespace {
 
-// kDone's rule in SQL: AnsweredBefore::is_done on stored rows. Transient failures are asked again.
 const char* const kDoneSql =
     "(status = 'ok' OR (http_status = 200 AND usage_complete = 1 AND error_class IN ('client_error', 'bad_response')))";
+
+namespace {
 
 uint64_t prefix_of(const std::string& key) { return std::stoull(key.substr(0, 16), nullptr, 16); }
 

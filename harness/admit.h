@@ -19,6 +19,9 @@
 
 namespace reckon {
 
+// AnsweredBefore::is_done on stored rows, as an SQL condition on `requests`: transient failures are asked again.
+extern const char* const kDoneSql;
+
 // What the store already holds for a run: its finished cells and every run's answers. The hashes
 // the store held at the start are kept, 8 bytes each: a cell asks the store only on a likely hit,
 // so a run neither holds its cells' keys nor reads the database for each cell while the writer commits.

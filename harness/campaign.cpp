@@ -179,10 +179,41 @@ void parse_tasks(Campaign& c, const nlohmann::json& j, const std::string& where)
   }
 }
 
+void parse_adaptive(Campaign& c, const nlohmann::json& s, const std::string& at_selection, const std::string& where) {
+  const std::string at = at_selection + ".adaptive";
+  const nlohmann::json& a = s["adaptive"];
+  if (!a.is_object()) throw InputError(at + ": must be an object, e.g. {\"budget\": 20, \"round\": 5}");
+  check_keys(a, {"budget", "round", "target_se", "min_items", "seed", "responses"}, at, "");
+  for (const char* other : {"limit", "sample", "first", "stored"})
+    if (s.contains(other))
+      throw InputError(at_selection + ": 'adaptive' chooses each model's items itself and cannot be combined with '" + other + "'");
+  auto whole = [&](const char* name, int fallback, int low) {
+    if (!a.contains(name)) return fallback;
+    if (!a[name].is_number_integer() || a[name].get<int64_t>() < low || a[name].get<int64_t>() > 1000000)
+      throw InputError(at + ": field '" + name + "' must be a whole number, at least " + std::to_string(low));
+    return static_cast<int>(a[name].get<int64_t>());
+  };
+  AdaptiveSelection sel;
+  sel.budget = whole("budget", sel.budget, 1);
+  sel.round = whole("round", sel.round, 1);
+  sel.min_items = whole("min_items", sel.min_items, 1);
+  sel.seed = static_cast<uint64_t>(whole("seed", static_cast<int>(sel.seed), 0));
+  sel.target_se = field<double>(a, "target_se", at, 0);
+  if (!(sel.target_se >= 0 && sel.target_se < 10)) throw InputError(at + ": field 'target_se' must be a standard error in [0, 10) (0: budget only)");
+  if (a.contains("responses")) {
+    const std::filesystem::path base = std::filesystem::path(where).parent_path();
+    const std::filesystem::path f = field<std::string>(a, "responses", at, "");
+    const std::filesystem::path path = f.is_absolute() || base.empty() ? f : base / f;
+    if (!std::filesystem::exists(path)) throw InputError(at + ": field 'responses' names " + path.string() + ", which does not exist");
+    sel.responses = path.string();
+  }
+  c.selection.adaptive = sel;
+}
+
 void parse_selection(Campaign& c, const nlohmann::json& s, const std::string& where) {
   std::string at = where + ": selection";
   if (!s.is_object()) throw InputError(at + ": must be an object");
-  check_keys(s, {"limit", "sample", "first", "stored", "seed"}, at, "");
+  check_keys(s, {"limit", "sample", "first", "stored", "seed", "adaptive"}, at, "");
   if (s.contains("limit")) {
     if (!s["limit"].is_number_integer() || s["limit"].get<int64_t>() < 1)
       throw InputError(at + ": field 'limit' must be a whole number of items, at least 1");
@@ -197,7 +228,7 @@ void parse_selection(Campaign& c, const nlohmann::json& s, const std::string& wh
   c.selection.first = field<bool>(s, "first", at, false);
   c.selection.stored = field<std::string>(s, "stored", at, "");
   c.selection.seed = field<uint64_t>(s, "seed", at, 0);
-
+  if (s.contains("adaptive")) parse_adaptive(c, s, at, where);
 }
 
 // "concurrency" and "rate_limits", for every provider or per provider.

@@ -50,12 +50,25 @@ struct CampaignModel {
   }
 };
 
+// "selection": {"adaptive": {...}}: each model's items chosen as it answers, a round of `round` items
+// at a time, the most informative at its current ability under a 1-D 2PL fitted on source models
+// (selectors/adaptive.h; the run's loop in harness/adaptive_rounds.h).
+struct AdaptiveSelection {
+  int budget = 20;        // items per model and task at most
+  int round = 5;          // items asked at once (a round), per model and task
+  double target_se = 0;   // stop a model's test once its ability's standard error is at most this (0: budget only)
+  int min_items = 3;      // asked before the standard error may stop a test
+  uint64_t seed = 1;      // of the item parameters' fit
+  std::string responses;  // source models' results as a matrix CSV (model,<item ids>); the store's own otherwise
+};
+
 struct Selection {
   std::optional<size_t> limit;   // a seeded random sample of this many items per task
   std::optional<double> fraction;
   bool first = false;            // take the first N instead (only when asked)
   uint64_t seed = 0;
   std::string stored;            // a selection stored in the database (selections table), by id
+  std::optional<AdaptiveSelection> adaptive;
 };
 
 struct Campaign {

@@ -86,8 +86,9 @@ double estimate_cost(const ChatRequest& r, const PriceEntry* e, double expected_
   }
 }
 
-CampaignPlan::CampaignPlan(const Campaign& c, const RunOptions& opts, std::string run_id, const std::string& db_path)
-    : c_(c), opts_(opts), run_id_(std::move(run_id)), price_sources_{db_path, c.price_files} {
+CampaignPlan::CampaignPlan(const Campaign& c, const RunOptions& opts, std::string run_id, const std::string& db_path,
+                           const ItemsPerModel* only)
+    : c_(c), opts_(opts), run_id_(std::move(run_id)), only_(only), price_sources_{db_path, c.price_files} {
   choose_items(db_path);
   price_sources_.files.insert(price_sources_.files.end(), opts.catalogs.begin(), opts.catalogs.end());
   catalog_ = load_prices(price_sources_);
@@ -111,13 +112,22 @@ void CampaignPlan::choose_items(const std::string& db_path) {
   chosen_.resize(c_.tasks.size());
   for (size_t t = 0; t < c_.tasks.size(); ++t) {
     ItemStream& stream = *streams_.emplace_back(std::make_unique<ItemStream>(c_.tasks[t], opts_.data));
-    std::vector<size_t> eligible;  // row numbers the stored selection keeps
-    for (size_t row = 0; auto it = stream.next(); ++row)
-      if (stored.empty() || stored[c_.tasks[t].name].count(it->id)) eligible.push_back(row);
+    std::vector<size_t> eligible;  // row numbers the stored selection (or a model's round) keeps
+    std::vector<size_t> asking(c_.models.size(), 0);  // with `only`: how many of the task's items each model is asked
+    for (size_t row = 0; auto it = stream.next(); ++row) {
+      bool wanted = stored.empty() || stored[c_.tasks[t].name].count(it->id);
+      if (only_) {
+        wanted = false;
+        for (size_t m = 0; m < c_.models.size(); ++m)
+          if ((*only_)[t][m].count(it->id)) wanted = true, ++asking[m];
+      }
+      if (wanted) eligible.push_back(row);
+    }
     chosen_[t].assign(eligible.empty() ? 0 : eligible.back() + 1, false);
-    const auto picked = select_items(eligible.size(), c_.selection);
+    const auto picked = only_ ? select_items(eligible.size(), Selection{}) : select_items(eligible.size(), c_.selection);
     for (size_t i : picked) chosen_[t][eligible[i]] = true;
-    for (const auto& m : c_.models) expected_cells_ += picked.size() * static_cast<size_t>(std::max(0, m.repeats));
+    for (size_t m = 0; m < c_.models.size(); ++m)
+      expected_cells_ += (only_ ? asking[m] : picked.size()) * static_cast<size_t>(std::max(0, c_.models[m].repeats));
     stream.rewind();
     // Every prompt variant must fit every item it will ask, before anything is sent.
     if (c_.prompts.empty()) continue;
@@ -244,6 +254,7 @@ std::unique_ptr<Cell> CampaignPlan::next() {
     const int r = cur_.repeat;
     if (++cur_.repeat >= c_.models[m].repeats) cur_.repeat = 0, ++cur_.model;
     if (r >= c_.models[m].repeats) continue;  // a model asked for no repeats
+    if (only_ && !(*only_)[cur_.task][m].count(cur_.item->id)) continue;  // not in this model's round
     if (auto cell = plan_cell(m, cur_.task, cur_.item, r)) return cell;
   }
 }

@@ -48,11 +48,17 @@ std::vector<Message> variant_messages(const Item& item, const PromptVariant& v, 
 // Which of n items a campaign's selection keeps (row numbers, ascending).
 std::vector<size_t> select_items(size_t n, const Selection& s);
 
+// Per task, per campaign model: the item ids that model is asked (an adaptive round); the plan then
+// takes only those cells.
+using ItemsPerModel = std::vector<std::vector<std::set<std::string>>>;
+
 class CampaignPlan {
  public:
   // Reads the tasks once (every row checked), the stored selection, prices and routers from
-  // `db_path`; InputError for anything missing or unpriced.
-  CampaignPlan(const Campaign& c, const RunOptions& opts, std::string run_id, const std::string& db_path);
+  // `db_path`; InputError for anything missing or unpriced. With `only`, each model is asked the
+  // items it names and no others.
+  CampaignPlan(const Campaign& c, const RunOptions& opts, std::string run_id, const std::string& db_path,
+               const ItemsPerModel* only = nullptr);
   CampaignPlan(const CampaignPlan&) = delete;
   CampaignPlan& operator=(const CampaignPlan&) = delete;
 
@@ -85,6 +91,7 @@ class CampaignPlan {
   const Campaign& c_;
   const RunOptions& opts_;
   std::string run_id_;
+  const ItemsPerModel* only_;
   std::vector<std::vector<bool>> chosen_;  // per task, per row: does the run take it
   std::vector<std::unique_ptr<ItemStream>> streams_;
   size_t expected_cells_ = 0;

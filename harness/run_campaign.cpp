@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
 #include "common/error.h"
 #include "common/text.h"
+#include "harness/adaptive_rounds.h"
 #include "harness/admit.h"
 #include "harness/batch_rounds.h"
 #include "harness/campaign.h"
@@ -149,6 +151,83 @@ void print_run_report(const Campaign& c, const RunReport& rep, std::optional<dou
   std::cout << "\n" << render_summary(summarize(store, rep.run_id));
 }
 
+// What a run's passes share: an ordinary campaign is one pass; an adaptive one, a pass per round.
+struct Session {
+  const Campaign& c;
+  const RunOptions& opts;
+  const std::string& db_path;
+  std::optional<double> cap;
+  Store& store;
+  bool earlier_run;
+  double spent_before;
+};
+
+// One pass of the engine over `plan`: admit → dispatch → record, the counts added to `rep`. `scope`
+// keeps the pass's claimed blocks apart from another pass's (an adaptive campaign's rounds).
+void run_pass(Session& s, CampaignPlan& plan, const std::string& scope, RunReport& rep) {
+  const Campaign& c = s.c;
+  const RunOptions& opts = s.opts;
+  AnsweredBefore before(s.store, rep.run_id, s.earlier_run);
+  // Other runners of this campaign on this store: the plan is claimed a block at a time (claims.h).
+  std::optional<CampaignClaims> claims;
+  if (opts.claims) {
+    claims.emplace(s.db_path, rep.run_id, std::to_string(opts.shard_index + 1) + "/" + std::to_string(opts.shard_count) + scope, opts.lease_s);
+    claims->set_plan_blocks((plan.expected_cells() + kCellsPerBlock - 1) / kCellsPerBlock);
+  }
+  CampaignClaims* shared = claims ? &*claims : nullptr;
+  // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results at
+  // risk on a crash) while the network loop goes on.
+  RowWriter writer(s.db_path);
+  BlockLedger ledger(shared, writer);
+  ClaimedWalk walk(plan, shared, s.store, before, ledger, rep);
+  Recorder recorder(c, rep.run_id, writer, ledger, rep);
+  plan.on_item = [&](size_t t, const Item& it) { recorder.store_item(t, it); };
+
+  const ClientOptions co = client_options(c, opts.shard_count);
+  SystemClock clock;
+  ModelClient client(co, clock);
+  ReplaySource replay;
+  load_replay(replay, c, opts.data);
+  client.set_replay(&replay);
+  SpendGate gate(s.cap, shared, s.store);
+  const double spent_at_start = rep.spent_usd;
+  ProgressLine progress(opts.progress && isatty(STDERR_FILENO), plan.expected_cells(), s.spent_before + spent_at_start);
+  Dispatch dispatch({c, opts, s.store, rep.run_id, walk, before, recorder, gate, shared, plan.judge_price(), rep}, client, progress,
+                    dispatch_window(c), claims && rate_limited(co));
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, on_sigint);
+  dispatch.run(g_interrupted);
+  // What the run never reached (a spend cap, Ctrl-C, a fatal error): counted, for the rerun to send.
+  if (dispatch.stopped()) walk.count_unreached();
+  writer.close();
+  if (claims) claims->settle(rep.spent_usd - spent_at_start);  // this pass's part: each pass registers as a runner
+  dispatch.show(true);
+  std::signal(SIGINT, previous);
+  rep.fatal = dispatch.fatal();
+  s.earlier_run = true;
+}
+
+// An adaptive campaign: a pass per round until every test is over, or a round comes back unfinished
+// (errors, the spend cap, Ctrl-C): the rerun rebuilds the same round from the store and finishes it.
+// `plan`, when given, is the plan of `round` already built (it points into `round`).
+void run_rounds(Session& s, AdaptiveRounds& rounds, ItemsPerModel& round, std::unique_ptr<CampaignPlan> plan, RunReport& rep) {
+  const bool tty = s.opts.progress && isatty(STDERR_FILENO);
+  while (!AdaptiveRounds::empty(round)) {
+    if (!plan) plan = std::make_unique<CampaignPlan>(s.c, s.opts, rep.run_id, s.db_path, &round);
+    if (tty) std::cerr << "adaptive testing: round " << rounds.round() << " (" << plan->expected_cells() << " cells)\n";
+    run_pass(s, *plan, "@adaptive:" + AdaptiveRounds::key(round), rep);
+    plan.reset();
+    if (rep.stopped_by_cap || rep.interrupted || !rep.fatal.empty()) return;
+    const int was = rounds.round();
+    ItemsPerModel next = rounds.current(s.store);
+    if (rounds.round() == was && !AdaptiveRounds::empty(next)) {
+      std::cout << "adaptive testing: round " << was << " has cells without an answer (see the errors below); rerun to finish it\n";
+      return;
+    }
+    round = std::move(next);
+  }
+}
+
 }  // namespace
 
 // plan → admit → dispatch → record → report (DESIGN.md, "Campaigns"): each step is a unit of its own.
@@ -159,52 +238,39 @@ RunReport run_campaign(const Campaign& c, const RunOptions& opts) {
   if (db_path.empty()) throw InputError(c.source + ": no database: set field 'db' or pass --db");
   const std::optional<double> cap = opts.max_cost_usd ? opts.max_cost_usd : c.max_cost_usd;
   check_batch_ready(c, opts);
+  check_adaptive_ready(c, opts);
   if (!opts.dry_run) check_ready_to_send(c, opts);
-  CampaignPlan plan(c, opts, rep.run_id, db_path);
+  // An adaptive campaign plans a round at a time; the item parameters are fitted (and kept) first.
+  std::optional<Store> adaptive_store;
+  std::optional<AdaptiveRounds> rounds;
+  ItemsPerModel round;
+  if (c.selection.adaptive) {
+    const bool exists = std::filesystem::exists(db_path);
+    if (!opts.dry_run || exists) adaptive_store.emplace(db_path, opts.dry_run ? Store::Mode::kReadOnly : Store::Mode::kReadWrite);
+    rounds.emplace(c, opts, rep.run_id, adaptive_store ? &*adaptive_store : nullptr, !opts.dry_run);
+    round = opts.dry_run ? rounds->for_dry_run() : rounds->current(*adaptive_store);
+    adaptive_store.reset();
+  }
+  auto plan = std::make_unique<CampaignPlan>(c, opts, rep.run_id, db_path, rounds ? &round : nullptr);
   if (opts.dry_run) {
-    rep.cells = print_dry_run(c, opts, plan, db_path);
+    if (rounds)
+      std::cout << "adaptive testing: priced as each model's first " << c.selection.adaptive->budget
+                << " items at the prior (the budget; a standard-error target may stop sooner)\n";
+    rep.cells = print_dry_run(c, opts, *plan, db_path);
     return rep;
   }
 
   Store store(db_path, Store::Mode::kReadWrite);
-  AnsweredBefore before(store, rep.run_id, open_run(store, c, rep.run_id, plan, opts.resume));
-  // Other runners of this campaign on this store: the plan is claimed a block at a time (claims.h).
-  std::optional<CampaignClaims> claims;
-  if (opts.claims) {
-    claims.emplace(db_path, rep.run_id, std::to_string(opts.shard_index + 1) + "/" + std::to_string(opts.shard_count), opts.lease_s);
-    claims->set_plan_blocks((plan.expected_cells() + kCellsPerBlock - 1) / kCellsPerBlock);
+  const bool earlier_run = open_run(store, c, rep.run_id, *plan, opts.resume);
+  Session session{c, opts, db_path, cap, store, earlier_run, spent_so_far(store, rep.run_id)};
+  if (rounds) {
+    run_rounds(session, *rounds, round, std::move(plan), rep);
+  } else {
+    run_pass(session, *plan, "", rep);
   }
-  CampaignClaims* shared = claims ? &*claims : nullptr;
-  // One writer, on a thread of its own: rows are committed in batches (at most ~50 ms of results at
-  // risk on a crash) while the network loop goes on.
-  RowWriter writer(db_path);
-  BlockLedger ledger(shared, writer);
-  ClaimedWalk walk(plan, shared, store, before, ledger, rep);
-  Recorder recorder(c, rep.run_id, writer, ledger, rep);
-  plan.on_item = [&](size_t t, const Item& it) { recorder.store_item(t, it); };
-
-  const ClientOptions co = client_options(c, opts.shard_count);
-  SystemClock clock;
-  ModelClient client(co, clock);
-  ReplaySource replay;
-  load_replay(replay, c, opts.data);
-  client.set_replay(&replay);
-  SpendGate gate(cap, shared, store);
-  ProgressLine progress(opts.progress && isatty(STDERR_FILENO), plan.expected_cells(), spent_so_far(store, rep.run_id));
-  Dispatch dispatch({c, opts, store, rep.run_id, walk, before, recorder, gate, shared, plan.judge_price(), rep}, client, progress,
-                    dispatch_window(c), claims && rate_limited(co));
-  g_interrupted = false;
-  auto previous = std::signal(SIGINT, on_sigint);
-  dispatch.run(g_interrupted);
-  // What the run never reached (a spend cap, Ctrl-C, a fatal error): counted, for the rerun to send.
-  if (dispatch.stopped()) walk.count_unreached();
-  writer.close();
-  if (claims) claims->settle(rep.spent_usd);
-  dispatch.show(true);
-  std::signal(SIGINT, previous);
-  rep.fatal = dispatch.fatal();
   store.finish_run(rep.run_id);
   print_run_report(c, rep, cap, store);
+  if (rounds) std::cout << "\n" << rounds->render();
   return rep;
 }
 

@@ -10,14 +10,6 @@ namespace {
 
 double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
 
-// The score over every item: answered ones as answered, the rest predicted at θ.
-double full_score(const IrtItems& items, const std::vector<bool>& asked, double answered_sum, double theta) {
-  double total = answered_sum;
-  for (Eigen::Index j = 0; j < items.b.size(); ++j)
-    if (!asked[static_cast<size_t>(j)]) total += sigmoid(items.a(j, 0) * theta - items.b(j));
-  return total / static_cast<double>(items.b.size());
-}
-
 }  // namespace
 
 IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed) {
@@ -28,50 +20,80 @@ IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed) {
   return fit_irt(source, o).items;
 }
 
-AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer) {
+AdaptiveTest::AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt)
+    : items_(items), opt_(opt), asked_(static_cast<size_t>(items.b.size()), false) {
   if (items.dims() != 1) throw InputError("adaptive testing uses a one-dimensional IRT model");
   const int n = static_cast<int>(items.b.size());
   if (opt.budget < 1 || opt.budget > n) throw InputError("adaptive budget " + std::to_string(opt.budget) + " is not between 1 and " + std::to_string(n));
-  AdaptiveResult r;
-  std::vector<bool> asked(static_cast<size_t>(n), false);
-  double answered_sum = 0;
-  auto information = [&](double theta) {  // prior precision 1 (θ ~ N(0, 1)) plus the items asked
-    double info = 1;
-    for (int j : r.asked) {
-      const double p = sigmoid(items.a(j, 0) * theta - items.b(j));
-      info += items.a(j, 0) * items.a(j, 0) * p * (1 - p);
-    }
-    return info;
-  };
-  while (static_cast<int>(r.asked.size()) < opt.budget) {
-    // The unasked item with the most Fisher information a²·P(1−P) at the current ability; ties to
-    // the lower index, so a test is reproducible.
-    int best = -1;
-    double best_info = -1;
-    for (int j = 0; j < n; ++j) {
-      if (asked[static_cast<size_t>(j)]) continue;
-      const double p = sigmoid(items.a(j, 0) * r.theta - items.b(j));
-      const double info = items.a(j, 0) * items.a(j, 0) * p * (1 - p);
-      if (info > best_info) best_info = info, best = j;
-    }
-    const double y = answer(best);
-    if (!(y >= 0 && y <= 1)) throw InputError("adaptive testing: item " + std::to_string(best) + " scored outside [0, 1]");
-    asked[static_cast<size_t>(best)] = true;
-    r.asked.push_back(best);
-    r.answers.push_back(y);
-    answered_sum += y;
-    r.theta = fit_ability(items, r.asked, r.answers)(0);
-    r.se = 1 / std::sqrt(information(r.theta));
-    if (opt.target_se > 0 && static_cast<int>(r.asked.size()) >= opt.min_items && r.se <= opt.target_se) break;
+  r_.se = 1;  // the prior's
+}
+
+// Prior precision 1 (θ ~ N(0, 1)) plus the Fisher information a²·P(1−P) of the items asked.
+double AdaptiveTest::information(double theta) const {
+  double info = 1;
+  for (int j : r_.asked) {
+    const double p = sigmoid(items_.a(j, 0) * theta - items_.b(j));
+    info += items_.a(j, 0) * items_.a(j, 0) * p * (1 - p);
   }
-  r.se = 1 / std::sqrt(information(r.theta));
-  r.estimate = full_score(items, asked, answered_sum, r.theta);
+  return info;
+}
+
+// The score over every item: answered ones as answered, the rest (excluded ones aside) predicted at θ.
+double AdaptiveTest::full_score(double theta) const {
+  double total = answered_sum_;
+  int counted = static_cast<int>(r_.asked.size());
+  for (Eigen::Index j = 0; j < items_.b.size(); ++j)
+    if (!asked_[static_cast<size_t>(j)]) total += sigmoid(items_.a(j, 0) * theta - items_.b(j)), ++counted;
+  return counted > 0 ? total / counted : 0;
+}
+
+bool AdaptiveTest::done() const {
+  const int asked = static_cast<int>(r_.asked.size());
+  if (asked >= opt_.budget || asked + excluded_ >= static_cast<int>(asked_.size())) return true;
+  return opt_.target_se > 0 && asked >= opt_.min_items && r_.se <= opt_.target_se;
+}
+
+std::vector<int> AdaptiveTest::next_round(int k) const {
+  if (done()) return {};
+  const int left = std::min(k, opt_.budget - static_cast<int>(r_.asked.size()));
+  std::vector<std::pair<double, int>> ranked;  // (−information, item): most informative first, ties to the lower index
+  for (int j = 0; j < static_cast<int>(asked_.size()); ++j) {
+    if (asked_[static_cast<size_t>(j)]) continue;
+    const double p = sigmoid(items_.a(j, 0) * r_.theta - items_.b(j));
+    ranked.emplace_back(-(items_.a(j, 0) * items_.a(j, 0) * p * (1 - p)), j);
+  }
+  const auto n = std::min(ranked.size(), static_cast<size_t>(std::max(0, left)));
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end());
+  std::vector<int> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(ranked[i].second);
+  return out;
+}
+
+void AdaptiveTest::record(int j, double y) {
+  if (!(y >= 0 && y <= 1)) throw InputError("adaptive testing: item " + std::to_string(j) + " scored outside [0, 1]");
+  if (asked_.at(static_cast<size_t>(j))) throw InputError("adaptive testing: item " + std::to_string(j) + " was asked before");
+  asked_[static_cast<size_t>(j)] = true;
+  r_.asked.push_back(j);
+  r_.answers.push_back(y);
+  answered_sum_ += y;
+  r_.theta = fit_ability(items_, r_.asked, r_.answers)(0);
+  r_.se = 1 / std::sqrt(information(r_.theta));
+}
+
+AdaptiveResult AdaptiveTest::result() const {
+  AdaptiveResult r = r_;
+  r.estimate = full_score(r.theta);
   // The score rises with θ when discriminations are positive; the interval's ends are taken in
   // whichever order they come.
-  const double a = full_score(items, asked, answered_sum, r.theta - 1.96 * r.se);
-  const double b = full_score(items, asked, answered_sum, r.theta + 1.96 * r.se);
+  const double a = full_score(r.theta - 1.96 * r.se), b = full_score(r.theta + 1.96 * r.se);
   r.low = std::min(a, b), r.high = std::max(a, b);
   return r;
+}
+
+AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer) {
+  AdaptiveTest test(items, opt);
+  for (auto round = test.next_round(1); !round.empty(); round = test.next_round(1)) test.record(round[0], answer(round[0]));
+  return test.result();
 }
 
 }  // namespace reckon

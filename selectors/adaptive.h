@@ -24,6 +24,37 @@ struct AdaptiveResult {
   double estimate = 0, low = 0, high = 0;  // full-benchmark score and its 95 % interval
 };
 
+// One model's test, a round at a time: the `k` most informative unasked items at the current ability,
+// then their answers (in any order: the ability is the MAP over the answered set). A campaign
+// rebuilds a test from the answers in its store, so the rounds a rerun asks are the ones a killed
+// run would have asked.
+class AdaptiveTest {
+ public:
+  // `items` must be one-dimensional.
+  AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt);
+  // The next round: up to `k` items (fewer at the budget), most informative first, ties to the lower
+  // index; empty once the test is over. Items in `unavailable` are never chosen.
+  std::vector<int> next_round(int k) const;
+  // Records item j's score in [0, 1] and updates the ability.
+  void record(int j, double score);
+  // The budget is spent, or the standard error reached its target after min_items.
+  bool done() const;
+  // Items that can never be asked (the source models have no results on them).
+  void exclude(int j) { asked_.at(static_cast<size_t>(j)) = true, ++excluded_; }
+  AdaptiveResult result() const;
+  const std::vector<int>& asked() const { return r_.asked; }
+
+ private:
+  double information(double theta) const;
+  double full_score(double theta) const;
+  const IrtItems& items_;
+  AdaptiveOptions opt_;
+  AdaptiveResult r_;
+  std::vector<bool> asked_;
+  double answered_sum_ = 0;
+  int excluded_ = 0;
+};
+
 // `items` must be one-dimensional. `answer(j)` asks the model item j and returns its score in [0, 1].
 AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer);
 

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <set>
 #include <cmath>
 #include <random>
 
@@ -370,6 +371,37 @@ TEST_CASE("adaptive testing asks the most informative item at the current abilit
   CHECK(early.asked.size() < 7);
   CHECK(early.se <= 0.8);
   CHECK_THROWS_WITH(run_adaptive(items, {8, 0, 3}, model), Catch::Contains("not between 1 and 7"));
+}
+
+TEST_CASE("adaptive rounds of k take the k most informative items at the current ability, and a rebuilt test asks the same", "[select]") {
+  // Seven items, a = 1, b = −3..3, a model solving b < 0.5. At θ = 0, P(1−P) ranks b = 0, then ±1 (the
+  // lower index first on a tie: b = −1, item 2), then ±2.
+  IrtItems items;
+  items.a = Eigen::MatrixXd::Ones(7, 1);
+  items.b.resize(7);
+  items.b << -3, -2, -1, 0, 1, 2, 3;
+  AdaptiveTest test(items, {5, 0, 3});
+  CHECK(test.next_round(3) == std::vector<int>{3, 2, 4});
+  // Answers in any order give the same ability: the MAP over the answered set.
+  test.record(4, 0), test.record(3, 1), test.record(2, 1);
+  AdaptiveTest again(items, {5, 0, 3});
+  again.record(2, 1), again.record(3, 1), again.record(4, 0);
+  CHECK(test.result().theta == Approx(again.result().theta));
+  CHECK(test.result().theta == Approx(0.305).margin(0.002));
+  // Solved b = −1 and 0, failed b = 1: the MAP θ maximizes log σ(θ+1) + log σ(θ) + log(1 − σ(θ−1)) − θ²/2,
+  // ≈ 0.305 (worked out apart); nearest of the rest are b = 2 (1.7 away) and b = −2 (2.3), and the 2 items
+  // left in the budget cap the round at 2 however large k is.
+  const auto second = test.next_round(10);
+  REQUIRE(second.size() == 2);
+  CHECK(std::set<int>(second.begin(), second.end()) == std::set<int>{1, 5});
+  for (int j : second) test.record(j, items.b(j) < 0.5 ? 1 : 0);
+  CHECK(test.done());
+  CHECK(test.next_round(3).empty());
+  // An excluded item is never chosen, and the estimate is over the rest.
+  AdaptiveTest without(items, {2, 0, 3});
+  without.exclude(3);
+  CHECK(without.next_round(2) == std::vector<int>{2, 4});
+  CHECK_THROWS_WITH(test.record(3, 1), Catch::Contains("asked before"));
 }
 
 TEST_CASE("on data from a 2PL, adaptive testing beats a random subset of the same size", "[select]") {

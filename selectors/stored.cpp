@@ -14,7 +14,7 @@
 
 namespace reckon {
 
-ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* dropped_items) {
+ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* dropped_items, const std::set<std::string>* leave_out) {
   auto q = store.db().prepare(
       "SELECT r.model, r.item_id, AVG(s.value) FROM requests r JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 "
       "WHERE r.task = ?1 AND r.status = 'ok' AND r.step IS NULL GROUP BY r.model, r.item_id");
@@ -22,6 +22,7 @@ ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* 
   std::map<std::string, std::map<std::string, double>> by_model;
   std::map<std::string, int> answered;
   while (q.step()) {
+    if (leave_out && leave_out->count(q.text(0))) continue;
     by_model[q.text(0)][q.text(1)] = std::clamp(q.real(2), 0.0, 1.0);
     ++answered[q.text(1)];
   }

@@ -3,6 +3,7 @@
 // item, mean primary score over repeats), and plans saved as `selections` rows a campaign can run.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,8 +15,10 @@
 namespace reckon {
 
 // Every model's mean score per item on `task` (ok, scored, top-level requests), over the items
-// every model answered; items some model lacks are left out (counted in `dropped_items`).
-ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* dropped_items = nullptr);
+// every model answered; items some model lacks are left out (counted in `dropped_items`). Models in
+// `leave_out` are not read (those an adaptive campaign is measuring).
+ResponseMatrix matrix_from_store(Store& store, const std::string& task, size_t* dropped_items = nullptr,
+                                 const std::set<std::string>* leave_out = nullptr);
 
 // Whether any model has scored results on `task`.
 bool store_has_results(Store& store, const std::string& task);
