@@ -23,6 +23,11 @@ void check_adaptive_ready(const Campaign& c, const RunOptions& opts) {
   if (opts.shard_count > 1)
     throw InputError(at + ": an adaptive campaign cannot be split with --shard (each round depends on the last one's answers); "
                      "start several runners without --shard instead: they share each round's cells");
+  std::map<std::string, size_t> names;
+  for (size_t m = 0; m < c.models.size(); ++m)
+    if (auto [it, fresh] = names.emplace(c.models[m].name(), m); !fresh)
+      throw InputError(at + ": models[" + std::to_string(it->second) + "] and models[" + std::to_string(m) + "] are both stored as " +
+                       it->first + ", so their answers (which steer each test) cannot be told apart; give one a prompt variant or leave it out");
   bool batch = opts.batch || c.batch;
   for (const auto& m : c.models) batch = batch || m.batch;
   if (batch)

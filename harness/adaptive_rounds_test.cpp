@@ -1,14 +1,19 @@
 #include "harness/adaptive_rounds.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/error.h"
 #include "harness/campaign.h"
 #include "results/store.h"
+#include "tests/loopback_server.h"
 #include "tests/support.h"
 
 using namespace reckon;
@@ -196,9 +201,160 @@ TEST_CASE("adaptive campaigns refuse what they cannot do, naming the field", "[c
   RunOptions sharded = s.opts;
   sharded.shard_count = 2;
   CHECK_THROWS_WITH(run_campaign(parse_campaign(s.campaign, "c.json"), sharded), Catch::Contains("--shard"));
+  // Answers are read back by model name: two entries stored under one name cannot be told apart.
+  nlohmann::json twice = s.campaign;
+  twice["models"] = {"replay:gpt-5-mini", {{"model", "replay:gpt-5-mini"}, {"params", {{"temperature", 0.5}}}}};
+  CHECK_THROWS_WITH(run_campaign(parse_campaign(twice, "c.json"), s.opts), Catch::Contains("models[0] and models[1] are both stored as replay:gpt-5-mini"));
   // Without a responses file the source is the store's other models, and there are none yet.
   nlohmann::json storeless = s.campaign;
   storeless["selection"]["adaptive"].erase("responses");
   CHECK_THROWS_WITH(run_campaign(parse_campaign(storeless, "c.json"), s.opts), Catch::Contains("run other models on the task first"));
   CHECK(scalar(s.db, "SELECT COUNT(*) FROM requests") == 0);
+}
+
+TEST_CASE("without a responses file the item parameters come from the store's other models, never the measured ones", "[campaign][adaptive]") {
+  Setup s;
+  // Four source models run the whole task first (replay cassette, abilities −1.5 … 1.5 as above).
+  {
+    std::ofstream out(s.cassette);
+    for (int m = 0; m < 4; ++m)
+      for (int i = 0; i < kItems; ++i)
+        out << nlohmann::json({{"model", "src-" + std::to_string(m)},
+                               {"messages", {{{"role", "user"}, {"content", "question " + std::to_string(i)}}}},
+                               {"text", std::to_string(difficulty(i) < -1.5 + m ? i : 9999)},
+                               {"usage", {{"input_tokens", 100}, {"output_tokens", 20}}}})
+                   .dump()
+            << "\n";
+  }
+  nlohmann::json sources = s.campaign;
+  sources["name"] = "sources";
+  sources["models"] = {"replay:src-0", "replay:src-1", "replay:src-2", "replay:src-3"};
+  sources["allow_unpriced"] = true;
+  sources.erase("selection");
+  REQUIRE(run_campaign(parse_campaign(sources, "sources.json"), s.opts).ok == 4 * kItems);
+  // The measured models answered a few items in an earlier, unrelated campaign: those results must
+  // not steer their own test (nor shrink the source matrix to the items they answered).
+  s.write_cassette();
+  {
+    std::ofstream out(s.cassette, std::ios::app);
+    for (int m = 0; m < 4; ++m)
+      for (int i = 0; i < kItems; ++i)
+        out << nlohmann::json({{"model", "src-" + std::to_string(m)},
+                               {"messages", {{{"role", "user"}, {"content", "question " + std::to_string(i)}}}},
+                               {"text", "0"}, {"usage", {{"input_tokens", 100}, {"output_tokens", 20}}}})
+                   .dump()
+            << "\n";
+  }
+  nlohmann::json earlier = s.campaign;
+  earlier["name"] = "earlier";
+  earlier.erase("selection");
+  earlier["selection"] = {{"limit", 5}, {"seed", 3}};
+  REQUIRE(run_campaign(parse_campaign(earlier, "earlier.json"), s.opts).ok == 10);
+  nlohmann::json adaptive = s.campaign;
+  adaptive["selection"]["adaptive"].erase("responses");
+  const RunReport rep = run_campaign(parse_campaign(adaptive, "adaptive.json"), s.opts);
+  CHECK(rep.errors == 0);
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM item_features WHERE feature_set LIKE 'irt2pl:%'") == kItems);
+  CHECK(scalar(s.db, "SELECT COUNT(DISTINCT annotator) FROM item_features WHERE feature_set LIKE 'irt2pl:%'") == 1);
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM item_features WHERE annotator = '1-D 2PL on 4 source models'") == kItems);
+  // The item parameters steer as the responses file's did: A's later rounds harder than B's.
+  const std::string run = [&] {
+    Store st(s.db, Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT id FROM runs WHERE campaign = 'adaptive'");
+    q.step();
+    return q.text(0);
+  }();
+  auto mean_asked = [&](const std::string& model) {
+    Store st(s.db, Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT item_id FROM requests WHERE run_id = ? AND model = ? ORDER BY id");
+    q.bind(1, run).bind(2, model);
+    std::vector<int> items;
+    while (q.step()) items.push_back(std::stoi(q.text(0).substr(1)));
+    REQUIRE(items.size() == 12);
+    double mean = 0;
+    for (size_t k = 4; k < items.size(); ++k) mean += items[k] / 8.0;
+    return mean;
+  };
+  CHECK(mean_asked("replay:gpt-5-mini") > mean_asked("replay:claude-haiku-4.5") + 5);
+}
+
+namespace {
+
+// A loopback chat endpoint answering "7" to every question after `delay_ms` (1,000 in / 500 out tokens:
+// $0.00125 a call on gpt-5-mini, $0.01 on gpt-5.4); the adaptive campaign asks it 12 of 40 questions per model.
+nlohmann::json served_campaign(Setup& s, test::LoopbackServer& server, int delay_ms) {
+  test::Scripted answer{200, {}, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"7"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":500}})"};
+  answer.delay_ms = delay_ms;
+  server.set_default(answer);
+  nlohmann::json j = s.campaign;
+  j["models"] = {{{"model", "openai:gpt-5-mini"}, {"params", {{"base_url", server.base_url()}}}},
+                 {{"model", "openai:gpt-5.4"}, {"params", {{"base_url", server.base_url()}}}}};
+  j.erase("replay");
+  j["concurrency"] = 2;
+  return j;
+}
+
+// How many times the server was asked each (model, question).
+std::map<std::string, int> asked_at_server(test::LoopbackServer& server) {
+  std::map<std::string, int> n;
+  for (const auto& r : server.requests()) {
+    const auto j = nlohmann::json::parse(r.body);
+    ++n[j.value("model", "") + " " + j["messages"].back().value("content", "")];
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("two runners on one adaptive campaign share every round: each question asked once, the store's spend what was paid", "[campaign][adaptive][claims]") {
+  Setup s;
+  test::LoopbackServer server;
+  const std::string file = s.tmp.write("adaptive.json", served_campaign(s, server, 20).dump());
+  std::vector<test::CommandResult> runs(2);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < runs.size(); ++i)
+    threads.emplace_back([&, i] { runs[i] = test::run_reckon({"run", file, "--db", s.db, "--quiet"}, {"OPENAI_API_KEY=sk-t"}); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : runs) {
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("finished") != std::string::npos);
+  }
+  CHECK(server.request_count() == 24);
+  for (const auto& [q, n] : asked_at_server(server)) CHECK(n == 1);
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 24);
+  Store st(s.db, Store::Mode::kReadOnly);
+  auto q = st.db().prepare("SELECT TOTAL(cost_usd) FROM requests");
+  q.step();
+  CHECK(q.real(0) == Approx(12 * 0.00125 + 12 * 0.01).epsilon(1e-9));
+}
+
+TEST_CASE("an adaptive campaign killed with SIGKILL mid-round resumes to the same items, re-asking at most its in-flight calls", "[campaign][adaptive][slow]") {
+  Setup s;
+  test::LoopbackServer server;
+  const std::string file = s.tmp.write("adaptive.json", served_campaign(s, server, 100).dump());
+  setenv("OPENAI_API_KEY", "sk-t", 1);
+  const int pid = test::start_reckon({"run", file, "--db", s.db, "--quiet"});
+  // Killed once round 2 has begun: more than round 1's 8 answers are in the store.
+  REQUIRE(test::wait_until([&] {
+    try {
+      return scalar(s.db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") >= 10;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  const size_t before = server.request_count();
+  const auto r = test::run_reckon({"run", file, "--db", s.db, "--quiet"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM requests WHERE status = 'ok'") == 24);
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM requests") == 24);
+  // At most the two calls in flight at the kill were asked again.
+  CHECK(server.request_count() <= 24 + 2);
+  CHECK(before < 24);
+  int twice = 0;
+  for (const auto& [q, n] : asked_at_server(server)) twice += n - 1;
+  CHECK(twice <= 2);
 }

@@ -92,28 +92,6 @@ int64_t count_or_zero(const std::string& db, const std::string& sql) {
     return 0;
   }
 }
-bool wait_until(const std::function<bool()>& ready) {
-  for (int i = 0; i < 12000; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
-pid_t start_reckon(const std::vector<std::string>& args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1), dup2(null, 2);
-    std::vector<char*> argv{const_cast<char*>(RECKON_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(RECKON_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 const std::vector<std::string> kEnv = {"OPENAI_API_KEY=sk-t", "ANTHROPIC_API_KEY=sk-ant-t", "GEMINI_API_KEY=gm-t"};
 
 }  // namespace
@@ -171,9 +149,9 @@ TEST_CASE("a run killed after submitting resumes by polling its batches, submitt
     const std::string camp = f.write("c", f.campaign("kill-" + provider, {model_at(provider, server)}));
     const std::string db = f.tmp.file("k.db");
     for (const auto& e : kEnv) putenv(const_cast<char*>(e.c_str()));
-    pid_t pid = start_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"});
+    pid_t pid = test::start_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"});
     // The progress marker: the batch is recorded open with its remote id.
-    REQUIRE(wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'open' AND remote_id IS NOT NULL") == 1; }));
+    REQUIRE(test::wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'open' AND remote_id IS NOT NULL") == 1; }));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     CHECK(server.creates() == 1);
@@ -196,13 +174,13 @@ TEST_CASE("a run killed between the batch's creation and its recording finds it 
     const std::string camp = f.write("c", f.campaign("lost-" + provider, {model_at(provider, server)}));
     const std::string db = f.tmp.file("l.db");
     for (const auto& e : kEnv) putenv(const_cast<char*>(e.c_str()));
-    pid_t pid = start_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"});
+    pid_t pid = test::start_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"});
     // Created at the provider, the answer not yet sent back: the client dies here.
     server.on_create([pid] {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
     });
-    REQUIRE(wait_until([&] { return server.creates() == 1; }));
+    REQUIRE(test::wait_until([&] { return server.creates() == 1; }));
     server.on_create(nullptr);
     waitpid(pid, nullptr, WNOHANG);
     CHECK(count(db, "SELECT COUNT(*) FROM batches WHERE state = 'creating' AND remote_id IS NULL") == 1);
@@ -230,8 +208,8 @@ TEST_CASE("a detached run submits and exits, and a later run collects, and one b
   CHECK(count(db, "SELECT COUNT(*) FROM requests") == 0);
   // OpenAI's batch ends and is collected; Anthropic's is held, and the run is killed while it waits.
   for (const auto& e : kEnv) putenv(const_cast<char*>(e.c_str()));
-  pid_t pid = start_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"});
-  REQUIRE(wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'collected'") == 1; }));
+  pid_t pid = test::start_reckon({"run", camp, "--db", db, "--poll", "0.01", "--quiet"});
+  REQUIRE(test::wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'collected'") == 1; }));
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   CHECK(count(db, "SELECT COUNT(*) FROM requests WHERE model = 'openai:tester'") == kItems);
@@ -344,7 +322,7 @@ TEST_CASE("Ctrl-C without a terminal leaves the batches running and says so, and
     execl(RECKON_BINARY, RECKON_BINARY, "run", camp.c_str(), "--db", db.c_str(), "--poll", "0.01", "--quiet", static_cast<char*>(nullptr));
     _exit(127);
   }
-  REQUIRE(wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'open'") == 1; }));
+  REQUIRE(test::wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM batches WHERE state = 'open'") == 1; }));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -376,7 +354,7 @@ TEST_CASE("Ctrl-C in a terminal asks whether to cancel the remote batches, and a
   // Everything the terminal shows, read as it comes (the child blocks if nobody reads).
   std::string screen;
   auto read_until = [&](const std::string& text) {
-    return wait_until([&] {
+    return test::wait_until([&] {
       char buf[4096];
       fcntl(master, F_SETFL, O_NONBLOCK);
       ssize_t n = read(master, buf, sizeof buf);
@@ -390,7 +368,7 @@ TEST_CASE("Ctrl-C in a terminal asks whether to cancel the remote batches, and a
   REQUIRE(read_until("cancel the 1 batch at the provider? [y/N]"));
   REQUIRE(write(master, "y\n", 2) == 2);
   int status = 0;
-  CHECK(wait_until([&] {  // drained until the child is done
+  CHECK(test::wait_until([&] {  // drained until the child is done
     char buf[4096];
     for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) screen.append(buf, static_cast<size_t>(n));
     return waitpid(pid, &status, WNOHANG) == pid;

@@ -62,16 +62,6 @@ std::vector<std::string> table(const std::string& db) {
   return rows;
 }
 
-// Polls `ready` until it holds (a progress marker: rows in the store, requests at the server); false after
-// a minute. Kills and signals wait on these, never on a clock.
-bool wait_until(const std::function<bool()>& ready) {
-  for (int i = 0; i < 12000; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 // A count from `db`, 0 while the store (or its table) is not there yet.
 int64_t count_or_zero(const std::string& db, const std::string& sql) {
   try {
@@ -88,21 +78,6 @@ int64_t committed(const std::string& db, const std::string& where = "1") {
   } catch (const std::exception&) {
     return 0;
   }
-}
-
-pid_t start_reckon(const std::vector<std::string>& args, bool quiet_stderr) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    if (quiet_stderr) dup2(devnull, 2);
-    std::vector<char*> argv{const_cast<char*>(RECKON_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(RECKON_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
 }
 
 // The spend-cap tests' campaign: `n` prompts of 60 characters to gpt-5.4 with max_tokens 10, answered after
@@ -593,7 +568,7 @@ TEST_CASE("deploy/run-shard.sh as a Slurm array and an Indexed Job: shards at on
   pid_t t1 = start_shard_script(file, out, slurm(1)), t2 = start_shard_script(file, out, slurm(2)),
         t3 = start_shard_script(file, out, slurm(3));
   const std::string store2 = out + "/shard-2.db";
-  CHECK(wait_until([&] { return committed(store2) >= 3; }));
+  CHECK(test::wait_until([&] { return committed(store2) >= 3; }));
   kill(t2, SIGKILL);
   wait_exit(t2);
   const int64_t before_retry = committed(store2);
@@ -641,9 +616,9 @@ TEST_CASE("a campaign killed with SIGKILL resumes to the same table, nothing los
   // a clock): some but not all cells are done at every kill.
   int64_t done_before = 0;
   for (int round = 0; round < 3; ++round) {
-    pid_t pid = start_reckon({"run", file, "--db", killed_db, "--quiet"}, true);
+    pid_t pid = test::start_reckon({"run", file, "--db", killed_db, "--quiet"}, true);
     const int64_t target = done_before + 20;
-    CHECK(wait_until([&] { return committed(killed_db) >= target; }));
+    CHECK(test::wait_until([&] { return committed(killed_db) >= target; }));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -686,9 +661,9 @@ TEST_CASE("Ctrl-C stops gracefully: in-flight answers are written, exit 130, a r
                       {"concurrency", 2}};
   std::string file = tmp.write("camp.json", camp.dump());
   std::string db = tmp.file("r.db");
-  pid_t pid = start_reckon({"run", file, "--db", db, "--quiet"}, false);
+  pid_t pid = test::start_reckon({"run", file, "--db", db, "--quiet"}, false);
   // The handler is installed before the first request is sent: wait for requests, not for a clock.
-  CHECK(wait_until([&] { return server.request_count() >= 10; }));
+  CHECK(test::wait_until([&] { return server.request_count() >= 10; }));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -981,9 +956,9 @@ TEST_CASE("a pipeline campaign killed with SIGKILL resumes mid-pipeline without 
   // Killed on progress: once more pipeline calls are committed than before, with answers still missing.
   int64_t calls_before = 0;
   for (int round = 0; round < 3; ++round) {
-    pid_t pid = start_reckon({"run", file, "--db", killed_db, "--quiet"}, true);
+    pid_t pid = test::start_reckon({"run", file, "--db", killed_db, "--quiet"}, true);
     const int64_t target = calls_before + 40;
-    CHECK(wait_until([&] { return committed(killed_db, "step LIKE 'call:%'") >= target; }));
+    CHECK(test::wait_until([&] { return committed(killed_db, "step LIKE 'call:%'") >= target; }));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -1174,11 +1149,11 @@ TEST_CASE("a runner killed mid-campaign leaves its cells to the one still runnin
   camp["concurrency"] = 4;
   const std::string file = tmp.write("kill.json", camp.dump());
   const std::string db = tmp.file("kill.db");
-  pid_t doomed = start_reckon({"run", file, "--db", db, "--quiet"}, true);
-  REQUIRE(wait_until([&] { return committed(db) >= 8; }));  // it has claimed blocks and answered some
+  pid_t doomed = test::start_reckon({"run", file, "--db", db, "--quiet"}, true);
+  REQUIRE(test::wait_until([&] { return committed(db) >= 8; }));  // it has claimed blocks and answered some
   test::CommandResult survivor;
   std::thread other([&] { survivor = test::run_reckon({"run", file, "--db", db, "--quiet"}); });
-  REQUIRE(wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM runners") >= 2; }));  // both registered
+  REQUIRE(test::wait_until([&] { return count_or_zero(db, "SELECT COUNT(*) FROM runners") >= 2; }));  // both registered
   kill(doomed, SIGKILL);
   waitpid(doomed, nullptr, 0);
   other.join();
@@ -1278,10 +1253,10 @@ TEST_CASE("two runners whose blocks both keep failing cells do not wait on each 
   const std::string file = tmp.write("stuck.json", camp.dump());
   const std::string db = tmp.file("stuck.db");
   { Store make(db, Store::Mode::kReadWrite); }
-  std::vector<pid_t> runners = {start_reckon({"run", file, "--db", db, "--quiet"}, true),
-                                start_reckon({"run", file, "--db", db, "--quiet"}, true)};
+  std::vector<pid_t> runners = {test::start_reckon({"run", file, "--db", db, "--quiet"}, true),
+                                test::start_reckon({"run", file, "--db", db, "--quiet"}, true)};
   std::vector<int> status(2, -1);
-  const bool ended = wait_until([&] {
+  const bool ended = test::wait_until([&] {
     for (size_t i = 0; i < runners.size(); ++i)
       if (status[i] == -1) {
         int st = 0;

@@ -302,8 +302,8 @@ Plan scales_medoids_plan(SelectionContext& ctx, int budget, uint64_t seed) {
 }
 // Adaptive testing picks items per model as it answers, so there is no fixed subset to store.
 Plan adaptive_plan(SelectionContext&, int, uint64_t) {
-  throw InputError("method 'adaptive' chooses each model's items as it answers, so there is no fixed subset to store: measure it "
-                   "with `reckon select eval --method adaptive`");
+  throw InputError("method 'adaptive' chooses each model's items as it answers, so there is no fixed subset to store: run it in a "
+                   "campaign with \"selection\": {\"adaptive\": {\"budget\": N}}, or measure it with `reckon select eval --method adaptive`");
 }
 Plan scales_lite_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "scales-lite"); }
 Plan text_plan(SelectionContext& ctx, int budget, uint64_t seed) { return demand_plan(ctx, budget, seed, "text"); }

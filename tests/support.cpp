@@ -1,8 +1,12 @@
 #include "tests/support.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +75,29 @@ CommandResult run_reckon(const std::vector<std::string>& args, const std::vector
   r.out = read_file(tmp.file("out"));
   r.err = read_file(tmp.file("err"));
   return r;
+}
+
+int start_reckon(const std::vector<std::string>& args, bool quiet_stderr) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    if (quiet_stderr) dup2(devnull, 2);
+    std::vector<char*> argv{const_cast<char*>(RECKON_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(RECKON_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool wait_until(const std::function<bool()>& ready) {
+  for (int i = 0; i < 12000; ++i) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 }  // namespace reckon::test

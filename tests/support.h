@@ -1,5 +1,6 @@
 #pragma once
 // Shared test helpers: temporary folders, the shared data, running the reckon binary.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,12 @@ struct CommandResult {
 };
 // Runs build/reckon with `args` (each shell-quoted) and extra environment assignments.
 CommandResult run_reckon(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Starts build/reckon with `args` in the background (stdout, and with `quiet_stderr` stderr, to
+// /dev/null) and returns its pid, for tests that kill or signal it.
+int start_reckon(const std::vector<std::string>& args, bool quiet_stderr = true);
+// Polls `ready` every 5 ms until it holds (a progress marker: rows in the store, requests at the
+// server); false after a minute. Kills and signals wait on these, never on a clock.
+bool wait_until(const std::function<bool()>& ready);
 
 }  // namespace reckon::test
