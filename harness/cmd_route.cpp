@@ -81,6 +81,7 @@ std::function<LmTrained(const RoutingSet&, const std::vector<size_t>&)> lm_fine_
 Action define_route(CLI::App& sub) {
   struct Args {
     RoutingSource src;
+    std::string costs_from, cost_models, cost_task;
     std::string candidates, costs, router = "dpo", name, save_db, curve, lambda_curve, feature_columns, backend_config, work_dir;
     double lambda = -1;
     std::string rule_feature = "length";
@@ -96,6 +97,11 @@ Action define_route(CLI::App& sub) {
   train->add_option("--task", a->src.task, "Task of the store's results");
   train->add_option("--candidates", a->candidates, "Candidates, cheapest first for outcomes files (models in a store)")->required();
   train->add_option("--costs", a->costs, "Cost per query of each candidate (outcomes files without <candidate>_cost)");
+  train->add_option("--costs-from", a->costs_from,
+                    "Store whose answers give each candidate's cost per answer (e.g. a campaign of the pipelines the candidates stand for)");
+  train->add_option("--cost-models", a->cost_models,
+                    "With --costs-from: the stored model standing for each candidate, e.g. basic=pipeline:sql-basic@openai:gpt-5-mini,...");
+  train->add_option("--cost-task", a->cost_task, "With --costs-from: measure on this task's answers only");
   train->add_option("--text-column", a->src.text_column, "Outcomes: column(s) with the query text, e.g. question,evidence")
       ->capture_default_str();
   train->add_option("--id-column", a->src.id_column, "Outcomes: column with the query id")->capture_default_str();
@@ -185,6 +191,17 @@ Action define_route(CLI::App& sub) {
       RoutingSource& src = a->src;
       src.candidates = parse_candidates(a->candidates);
       src.costs = parse_costs(a->costs);
+      if (!a->costs_from.empty()) {
+        if (!a->costs.empty()) throw InputError("route train: give --costs or --costs-from, not both");
+        std::vector<int64_t> answers;
+        src.costs = measured_costs(a->costs_from, src.candidates, parse_assignments(a->cost_models, "--cost-models"), a->cost_task, &answers);
+        std::cout << "costs per answer measured in " << a->costs_from << ":";
+        for (size_t k = 0; k < src.candidates.size(); ++k)
+          std::cout << (k ? "," : "") << " " << src.candidates[k] << " " << fmt_usd(src.costs[k]) << " (" << answers[k] << " answers)";
+        std::cout << "\n";
+      } else if (!a->cost_models.empty() || !a->cost_task.empty()) {
+        throw InputError("route train: --cost-models and --cost-task go with --costs-from");
+      }
       if (!a->feature_columns.empty()) src.feature_columns = parse_candidates(a->feature_columns);
       const std::string save = a->save_db.empty() ? src.db : a->save_db;
       if (save.empty()) throw InputError("route train: where to save? give --save-db DB (or --db)");

@@ -11,6 +11,7 @@
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "results/store.h"
 
 namespace reckon {
 namespace {
@@ -267,6 +268,49 @@ std::vector<double> parse_costs(const std::string& text) {
   auto out = parse_number_list(text, "--costs");
   for (double c : out)
     if (c < 0) throw InputError("--costs: a cost cannot be negative (" + fmt_fixed(c, 4) + ")");
+  return out;
+}
+
+std::vector<double> measured_costs(const std::string& db, const std::vector<std::string>& candidates,
+                                   const std::map<std::string, std::string>& models, const std::string& task,
+                                   std::vector<int64_t>* answers) {
+  Store store(db, Store::Mode::kReadOnly);
+  auto q = store.db().prepare(
+      "SELECT COUNT(*), COUNT(cost_usd), TOTAL(cost_usd) FROM requests WHERE model = ?1 AND step IS NULL AND status = 'ok' "
+      "AND (?2 = '' OR task = ?2)");
+  for (const auto& [candidate, model] : models)
+    if (std::find(candidates.begin(), candidates.end(), candidate) == candidates.end())
+      throw InputError("--cost-models names '" + candidate + "', which is not one of the candidates");
+  std::vector<double> out;
+  if (answers) answers->clear();
+  for (const auto& c : candidates) {
+    auto it = models.find(c);
+    const std::string model = it != models.end() ? it->second : c;
+    q.reset();
+    q.bind(1, model).bind(2, task);
+    q.step();
+    const int64_t n = q.int64(0), priced = q.int64(1);
+    const std::string where = db + ": candidate '" + c + "' (model '" + model + "'" + (task.empty() ? "" : ", task '" + task + "'") + ")";
+    if (n == 0)
+      throw InputError(where + " has no answers to measure its cost by; name the model that stands for it with --cost-models " + c +
+                       "=MODEL (e.g. pipeline:sql-basic@openai:gpt-5-mini, as `reckon pipelines report` lists them)");
+    if (priced < n)
+      throw InputError(where + ": " + std::to_string(n - priced) + " of its " + std::to_string(n) +
+                       " answers are unpriced, so its cost per answer is unknown (give its model a price with `reckon price import` and run it again, or pass --costs)");
+    out.push_back(q.real(2) / static_cast<double>(n));
+    if (answers) answers->push_back(n);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_assignments(const std::string& text, const std::string& option) {
+  std::map<std::string, std::string> out;
+  for (const auto& part : split(text, ',')) {
+    const auto eq = part.find('=');
+    if (eq == std::string::npos || trim(part.substr(0, eq)).empty() || trim(part.substr(eq + 1)).empty())
+      throw InputError(option + ": '" + trim(part) + "' is not NAME=VALUE");
+    out[trim(part.substr(0, eq))] = trim(part.substr(eq + 1));
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // whether it was correct and what it cost — from an outcomes CSV (RouteLLM's format and the like)
 // or from a reckon store's results.
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,17 @@ struct RoutingSource {
 // "a,b,c" → {a, b, c} (trimmed); and the same for non-negative costs.
 std::vector<std::string> parse_candidates(const std::string& text);
 std::vector<double> parse_costs(const std::string& text);
+
+// What each candidate's answer cost in a store (`route train --costs-from`): the mean cost_usd of the ok
+// top-level answer rows (a pipeline's answer row carries the sum of its calls) of the model standing for
+// the candidate — `models[candidate]` (e.g. basic → pipeline:sql-basic@openai:gpt-5-mini), else the
+// candidate's own name — on `task` when given. `answers` receives how many rows each mean is over.
+// InputError naming the store and a candidate with no answers or an unpriced one.
+std::vector<double> measured_costs(const std::string& db, const std::vector<std::string>& candidates,
+                                   const std::map<std::string, std::string>& models, const std::string& task,
+                                   std::vector<int64_t>* answers = nullptr);
+// "a=x,b=y" → {a: x, b: y}; InputError naming `option` on a part without '='.
+std::map<std::string, std::string> parse_assignments(const std::string& text, const std::string& option);
 
 // A seeded split into training and held-out rows.
 void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test);

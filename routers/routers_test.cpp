@@ -1,10 +1,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "common/error.h"
 #include "routers/evaluate.h"
+#include "routers/data.h"
 #include "routers/router.h"
+#include "results/store.h"
 #include "tests/support.h"
 
 using namespace reckon;
@@ -454,4 +457,68 @@ TEST_CASE("route train on a split column and a feature column, and route apply r
                                    tmp.write("m.jsonl", "{\"question\": \"a\"}\n")});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("record 1: the router needs the number 'n'") != std::string::npos);
+}
+
+TEST_CASE("route train --costs-from takes each candidate's cost per answer from a store's pipeline answers", "[route]") {
+  test::TempDir tmp;
+  const std::string db = tmp.file("costs.db");
+  {
+    // Answer rows of three pipelines (their cost the sum of their calls, as campaigns write it); a failed
+    // answer, a call row and another task's answer must not count.
+    Store store(db, Store::Mode::kReadWrite);
+    store.add_run("r", "campaign", "c.json");
+    int n = 0;
+    auto add = [&](const std::string& model, const std::string& task, double cost, bool ok, std::optional<std::string> step = {}) {
+      RequestRecord r;
+      r.fingerprint = "f" + std::to_string(n++);
+      r.run_id = "r", r.model = model, r.task = task, r.item_id = "i" + std::to_string(n);
+      r.ok = ok, r.step = step;
+      r.created_at = "2026-12-01T00:00:00Z";
+      r.usage.usage_complete = true;
+      r.cost.total_usd = cost;
+      if (!ok) r.http_status = 500, r.error_class = "server_error", r.error = "down";
+      store.insert_request(r);
+    };
+    const std::string basic = "pipeline:sql-basic@openai:gpt-5-mini", inter = "pipeline:sql-intermediate@openai:gpt-5-mini",
+                      adv = "pipeline:sql-advanced@openai:gpt-5-mini";
+    add(basic, "bird", 0.001, true), add(basic, "bird", 0.003, true), add(basic, "bird", 0.5, false);
+    add(inter, "bird", 0.004, true), add(inter, "bird", 0.006, true), add(inter, "bird", 0.002, true, std::string("call:generate"));
+    add(adv, "bird", 0.010, true), add(adv, "spider", 0.9, true);
+  }
+  // Twelve questions in EllieSQL's cascade shape (a costlier cell empty where a cheaper pipeline succeeded).
+  std::string rows = "id,question,basic_correct,intermediate_correct,advanced_correct\n";
+  const char* outcomes[] = {"1,,", "0,1,", "0,0,1", "0,0,0"};
+  for (int i = 0; i < 12; ++i) rows += std::to_string(i) + ",question " + std::to_string(i) + " about singers" + (i % 2 ? " per country" : "") + "," + outcomes[i % 4] + "\n";
+  const std::string labels = tmp.write("labels.csv", rows);
+  const std::string models = "basic=pipeline:sql-basic@openai:gpt-5-mini,intermediate=pipeline:sql-intermediate@openai:gpt-5-mini,"
+                             "advanced=pipeline:sql-advanced@openai:gpt-5-mini";
+  auto r = test::run_reckon({"route", "train", "--outcomes", labels, "--candidates", "basic,intermediate,advanced", "--text-column",
+                             "question", "--id-column", "id", "--router", "knn", "--name", "k", "--save-db", tmp.file("r.db"),
+                             "--costs-from", db, "--cost-models", models, "--cost-task", "bird"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // Means worked out by hand: basic (0.001 + 0.003) / 2, intermediate (0.004 + 0.006) / 2, advanced 0.010.
+  CHECK(r.out.find("basic $0.002000 (2 answers), intermediate $0.005000 (2 answers), advanced $0.0100 (1 answers)") != std::string::npos);
+  {
+    Store st(tmp.file("r.db"), Store::Mode::kReadOnly);
+    auto q = st.db().prepare("SELECT params FROM routers WHERE name = 'k'");
+    REQUIRE(q.step());
+    const auto costs = nlohmann::json::parse(q.text(0))["source"]["costs"];
+    REQUIRE(costs.size() == 3);
+    CHECK(costs[0].get<double>() == Approx(0.002));
+    CHECK(costs[1].get<double>() == Approx(0.005));
+    CHECK(costs[2].get<double>() == Approx(0.010));
+  }
+  // Without the task filter advanced's spider answer counts too: (0.010 + 0.9) / 2.
+  CHECK(measured_costs(db, {"basic", "intermediate", "advanced"}, parse_assignments(models, "--cost-models"), "")[2] == Approx(0.455));
+  // A candidate the store has no answers for, an unknown mapping, and both cost sources at once are refused.
+  CHECK_THROWS_WITH(measured_costs(db, {"basic", "intermediate", "advanced"}, {}, ""),
+                    Catch::Contains("candidate 'basic' (model 'basic') has no answers") && Catch::Contains("--cost-models basic=MODEL"));
+  CHECK_THROWS_WITH(measured_costs(db, {"basic", "advanced"}, {{"expert", "x"}}, ""), Catch::Contains("'expert', which is not one of the candidates"));
+  CHECK_THROWS_WITH(parse_assignments("basic", "--cost-models"), Catch::Contains("--cost-models: 'basic' is not NAME=VALUE"));
+  auto both = test::run_reckon({"route", "train", "--outcomes", labels, "--candidates", "basic,intermediate,advanced", "--text-column",
+                                "question", "--id-column", "id", "--name", "k2", "--save-db", tmp.file("r.db"), "--costs", "1,2,4",
+                                "--costs-from", db});
+  CHECK(both.exit_code != 0);
+  CHECK(both.err.find("not both") != std::string::npos);
 }
