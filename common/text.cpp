@@ -120,6 +120,18 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
+std::map<std::string, std::string> parse_assignments(std::string_view text, const std::string& what) {
+  std::map<std::string, std::string> out;
+  for (const auto& part : split(text, ',')) {
+    if (trim(part).empty()) continue;
+    const auto eq = part.find('=');
+    if (eq == std::string::npos || trim(part.substr(0, eq)).empty() || trim(part.substr(eq + 1)).empty())
+      throw InputError(what + ": '" + trim(part) + "' is not NAME=VALUE");
+    out[trim(part.substr(0, eq))] = trim(part.substr(eq + 1));
+  }
+  return out;
+}
+
 std::vector<double> parse_number_list(std::string_view text, const std::string& what) {
   std::vector<double> out;
   if (trim(text).empty()) return out;

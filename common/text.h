@@ -1,6 +1,7 @@
 #pragma once
 // Small string and number helpers shared by parsers and reports.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ std::optional<int64_t> parse_int(std::string_view s);
 std::optional<double> parse_double(std::string_view s);
 // "1, 2.5,3" → {1, 2.5, 3}; InputError naming `what` and the bad part. Empty text → empty list.
 std::vector<double> parse_number_list(std::string_view text, const std::string& what);
+// "a=x, b=y" → {a: x, b: y} (trimmed; empty parts skipped); InputError naming `what` and a part without a
+// name, an '=' or a value.
+std::map<std::string, std::string> parse_assignments(std::string_view text, const std::string& what);
 
 // Today's date in UTC as YYYY-MM-DD (the date a price entry must be in force on).
 std::string today_utc();

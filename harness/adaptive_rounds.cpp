@@ -42,7 +42,6 @@ AdaptiveRounds::AdaptiveRounds(const Campaign& c, const RunOptions& opts, const 
   tasks_.resize(c.tasks.size());
   for (size_t t = 0; t < c.tasks.size(); ++t) load_or_fit(t, store, keep);
   tests_ = fresh_tests();
-  finished_.assign(c.tasks.size(), std::vector<bool>(c.models.size(), false));
 }
 
 // A task's item parameters: kept by an earlier run of this campaign, or fitted on the source models.
@@ -57,14 +56,16 @@ void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
     while (auto it = stream.next()) task_ids.push_back(it->id);
   }
   std::map<std::string, std::pair<double, double>> kept;  // item id → (a, b)
-  if (store) {
+  auto read_kept = [&] {
+    kept.clear();
     auto q = store->db().prepare("SELECT item_id, vector FROM item_features WHERE task = ? AND feature_set = ?");
     q.bind(1, task.name).bind(2, feature_set);
     while (q.step()) {
       const auto v = nlohmann::json::parse(q.text(1));
       kept[q.text(0)] = {v.at(0).get<double>(), v.at(1).get<double>()};
     }
-  }
+  };
+  if (store) read_kept();
   if (kept.empty()) {
     ResponseMatrix m;
     if (!a.responses.empty()) {
@@ -103,13 +104,7 @@ void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
         ins.bind(1, task.name).bind(2, id).bind(3, feature_set).bind(4, by).bind(5, nlohmann::json::array({ab.first, ab.second}).dump()).run();
       }
       tx.commit();
-      kept.clear();
-      auto q = store->db().prepare("SELECT item_id, vector FROM item_features WHERE task = ? AND feature_set = ?");
-      q.bind(1, task.name).bind(2, feature_set);
-      while (q.step()) {
-        const auto v = nlohmann::json::parse(q.text(1));
-        kept[q.text(0)] = {v.at(0).get<double>(), v.at(1).get<double>()};
-      }
+      read_kept();
     }
   }
   TaskItems& ti = tasks_[t];
@@ -165,7 +160,6 @@ ItemsPerModel AdaptiveRounds::current(Store& store) {
     for (size_t t = 0; t < tasks_.size(); ++t)
       for (size_t m = 0; m < c_.models.size(); ++m) {
         chosen[t][m] = tests_[t][m].next_round(k);
-        finished_[t][m] = chosen[t][m].empty();
         for (int j : chosen[t][m]) {
           const std::string& id = tasks_[t].ids[static_cast<size_t>(j)];
           round[t][m].insert(id);
@@ -211,7 +205,7 @@ std::vector<AdaptiveRounds::Estimate> AdaptiveRounds::estimates() const {
   for (size_t t = 0; t < tasks_.size(); ++t)
     for (size_t m = 0; m < c_.models.size(); ++m)
       out.push_back({c_.tasks[t].name, c_.models[m].name(), tests_[t][m].result(), static_cast<int>(tasks_[t].ids.size()),
-                     static_cast<bool>(finished_[t][m])});
+                     tests_[t][m].done()});
   return out;
 }
 

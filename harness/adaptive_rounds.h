@@ -62,8 +62,7 @@ class AdaptiveRounds {
   std::string run_id_;
   AdaptiveOptions opt_;
   std::vector<TaskItems> tasks_;
-  std::vector<std::vector<AdaptiveTest>> tests_;  // [task][model], as the last current() left them
-  std::vector<std::vector<bool>> finished_;
+  std::vector<std::vector<AdaptiveTest>> tests_;  // [task][model], as the last current() left them (answered rounds)
   int round_ = 0;
 };
 

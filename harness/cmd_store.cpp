@@ -37,12 +37,7 @@ Action define_import(CLI::App& sub) {
     return s;
   }() + " (model, task, item_id required).");
   return [a] {
-    for (const auto& pair : split(a->map, ',')) {
-      if (trim(pair).empty()) continue;
-      auto eq = pair.find('=');
-      if (eq == std::string::npos) throw InputError("--map expects new=old pairs, got '" + pair + "'");
-      a->opts.rename[trim(pair.substr(0, eq))] = trim(pair.substr(eq + 1));
-    }
+    a->opts.rename = parse_assignments(a->map, "--map (new=old pairs)");
     Store store(a->db, Store::Mode::kReadWrite);
     ImportResult r = import_files(store, a->files, a->opts);
     std::cout << "imported " << r.inserted << " requests into " << a->db << " as run " << r.run_id;

@@ -303,15 +303,4 @@ std::vector<double> measured_costs(const std::string& db, const std::vector<std:
   return out;
 }
 
-std::map<std::string, std::string> parse_assignments(const std::string& text, const std::string& option) {
-  std::map<std::string, std::string> out;
-  for (const auto& part : split(text, ',')) {
-    const auto eq = part.find('=');
-    if (eq == std::string::npos || trim(part.substr(0, eq)).empty() || trim(part.substr(eq + 1)).empty())
-      throw InputError(option + ": '" + trim(part) + "' is not NAME=VALUE");
-    out[trim(part.substr(0, eq))] = trim(part.substr(eq + 1));
-  }
-  return out;
-}
-
 }  // namespace reckon

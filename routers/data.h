@@ -76,8 +76,6 @@ std::vector<double> parse_costs(const std::string& text);
 std::vector<double> measured_costs(const std::string& db, const std::vector<std::string>& candidates,
                                    const std::map<std::string, std::string>& models, const std::string& task,
                                    std::vector<int64_t>* answers = nullptr);
-// "a=x,b=y" → {a: x, b: y}; InputError naming `option` on a part without '='.
-std::map<std::string, std::string> parse_assignments(const std::string& text, const std::string& option);
 
 // A seeded split into training and held-out rows.
 void split_rows(size_t n, double train_fraction, uint64_t seed, std::vector<size_t>& train, std::vector<size_t>& test);

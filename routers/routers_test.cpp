@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "routers/evaluate.h"
+#include "common/text.h"
 #include "routers/data.h"
 #include "routers/router.h"
 #include "results/store.h"

@@ -38,18 +38,17 @@ double AdaptiveTest::information(double theta) const {
   return info;
 }
 
-// The score over every item: answered ones as answered, the rest (excluded ones aside) predicted at θ.
+// The score over every item: answered ones as answered, the rest predicted at θ.
 double AdaptiveTest::full_score(double theta) const {
   double total = answered_sum_;
-  int counted = static_cast<int>(r_.asked.size());
   for (Eigen::Index j = 0; j < items_.b.size(); ++j)
-    if (!asked_[static_cast<size_t>(j)]) total += sigmoid(items_.a(j, 0) * theta - items_.b(j)), ++counted;
-  return counted > 0 ? total / counted : 0;
+    if (!asked_[static_cast<size_t>(j)]) total += sigmoid(items_.a(j, 0) * theta - items_.b(j));
+  return total / static_cast<double>(items_.b.size());
 }
 
 bool AdaptiveTest::done() const {
   const int asked = static_cast<int>(r_.asked.size());
-  if (asked >= opt_.budget || asked + excluded_ >= static_cast<int>(asked_.size())) return true;
+  if (asked >= opt_.budget) return true;  // the budget is at most the number of items
   return opt_.target_se > 0 && asked >= opt_.min_items && r_.se <= opt_.target_se;
 }
 

@@ -33,14 +33,12 @@ class AdaptiveTest {
   // `items` must be one-dimensional.
   AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt);
   // The next round: up to `k` items (fewer at the budget), most informative first, ties to the lower
-  // index; empty once the test is over. Items in `unavailable` are never chosen.
+  // index; empty once the test is over.
   std::vector<int> next_round(int k) const;
   // Records item j's score in [0, 1] and updates the ability.
   void record(int j, double score);
   // The budget is spent, or the standard error reached its target after min_items.
   bool done() const;
-  // Items that can never be asked (the source models have no results on them).
-  void exclude(int j) { asked_.at(static_cast<size_t>(j)) = true, ++excluded_; }
   AdaptiveResult result() const;
   const std::vector<int>& asked() const { return r_.asked; }
 
@@ -52,7 +50,6 @@ class AdaptiveTest {
   AdaptiveResult r_;
   std::vector<bool> asked_;
   double answered_sum_ = 0;
-  int excluded_ = 0;
 };
 
 // `items` must be one-dimensional. `answer(j)` asks the model item j and returns its score in [0, 1].

@@ -397,10 +397,6 @@ TEST_CASE("adaptive rounds of k take the k most informative items at the current
   for (int j : second) test.record(j, items.b(j) < 0.5 ? 1 : 0);
   CHECK(test.done());
   CHECK(test.next_round(3).empty());
-  // An excluded item is never chosen, and the estimate is over the rest.
-  AdaptiveTest without(items, {2, 0, 3});
-  without.exclude(3);
-  CHECK(without.next_round(2) == std::vector<int>{2, 4});
   CHECK_THROWS_WITH(test.record(3, 1), Catch::Contains("asked before"));
 }
 
