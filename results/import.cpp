@@ -31,76 +31,93 @@ const std::vector<std::string>& import_columns() {
 
 namespace {
 
-// One input row, whatever the file format: field -> text (nullopt when absent or null).
-using FieldGetter = std::function<std::optional<std::string>(const std::string&)>;
+// The columns by their place in import_columns(): a row's fields are asked for by index, so a CSV
+// file's header is resolved once, not once a row.
+enum Col : size_t {
+  kModel, kTask, kItemId, kRepeat, kInputTokens, kCacheReadTokens, kCacheWriteTokens, kCacheWrite1hTokens,
+  kOutputTokens, kReasoningTokens, kScore, kLatencyMs, kTtftMs, kFinishReason, kProviderCostUsd, kPrompt,
+  kResponse, kPrediction, kReference, kStatus, kError, kServiceTier, kCreatedAt, kColumnCount
+};
+
+// One input row, whatever the file format: column -> text (nullopt when absent or null).
+using FieldGetter = std::function<std::optional<std::string>(Col)>;
 
 class RowImporter {
  public:
-  RowImporter(Store& store, const ImportOptions& opts, std::string run_id)
-      : store_(store), opts_(opts), run_id_(std::move(run_id)), catalog_(load_prices(store, opts.catalogs)) {}
+  RowImporter(Store& store, const ImportOptions& opts, std::string run_id, size_t expected_rows)
+      : store_(store), opts_(opts), run_id_(std::move(run_id)), catalog_(load_prices(store, opts.catalogs)) {
+    if (import_columns().size() != kColumnCount) throw std::logic_error("import columns and Col disagree");
+    for (const auto& col : import_columns()) {
+      auto it = opts.rename.find(col);
+      source_.push_back(it == opts.rename.end() ? col : it->second);
+    }
+    inserted_.reserve(expected_rows);
+  }
 
   ImportResult& result() { return result_; }
+  // The file's name for a column (after --map).
+  const std::string& source(Col c) const { return source_[c]; }
 
   // `where` is "file:line". Throws InputError naming the field.
   void add(const FieldGetter& raw, const std::string& where, const std::optional<std::string>& raw_usage = {}) {
-    auto get = [&](const std::string& col) -> std::optional<std::string> {
-      auto it = opts_.rename.find(col);
-      auto v = raw(it == opts_.rename.end() ? col : it->second);
-      if (v && trim(*v).empty()) return std::nullopt;
-      if (v) {
-        if (auto bad = invalid_utf8_at(*v))
-          throw InputError(where + ": field '" + col + "' is not valid UTF-8 (byte " + std::to_string(*bad + 1) + " of the field)");
-        if (v->find('\0') != std::string::npos) throw InputError(where + ": field '" + col + "' holds a NUL byte");
-      }
+    auto get = [&](Col col) -> std::optional<std::string> {
+      auto v = raw(col);
+      if (!v) return v;
+      if (std::all_of(v->begin(), v->end(), [](unsigned char ch) { return std::isspace(ch); })) return std::nullopt;
+      if (auto bad = invalid_utf8_at(*v))
+        throw InputError(where + ": field '" + name(col) + "' is not valid UTF-8 (byte " + std::to_string(*bad + 1) +
+                         " of the field)");
+      if (v->find('\0') != std::string::npos) throw InputError(where + ": field '" + name(col) + "' holds a NUL byte");
       return v;
     };
-    auto required = [&](const std::string& col) {
+    auto required = [&](Col col) {
       auto v = get(col);
-      if (!v) throw InputError(where + ": missing required field '" + col + "'");
+      if (!v) throw InputError(where + ": missing required field '" + name(col) + "'");
       return trim(*v);
     };
-    auto count = [&](const std::string& col) -> std::optional<int64_t> {
+    auto count = [&](Col col) -> std::optional<int64_t> {
       auto v = get(col);
       if (!v) return std::nullopt;
       auto n = parse_int(*v);
       if (!n || *n < 0)
-        throw InputError(where + ": field '" + col + "' must be a non-negative integer, got '" + *v + "'");
+        throw InputError(where + ": field '" + name(col) + "' must be a non-negative integer, got '" + *v + "'");
       return n;
     };
-    auto number = [&](const std::string& col) -> std::optional<double> {
+    auto number = [&](Col col) -> std::optional<double> {
       auto v = get(col);
       if (!v) return std::nullopt;
       auto d = parse_double(*v);
-      if (!d) throw InputError(where + ": field '" + col + "' must be a number, got '" + *v + "'");
+      if (!d) throw InputError(where + ": field '" + name(col) + "' must be a number, got '" + *v + "'");
       return d;
     };
 
     RequestRecord r;
     r.run_id = run_id_;
-    r.model = required("model");
-    r.task = required("task");
-    r.item_id = required("item_id");
-    r.repeat = count("repeat").value_or(0);
-    r.created_at = get("created_at").value_or(now_utc_iso());
+    r.model = required(kModel);
+    r.task = required(kTask);
+    r.item_id = required(kItemId);
+    r.repeat = count(kRepeat).value_or(0);
+    auto created = get(kCreatedAt);
+    r.created_at = created ? std::move(*created) : now_utc_iso();
     if (r.created_at.size() < 10) throw InputError(where + ": field 'created_at' must be an ISO 8601 date or time");
-    if (auto st = get("status")) {
+    if (auto st = get(kStatus)) {
       std::string s = to_lower(trim(*st));
       if (s != "ok" && s != "error") throw InputError(where + ": field 'status' must be 'ok' or 'error', got '" + *st + "'");
       r.ok = s == "ok";
     }
-    r.error = get("error");
+    r.error = get(kError);
 
     Usage& u = r.usage;
-    auto in = count("input_tokens"), out = count("output_tokens");
+    auto in = count(kInputTokens), out = count(kOutputTokens);
     u.usage_complete = in.has_value() && out.has_value();
     u.input_tokens = in.value_or(0);
     u.output_tokens = out.value_or(0);
-    u.cache_read_tokens = count("cache_read_tokens").value_or(0);
-    u.cache_write_5m_tokens = count("cache_write_tokens").value_or(0);
-    u.cache_write_1h_tokens = count("cache_write_1h_tokens").value_or(0);
-    u.reasoning_tokens = count("reasoning_tokens");
-    u.provider_cost_usd = number("provider_cost_usd");
-    if (auto tier = get("service_tier")) {
+    u.cache_read_tokens = count(kCacheReadTokens).value_or(0);
+    u.cache_write_5m_tokens = count(kCacheWriteTokens).value_or(0);
+    u.cache_write_1h_tokens = count(kCacheWrite1hTokens).value_or(0);
+    u.reasoning_tokens = count(kReasoningTokens);
+    u.provider_cost_usd = number(kProviderCostUsd);
+    if (auto tier = get(kServiceTier)) {
       auto t = parse_service_tier(*tier);
       if (!t) throw InputError(where + ": field 'service_tier' must be standard, batch, flex, priority or fast");
       u.service_tier = *t;
@@ -109,14 +126,14 @@ class RowImporter {
       throw InputError(where + ": field 'reasoning_tokens' (" + std::to_string(*u.reasoning_tokens) +
                        ") exceeds 'output_tokens' (" + std::to_string(u.output_tokens) + ")");
 
-    r.score = number("score");
-    r.latency_ms = number("latency_ms");
-    r.ttft_ms = number("ttft_ms");
-    r.finish_reason = get("finish_reason");
-    r.prompt = get("prompt");
-    r.response = get("response");
-    r.prediction = get("prediction");
-    r.reference = get("reference");
+    r.score = number(kScore);
+    r.latency_ms = number(kLatencyMs);
+    r.ttft_ms = number(kTtftMs);
+    r.finish_reason = get(kFinishReason);
+    r.prompt = get(kPrompt);
+    r.response = get(kResponse);
+    r.prediction = get(kPrediction);
+    r.reference = get(kReference);
     r.raw_usage = raw_usage;
 
     // Rows repeat a few models and days: each (model, day) is looked up once.
@@ -136,7 +153,7 @@ class RowImporter {
       } catch (const InputError& e) {
         throw InputError(where + ": " + e.what());
       }
-      if (used_prices_.insert(price->id()).second) store_.upsert_price(*price);
+      if (used_prices_.insert(price).second) store_.upsert_price(*price);
     }
 
     r.fingerprint = sha256_hex(run_id_ + '\n' + r.model + '\n' + r.task + '\n' + r.item_id + '\n' +
@@ -164,12 +181,16 @@ class RowImporter {
   }
 
  private:
+  static const std::string& name(Col c) { return import_columns()[c]; }
+
   Store& store_;
   const ImportOptions& opts_;
   std::string run_id_;
   PriceCatalog catalog_;
   ImportResult result_;
-  std::set<std::string> used_prices_, seen_models_, seen_tasks_;
+  std::vector<std::string> source_;  // by Col
+  std::set<const PriceEntry*> used_prices_;  // entries of catalog_, which outlives them
+  std::set<std::string> seen_models_, seen_tasks_;
   std::unordered_set<uint64_t> inserted_;
   std::unordered_map<std::string, PriceCatalog::Lookup> lookups_;  // by model and day
   std::unordered_map<std::string, size_t> items_;                  // item → hash of the prompt and reference written
@@ -192,6 +213,9 @@ void import_csv(RowImporter& imp, const std::string& path) {
     header = h->fields;
     if (!header.empty() && starts_with(header[0], "\xEF\xBB\xBF")) header[0] = header[0].substr(3);
     for (size_t i = 0; i < header.size(); ++i) index[trim(header[i])] = i;
+    std::vector<std::optional<size_t>> at(kColumnCount);  // column -> its place in the header
+    for (size_t c = 0; c < kColumnCount; ++c)
+      if (auto it = index.find(imp.source(Col(c))); it != index.end()) at[c] = it->second;
     while (auto rec = reader.next()) {
       if (rec->fields.size() == 1 && trim(rec->fields[0]).empty()) continue;  // blank line
       std::string where = path + ":" + std::to_string(rec->line);
@@ -199,10 +223,9 @@ void import_csv(RowImporter& imp, const std::string& path) {
         throw InputError(where + ": " + std::to_string(rec->fields.size()) + " fields, but the header has " +
                          std::to_string(header.size()));
       imp.add(
-          [&](const std::string& col) -> std::optional<std::string> {
-            auto it = index.find(col);
-            if (it == index.end()) return std::nullopt;
-            return rec->fields[it->second];
+          [&](Col col) -> std::optional<std::string> {
+            if (!at[col]) return std::nullopt;
+            return rec->fields[*at[col]];
           },
           where);
     }
@@ -230,7 +253,8 @@ void import_jsonl(RowImporter& imp, const std::string& path) {
     }
     if (!j.is_object()) throw InputError(where + ": each line must be a JSON object");
     imp.add(
-        [&](const std::string& col) -> std::optional<std::string> {
+        [&](Col c) -> std::optional<std::string> {
+          const std::string& col = imp.source(c);
           auto it = j.find(col);
           if (it == j.end() || it->is_null()) return std::nullopt;
           if (it->is_object() || it->is_array()) throw InputError(where + ": field '" + col + "' must be a scalar");
@@ -270,7 +294,8 @@ void import_price_reversal(RowImporter& imp, const std::string& path) {
     for (const char* k : {"prompt_tokens", "completion_tokens", "thinking_tokens", "cost"})
       if (rec.contains(k)) usage[k] = rec[k];
     imp.add(
-        [&](const std::string& col) -> std::optional<std::string> {
+        [&](Col c) -> std::optional<std::string> {
+          const std::string& col = imp.source(c);
           if (col == "model") return model;
           if (col == "task") return task;
           if (col == "repeat") return repeat;
@@ -330,9 +355,20 @@ ImportResult import_files(Store& store, const std::vector<std::string>& paths, c
     for (const auto& f : files) digest += sha256_file_hex(f);
     run_id = "import-" + sha256_hex(digest).substr(0, 12);
   }
+  // A million rows' fingerprints land at random places in their unique index: with the store's usual page
+  // cache most inserts re-read an evicted page from the WAL. This transaction gets up to 256 MB of cache.
+  int64_t usual_cache = 0;
+  {
+    auto q = store.db().prepare("PRAGMA cache_size");
+    if (q.step()) usual_cache = q.int64(0);
+  }
+  store.db().exec("PRAGMA cache_size=-262144");
   Transaction tx(store.db());
   store.add_run(run_id, "import", files.size() == 1 ? files[0] : files[0] + " (+" + std::to_string(files.size() - 1) + ")");
-  RowImporter imp(store, opts, run_id);
+  uintmax_t bytes = 0;
+  for (const auto& f : files) bytes += fs::file_size(f);
+  // Room for this import's fingerprints up front (a request row is rarely under 40 bytes of input).
+  RowImporter imp(store, opts, run_id, static_cast<size_t>(std::min<uintmax_t>(bytes / 40, 1u << 24)));
   for (const auto& f : files) {
     std::string fmt = format_of(f, opts.format);
     if (fmt == "csv") {
@@ -347,6 +383,7 @@ ImportResult import_files(Store& store, const std::vector<std::string>& paths, c
     throw InputError((files.size() == 1 ? files[0] : "the input files") + ": no request rows to import");
   store.finish_run(run_id);
   tx.commit();
+  store.db().exec("PRAGMA cache_size=" + std::to_string(usual_cache));
   imp.result().run_id = run_id;
   return imp.result();
 }
