@@ -356,13 +356,14 @@ ImportResult import_files(Store& store, const std::vector<std::string>& paths, c
     run_id = "import-" + sha256_hex(digest).substr(0, 12);
   }
   // A million rows' fingerprints land at random places in their unique index: with the store's usual page
-  // cache most inserts re-read an evicted page from the WAL. This transaction gets up to 256 MB of cache.
+  // cache most inserts re-read an evicted page from the WAL. This transaction gets up to 64 MB of cache
+  // (1M rows: 29 s -> 18 s; more cache measured no faster).
   int64_t usual_cache = 0;
   {
     auto q = store.db().prepare("PRAGMA cache_size");
     if (q.step()) usual_cache = q.int64(0);
   }
-  store.db().exec("PRAGMA cache_size=-262144");
+  store.db().exec("PRAGMA cache_size=-65536");
   Transaction tx(store.db());
   store.add_run(run_id, "import", files.size() == 1 ? files[0] : files[0] + " (+" + std::to_string(files.size() - 1) + ")");
   uintmax_t bytes = 0;
