@@ -55,15 +55,13 @@ void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
     ItemStream stream(task, opts_.data);
     while (auto it = stream.next()) task_ids.push_back(it->id);
   }
-  std::map<std::string, std::pair<double, double>> kept;  // item id → (a, b)
+  // item id → (a, b) of the 1-D fit, then a₁..a_d, b of the multidimensional one
+  std::map<std::string, std::vector<double>> kept;
   auto read_kept = [&] {
     kept.clear();
     auto q = store->db().prepare("SELECT item_id, vector FROM item_features WHERE task = ? AND feature_set = ?");
     q.bind(1, task.name).bind(2, feature_set);
-    while (q.step()) {
-      const auto v = nlohmann::json::parse(q.text(1));
-      kept[q.text(0)] = {v.at(0).get<double>(), v.at(1).get<double>()};
-    }
+    while (q.step()) kept[q.text(0)] = nlohmann::json::parse(q.text(1)).get<std::vector<double>>();
   };
   if (store) read_kept();
   if (kept.empty()) {
@@ -91,17 +89,23 @@ void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
       throw InputError(at + ": the item parameters need results of at least 2 source models; there are " + std::to_string(m.models.size()));
     Eigen::MatrixXd y(m.y.rows(), static_cast<Eigen::Index>(ids.size()));
     for (size_t j = 0; j < ids.size(); ++j) y.col(static_cast<Eigen::Index>(j)) = m.y.col(column[ids[j]]);
-    const IrtItems fit = adaptive_items(y, a.seed);
-    for (size_t j = 0; j < ids.size(); ++j) kept[ids[j]] = {fit.a(static_cast<Eigen::Index>(j), 0), fit.b(static_cast<Eigen::Index>(j))};
+    const IrtItems fit = adaptive_items(y, a.seed), multi = adaptive_estimate_items(y, a.seed);
+    for (size_t j = 0; j < ids.size(); ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      std::vector<double>& v = kept[ids[j]];
+      v = {fit.a(jj, 0), fit.b(jj)};
+      for (Eigen::Index d = 0; d < multi.dims(); ++d) v.push_back(multi.a(jj, d));
+      v.push_back(multi.b(jj));
+    }
     if (store && keep) {
       // First writer wins; every runner then reads back the same parameters.
       Transaction tx(store->db());
       auto ins = store->db().prepare(
           "INSERT OR IGNORE INTO item_features(task, item_id, feature_set, annotator, vector) VALUES(?, ?, ?, ?, ?)");
-      const std::string by = "1-D 2PL on " + std::to_string(m.models.size()) + " source models";
-      for (const auto& [id, ab] : kept) {
+      const std::string by = "1-D and multidimensional 2PL on " + std::to_string(m.models.size()) + " source models";
+      for (const auto& [id, v] : kept) {
         ins.reset();
-        ins.bind(1, task.name).bind(2, id).bind(3, feature_set).bind(4, by).bind(5, nlohmann::json::array({ab.first, ab.second}).dump()).run();
+        ins.bind(1, task.name).bind(2, id).bind(3, feature_set).bind(4, by).bind(5, nlohmann::json(v).dump()).run();
       }
       tx.commit();
       read_kept();
@@ -116,17 +120,25 @@ void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
                      "' has only " + std::to_string(n) + " with item parameters (source results)");
   ti.params.a.resize(n, 1);
   ti.params.b.resize(n);
+  const size_t width = kept.at(ti.ids.front()).size();
+  if (width < 2) throw InputError(at + ": kept item parameters in the store are malformed (fewer than 2 values)");
+  if (width > 3) ti.estimate = IrtItems{Eigen::MatrixXd(n, static_cast<Eigen::Index>(width - 3)), Eigen::VectorXd(n)};
   for (Eigen::Index j = 0; j < n; ++j) {
-    const auto& [aj, bj] = kept.at(ti.ids[static_cast<size_t>(j)]);
-    ti.params.a(j, 0) = aj;
-    ti.params.b(j) = bj;
+    const std::vector<double>& v = kept.at(ti.ids[static_cast<size_t>(j)]);
+    if (v.size() != width) throw InputError(at + ": kept item parameters in the store differ in length between items");
+    ti.params.a(j, 0) = v[0];
+    ti.params.b(j) = v[1];
+    if (!ti.estimate) continue;
+    for (size_t d = 0; d + 3 < width; ++d) ti.estimate->a(j, static_cast<Eigen::Index>(d)) = v[2 + d];
+    ti.estimate->b(j) = v.back();
   }
 }
 
 std::vector<std::vector<AdaptiveTest>> AdaptiveRounds::fresh_tests() const {
   std::vector<std::vector<AdaptiveTest>> out(tasks_.size());
   for (size_t t = 0; t < tasks_.size(); ++t)
-    for (size_t m = 0; m < c_.models.size(); ++m) out[t].emplace_back(tasks_[t].params, opt_);
+    for (size_t m = 0; m < c_.models.size(); ++m)
+      out[t].emplace_back(tasks_[t].params, opt_, tasks_[t].estimate ? &*tasks_[t].estimate : nullptr);
   return out;
 }
 

@@ -52,7 +52,9 @@ class AdaptiveRounds {
  private:
   struct TaskItems {
     std::vector<std::string> ids;  // in the parameters' order
-    IrtItems params;
+    IrtItems params;                 // the 1-D fit that steers
+    std::optional<IrtItems> estimate;  // the multidimensional fit averaged into the estimate (absent in
+                                       // parameters kept by a version that stored only the 1-D fit)
   };
   std::vector<std::vector<AdaptiveTest>> fresh_tests() const;
   void load_or_fit(size_t t, Store* store, bool keep);

@@ -256,7 +256,9 @@ TEST_CASE("without a responses file the item parameters come from the store's ot
   CHECK(rep.errors == 0);
   CHECK(scalar(s.db, "SELECT COUNT(*) FROM item_features WHERE feature_set LIKE 'irt2pl:%'") == kItems);
   CHECK(scalar(s.db, "SELECT COUNT(DISTINCT annotator) FROM item_features WHERE feature_set LIKE 'irt2pl:%'") == 1);
-  CHECK(scalar(s.db, "SELECT COUNT(*) FROM item_features WHERE annotator = '1-D 2PL on 4 source models'") == kItems);
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM item_features WHERE annotator = '1-D and multidimensional 2PL on 4 source models'") == kItems);
+  // Each item's (a, b) for steering, then a₁, a₂, a₃, b of the 3-D fit averaged into the estimate.
+  CHECK(scalar(s.db, "SELECT COUNT(*) FROM item_features WHERE feature_set LIKE 'irt2pl:%' AND json_array_length(vector) = 6") == kItems);
   // The item parameters steer as the responses file's did: A's later rounds harder than B's.
   const std::string run = [&] {
     Store st(s.db, Store::Mode::kReadOnly);

@@ -20,9 +20,18 @@ IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed) {
   return fit_irt(source, o).items;
 }
 
-AdaptiveTest::AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt)
-    : items_(items), opt_(opt), asked_(static_cast<size_t>(items.b.size()), false) {
+IrtItems adaptive_estimate_items(const Eigen::MatrixXd& source, uint64_t seed) {
+  if (source.rows() < 2) throw InputError("adaptive testing needs at least 2 source models to fit its item parameters");
+  IrtOptions o;
+  o.seed = seed;
+  return fit_irt(source, o).items;
+}
+
+AdaptiveTest::AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt, const IrtItems* estimate_items)
+    : items_(items), estimate_items_(estimate_items), opt_(opt), asked_(static_cast<size_t>(items.b.size()), false) {
   if (items.dims() != 1) throw InputError("adaptive testing uses a one-dimensional IRT model");
+  if (estimate_items && estimate_items->b.size() != items.b.size())
+    throw InputError("adaptive testing: the two item fits cover different items");
   const int n = static_cast<int>(items.b.size());
   if (opt.budget < 1 || opt.budget > n) throw InputError("adaptive budget " + std::to_string(opt.budget) + " is not between 1 and " + std::to_string(n));
   r_.se = 1;  // the prior's
@@ -86,11 +95,26 @@ AdaptiveResult AdaptiveTest::result() const {
   // whichever order they come.
   const double a = full_score(r.theta - 1.96 * r.se), b = full_score(r.theta + 1.96 * r.se);
   r.low = std::min(a, b), r.high = std::max(a, b);
+  if (estimate_items_) {
+    // The rest predicted by both fits, averaged; the interval (the 1-D posterior's width) moves with it.
+    std::vector<int> rest;
+    for (int j = 0; j < static_cast<int>(asked_.size()); ++j)
+      if (!asked_[static_cast<size_t>(j)]) rest.push_back(j);
+    double multi = answered_sum_;
+    if (!rest.empty())
+      multi += predicted_mean(*estimate_items_, fit_ability(*estimate_items_, r.asked, r.answers), rest) *
+               static_cast<double>(rest.size());
+    multi /= static_cast<double>(asked_.size());
+    const double shift = (multi - r.estimate) / 2;
+    r.estimate += shift;
+    r.low = std::clamp(r.low + shift, 0.0, 1.0), r.high = std::clamp(r.high + shift, 0.0, 1.0);
+  }
   return r;
 }
 
-AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer) {
-  AdaptiveTest test(items, opt);
+AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer,
+                            const IrtItems* estimate_items) {
+  AdaptiveTest test(items, opt, estimate_items);
   for (auto round = test.next_round(1); !round.empty(); round = test.next_round(1)) test.record(round[0], answer(round[0]));
   return test.result();
 }

@@ -3,7 +3,11 @@
 // asked one at a time, each the most informative at the model's current ability estimate under a
 // one-dimensional 2PL fitted on source models, until an item budget or a standard error is reached;
 // the full-benchmark score is the answered items plus the IRT prediction of the rest, with a 95 %
-// interval from the ability's posterior.
+// interval from the ability's posterior. Given a multidimensional 2PL fitted on the same source models, the
+// prediction of the rest is the mean of the two models' (the 1-D one steers: its information is well
+// defined; the other places models whose skills one ability cannot — MMLU's mix, ADeLe's benchmarks). Given a multidimensional 2PL fitted on the same source models, the
+// prediction of the rest is the mean of the two models' (the 1-D one steers: its information is well
+// defined; the other places models whose skills one ability cannot — MMLU's mix, ADeLe's benchmarks).
 #include <functional>
 #include <vector>
 
@@ -30,8 +34,9 @@ struct AdaptiveResult {
 // run would have asked.
 class AdaptiveTest {
  public:
-  // `items` must be one-dimensional.
-  AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt);
+  // `items` must be one-dimensional; `estimate_items`, when given, are the same items under a
+  // multidimensional fit (see above) and must outlive the test.
+  AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt, const IrtItems* estimate_items = nullptr);
   // The next round: up to `k` items (fewer at the budget), most informative first, ties to the lower
   // index; empty once the test is over.
   std::vector<int> next_round(int k) const;
@@ -46,6 +51,7 @@ class AdaptiveTest {
   double information(double theta) const;
   double full_score(double theta) const;
   const IrtItems& items_;
+  const IrtItems* estimate_items_;
   AdaptiveOptions opt_;
   AdaptiveResult r_;
   std::vector<bool> asked_;
@@ -53,9 +59,12 @@ class AdaptiveTest {
 };
 
 // `items` must be one-dimensional. `answer(j)` asks the model item j and returns its score in [0, 1].
-AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer);
+AdaptiveResult run_adaptive(const IrtItems& items, const AdaptiveOptions& opt, const std::function<double(int)>& answer,
+                            const IrtItems* estimate_items = nullptr);
 
-// The 1-D 2PL the adaptive test uses, fitted on source models (models × items).
+// The 1-D 2PL the adaptive test steers by, fitted on source models (models × items).
 IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed);
+// The multidimensional 2PL (IrtOptions' default dimensions) whose prediction it averages in.
+IrtItems adaptive_estimate_items(const Eigen::MatrixXd& source, uint64_t seed);
 
 }  // namespace reckon

@@ -66,7 +66,8 @@ std::vector<SelectEvalResult> evaluate_selection(const ResponseMatrix& m, const 
           // Each target model is tested item by item: its own answers choose what it is asked next.
           if (!adaptive) adaptive = adaptive_items(source, irt.seed);
           for (size_t t = 0; t < target_rows.size(); ++t) {
-            const AdaptiveResult r = run_adaptive(*adaptive, {b, 0, 3}, [&](int j) { return m.y(target_rows[t], j); });
+            const AdaptiveResult r =
+                run_adaptive(*adaptive, {b, 0, 3}, [&](int j) { return m.y(target_rows[t], j); }, &ctx.irt_fit().items);
             est.push_back(r.estimate);
             abs_err += std::fabs(est.back() - truth[t]);
           }

@@ -518,7 +518,7 @@ const std::vector<SelectorMethod>& selector_table() {
       {"scales-medoids", "Scales++ as published: k-medoids on the demand levels; weighted mean mixed with a logistic demand model", 0,
        scales_medoids_plan},
       {"adaptive", "items asked one at a time, each the most informative at the model's current ability (1-D 2PL on source "
-                   "models); estimate = answers plus the IRT prediction of the rest (select eval only)",
+                   "models); estimate = answers plus the rest predicted by that 2PL and the 3-D one, averaged (select eval only)",
        2, adaptive_plan},
       {"scales-lite", "Scales++ Lite: demand levels predicted from item text (TF-IDF, kernel ridge) for items not annotated", 0,
        scales_lite_plan},

@@ -400,6 +400,28 @@ TEST_CASE("adaptive rounds of k take the k most informative items at the current
   CHECK_THROWS_WITH(test.record(3, 1), Catch::Contains("asked before"));
 }
 
+TEST_CASE("with a multidimensional fit, the adaptive estimate averages the two fits' predictions of the unasked items", "[select]") {
+  // Four items a = 1, b = 0 for steering; the second fit gives each unasked item P = 0.75 whatever the
+  // ability (a = 0, b = −ln 3). One correct answer: the 1-D MAP θ solves θ + σ(θ) = 1, θ ≈ 0.40106,
+  // σ(θ) ≈ 0.59894 (bisection apart), so the 1-D score is (1 + 3 · 0.59894) / 4 = 0.69921, the other
+  // (1 + 3 · 0.75) / 4 = 0.8125, and the estimate their mean 0.75585.
+  IrtItems steer{Eigen::MatrixXd::Ones(4, 1), Eigen::VectorXd::Zero(4)};
+  IrtItems multi{Eigen::MatrixXd::Zero(4, 2), Eigen::VectorXd::Constant(4, -std::log(3.0))};
+  AdaptiveTest plain(steer, {4, 0, 1}), both(steer, {4, 0, 1}, &multi);
+  plain.record(0, 1), both.record(0, 1);
+  CHECK(plain.result().theta == Approx(0.40106).margin(1e-4));
+  CHECK(plain.result().estimate == Approx(0.69921).margin(1e-4));
+  const AdaptiveResult r = both.result();
+  CHECK(r.theta == Approx(0.40106).margin(1e-4));  // the steering fit's ability, unchanged
+  CHECK(r.estimate == Approx(0.75585).margin(1e-4));
+  // The interval keeps the 1-D posterior's width and moves with the estimate.
+  CHECK(r.high - r.low == Approx(plain.result().high - plain.result().low).margin(1e-9));
+  CHECK(r.low < r.estimate);
+  CHECK(r.estimate < r.high);
+  IrtItems three{Eigen::MatrixXd::Zero(3, 2), Eigen::VectorXd::Zero(3)};
+  CHECK_THROWS_WITH(AdaptiveTest(steer, {4, 0, 1}, &three), Catch::Contains("different items"));
+}
+
 TEST_CASE("on data from a 2PL, adaptive testing beats a random subset of the same size", "[select]") {
   const ResponseMatrix m = simulated(60, 300, 17);
   SelectEvalOptions o;
