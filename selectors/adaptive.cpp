@@ -10,22 +10,20 @@ namespace {
 
 double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
 
+// The item parameters of a 2PL with `dims` abilities (0: IrtOptions' default), fitted on source models.
+IrtItems source_items(const Eigen::MatrixXd& source, uint64_t seed, int dims) {
+  if (source.rows() < 2) throw InputError("adaptive testing needs at least 2 source models to fit its item parameters");
+  IrtOptions o;
+  if (dims > 0) o.dims = dims;
+  o.seed = seed;
+  return fit_irt(source, o).items;
+}
+
 }  // namespace
 
-IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed) {
-  if (source.rows() < 2) throw InputError("adaptive testing needs at least 2 source models to fit its item parameters");
-  IrtOptions o;
-  o.dims = 1;
-  o.seed = seed;
-  return fit_irt(source, o).items;
-}
+IrtItems adaptive_items(const Eigen::MatrixXd& source, uint64_t seed) { return source_items(source, seed, 1); }
 
-IrtItems adaptive_estimate_items(const Eigen::MatrixXd& source, uint64_t seed) {
-  if (source.rows() < 2) throw InputError("adaptive testing needs at least 2 source models to fit its item parameters");
-  IrtOptions o;
-  o.seed = seed;
-  return fit_irt(source, o).items;
-}
+IrtItems adaptive_estimate_items(const Eigen::MatrixXd& source, uint64_t seed) { return source_items(source, seed, 0); }
 
 AdaptiveTest::AdaptiveTest(const IrtItems& items, const AdaptiveOptions& opt, const IrtItems* estimate_items)
     : items_(items), estimate_items_(estimate_items), opt_(opt), asked_(static_cast<size_t>(items.b.size()), false) {
