@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -22,24 +22,31 @@ namespace fs = std::filesystem;
 
 namespace reckon {
 
+namespace {
+
+// The columns an import understands, by place: a row's fields are asked for by index, so a CSV file's
+// header is resolved once, not once a row. kColumnNames spells them in the same order.
+enum Col : size_t {
+  kModel, kTask, kItemId,  // required
+  kRepeat, kInputTokens, kCacheReadTokens, kCacheWriteTokens, kCacheWrite1hTokens, kOutputTokens,
+  kReasoningTokens, kScore, kLatencyMs, kTtftMs, kFinishReason, kProviderCostUsd, kPrompt, kResponse,
+  kPrediction, kReference, kStatus, kError, kServiceTier, kCreatedAt, kColumnCount
+};
+constexpr const char* kColumnNames[] = {
+    "model", "task", "item_id",
+    "repeat", "input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens",
+    "reasoning_tokens", "score", "latency_ms", "ttft_ms", "finish_reason", "provider_cost_usd", "prompt", "response",
+    "prediction", "reference", "status", "error", "service_tier", "created_at"};
+static_assert(std::size(kColumnNames) == kColumnCount, "a name for every column");
+
+}  // namespace
+
 const std::vector<std::string>& import_columns() {
-  static const std::vector<std::string> cols = {
-      "model", "task", "item_id",  // required
-      "repeat", "input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens",
-      "reasoning_tokens", "score", "latency_ms", "ttft_ms", "finish_reason", "provider_cost_usd", "prompt", "response",
-      "prediction", "reference", "status", "error", "service_tier", "created_at"};
+  static const std::vector<std::string> cols(std::begin(kColumnNames), std::end(kColumnNames));
   return cols;
 }
 
 namespace {
-
-// The columns by their place in import_columns(): a row's fields are asked for by index, so a CSV
-// file's header is resolved once, not once a row.
-enum Col : size_t {
-  kModel, kTask, kItemId, kRepeat, kInputTokens, kCacheReadTokens, kCacheWriteTokens, kCacheWrite1hTokens,
-  kOutputTokens, kReasoningTokens, kScore, kLatencyMs, kTtftMs, kFinishReason, kProviderCostUsd, kPrompt,
-  kResponse, kPrediction, kReference, kStatus, kError, kServiceTier, kCreatedAt, kColumnCount
-};
 
 // One input row, whatever the file format: column -> text (nullopt when absent or null).
 using FieldGetter = std::function<std::optional<std::string>(Col)>;
@@ -48,7 +55,6 @@ class RowImporter {
  public:
   RowImporter(Store& store, const ImportOptions& opts, std::string run_id, size_t expected_rows)
       : store_(store), opts_(opts), run_id_(std::move(run_id)), catalog_(load_prices(store, opts.catalogs)) {
-    if (import_columns().size() != kColumnCount) throw std::logic_error("import columns and Col disagree");
     for (const auto& col : import_columns()) {
       auto it = opts.rename.find(col);
       source_.push_back(it == opts.rename.end() ? col : it->second);
