@@ -10,7 +10,7 @@ SEEDS="${SEEDS:-200}"
 BENCHMARKS="${BENCHMARKS:-CSE MCTACO SAT}"
 make build >/dev/null 2>&1 || { echo "build failed: run make build" >&2; exit 1; }
 DB="$(mktemp -d)/adele.db"
-METHODS=random,scales,scales-cold,scales-medoids,irt,gp-irt,anchor
+METHODS=${METHODS:-random,scales,scales-cold,scales-medoids,irt,gp-irt,anchor}
 echo "| benchmark | budget | $(echo $METHODS | sed 's/,/ | /g') |"
 echo "|---|---|$(echo $METHODS | sed 's/[^,]*/---/g; s/,/|/g')|"
 all=""
