@@ -93,6 +93,10 @@ std::string Statement::text(int col) const {
   auto* p = sqlite3_column_text(stmt_, col);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
 }
+std::string_view Statement::text_view(int col) const {
+  auto* p = sqlite3_column_text(stmt_, col);
+  return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string_view();
+}
 std::optional<int64_t> Statement::opt_int64(int col) const {
   if (is_null(col)) return std::nullopt;
   return int64(col);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace reckon {
@@ -40,6 +41,7 @@ class Statement {
   int64_t int64(int col) const;
   double real(int col) const;
   std::string text(int col) const;
+  std::string_view text_view(int col) const;  // valid until the next step or reset
   std::string blob(int col) const;
   std::optional<int64_t> opt_int64(int col) const;
   std::optional<double> opt_real(int col) const;

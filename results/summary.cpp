@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <map>
-#include <set>
 
 #include "common/stats.h"
 #include "common/table.h"
@@ -37,102 +35,124 @@ SummaryScope default_scope(Store& store) {
   return s;
 }
 
+namespace {
+
+// The row columns summarize reads, by index.
+enum Col { kModel, kTask, kItem, kRun, kAnswer, kOk, kError, kCacheHit, kScored, kScore, kInput, kOutput, kReasoning,
+           kReasoningUnknown, kTruncated, kCost, kListed, kLatency };
+
+// What one model × task group gathers as its rows go by.
+struct Group {
+  ModelTaskSummary m;
+  int64_t nonbinary = 0;                    // scored answers not 0/1: no interval, no pass@k
+  std::vector<std::pair<int, int>> items;  // per item: (scored answers, right ones)
+  std::vector<double> latencies;
+};
+
+void close_group(Group& g, std::vector<ModelTaskSummary>& out) {
+  ModelTaskSummary& m = g.m;
+  if (m.requests == 0) return;  // pipeline calls alone make no row
+  if (m.scored > 0) {
+    m.accuracy = m.correct / static_cast<double>(m.scored);
+    if (g.nonbinary == 0) {
+      auto ci = wilson_interval(m.correct, static_cast<double>(m.scored));
+      m.ci_low = ci.low;
+      m.ci_high = ci.high;
+    }
+  }
+  if (!g.latencies.empty()) {
+    m.latency_p50_ms = quantile(g.latencies, 0.5);
+    m.latency_p90_ms = quantile(g.latencies, 0.9);
+  }
+  // pass@k over items answered more than once, k the fewest answers any item has.
+  std::erase_if(g.items, [](const std::pair<int, int>& i) { return i.first == 0; });
+  if (g.nonbinary == 0 && !g.items.empty()) {
+    int k = INT32_MAX;
+    for (auto [n, c] : g.items) k = std::min(k, n);
+    if (k >= 2) {
+      double sum = 0;
+      for (auto [n, c] : g.items) sum += pass_at_k(n, c, k);
+      m.pass_k = k;
+      m.pass_at_k = sum / static_cast<double>(g.items.size());
+    }
+  }
+  out.push_back(std::move(m));
+}
+
+}  // namespace
+
+// One pass over the rows in scope — answers, and pipeline calls (they are paid, and an answer served
+// from the cache is a cache hit only when no call of its cell was made) — in (model, task, item, run)
+// order, which the requests_by_cell index yields for one run without sorting. So each group, each item
+// (pass@k counts its answers over every run in scope) and each cell of a run is a stretch of rows.
 std::vector<ModelTaskSummary> summarize(Store& store, const std::optional<std::string>& run_id) {
-  const std::string scope = run_scope_sql(run_id.has_value());
-  auto s = store.db().prepare(R"sql(
-SELECT r.model, r.task,
-       COUNT(*),
-       SUM(r.status = 'error'),
-       SUM(r.status = 'ok' AND s.value IS NOT NULL),
-       TOTAL(CASE WHEN r.status = 'ok' THEN s.value END),
-       TOTAL(r.input_tokens), TOTAL(r.output_tokens), TOTAL(r.reasoning_tokens),
-       SUM(r.status = 'ok' AND r.usage_complete = 1 AND r.reasoning_tokens IS NULL),
-       SUM(r.finish_reason IN ('length', 'max_tokens', 'MAX_TOKENS')),
-       TOTAL(r.cost_usd),
-       SUM(r.status = 'ok' AND r.cost_usd IS NULL),
-       MAX(p.listed_price),
-       SUM(r.status = 'ok' AND s.value IS NOT NULL AND s.value NOT IN (0, 1)),
-       SUM(r.cache_hit = 1 AND NOT EXISTS (SELECT 1 FROM requests c WHERE c.run_id = r.run_id AND c.model = r.model AND
-           c.task = r.task AND c.item_id = r.item_id AND c.step LIKE 'call:%'))
+  auto q = store.db().prepare(R"sql(
+SELECT r.model, r.task, r.item_id, r.run_id, r.step IS NULL, r.status = 'ok', r.status = 'error', r.cache_hit,
+       s.request_id IS NOT NULL, s.value, r.input_tokens, r.output_tokens, r.reasoning_tokens,
+       r.usage_complete = 1 AND r.reasoning_tokens IS NULL, r.finish_reason IN ('length', 'max_tokens', 'MAX_TOKENS'),
+       r.cost_usd, p.listed_price, r.latency_ms
 FROM requests r
 LEFT JOIN scores s ON s.request_id = r.id AND s.is_primary = 1
 LEFT JOIN prices p ON p.id = r.price_entry_id
-WHERE )sql" + scope + R"sql( AND r.step IS NULL
-GROUP BY r.model, r.task)sql");
-  s.bind(1, run_id);
+WHERE )sql" + run_scope_sql(run_id.has_value()) + R"sql( AND (r.step IS NULL OR r.step LIKE 'call:%')
+ORDER BY r.model, r.task, r.item_id, r.run_id)sql");
+  q.bind(1, run_id);
   std::vector<ModelTaskSummary> out;
-  while (s.step()) {
-    ModelTaskSummary m;
-    m.model = s.text(0);
-    m.task = s.text(1);
-    m.requests = s.int64(2);
-    m.errors = s.int64(3);
-    m.scored = s.int64(4);
-    m.correct = s.real(5);
-    m.input_tokens = static_cast<int64_t>(s.real(6));
-    m.output_tokens = static_cast<int64_t>(s.real(7));
-    m.reasoning_tokens = static_cast<int64_t>(s.real(8));
-    m.reasoning_unknown_rows = s.int64(9);
-    m.truncated = s.int64(10);
-    m.cost_usd = s.real(11);
-    m.unknown_cost_rows = s.int64(12);
-    m.listed_price = s.opt_real(13);
-    bool binary = s.int64(14) == 0;
-    m.cache_hits = s.int64(15);
-    if (m.scored > 0) {
-      m.accuracy = m.correct / static_cast<double>(m.scored);
-      if (binary) {
-        auto ci = wilson_interval(m.correct, static_cast<double>(m.scored));
-        m.ci_low = ci.low;
-        m.ci_high = ci.high;
+  Group g;
+  std::string item, run;
+  int64_t cell_cache_hits = 0;  // the current cell's answers from the cache
+  bool cell_called = false;     // and whether any of its pipeline calls was made
+  bool any = false;
+  auto close_cell = [&] {
+    if (!cell_called) g.m.cache_hits += cell_cache_hits;
+    cell_cache_hits = 0, cell_called = false;
+  };
+  while (q.step()) {
+    const bool new_group = !any || q.text_view(kModel) != g.m.model || q.text_view(kTask) != g.m.task;
+    if (new_group || q.text_view(kItem) != item || q.text_view(kRun) != run) {
+      if (any) close_cell();
+      if (new_group || q.text_view(kItem) != item) {
+        if (new_group) {
+          if (any) close_group(g, out);
+          g = Group{};
+          g.m.model = q.text(kModel), g.m.task = q.text(kTask);
+        }
+        item = q.text(kItem);
+        g.items.emplace_back(0, 0);
       }
+      run = q.text(kRun);
+      any = true;
     }
-    out.push_back(m);
+    ModelTaskSummary& m = g.m;
+    const bool ok = q.int64(kOk) == 1, cache_hit = q.int64(kCacheHit) == 1;
+    const std::optional<double> cost = q.opt_real(kCost);
+    if (!cache_hit && cost) m.spent_usd += *cost;
+    if (q.int64(kAnswer) != 1) {  // a pipeline call
+      cell_called = true;
+      continue;
+    }
+    ++m.requests;
+    if (q.int64(kError) == 1) ++m.errors;
+    const std::optional<double> score = q.opt_real(kScore);
+    if (ok && score) {
+      ++m.scored, m.correct += *score;
+      if (*score != 0 && *score != 1) ++g.nonbinary;
+    }
+    if (ok && q.int64(kScored) == 1) {
+      ++g.items.back().first;
+      if (score == 1.0) ++g.items.back().second;
+    }
+    m.input_tokens += q.int64(kInput), m.output_tokens += q.int64(kOutput), m.reasoning_tokens += q.int64(kReasoning);
+    if (ok && q.int64(kReasoningUnknown) == 1) ++m.reasoning_unknown_rows;
+    if (q.int64(kTruncated) == 1) ++m.truncated;
+    if (cost) m.cost_usd += *cost;
+    else if (ok) ++m.unknown_cost_rows;
+    if (auto listed = q.opt_real(kListed)) m.listed_price = std::max(m.listed_price.value_or(*listed), *listed);
+    if (cache_hit) ++cell_cache_hits;
+    else if (ok)
+      if (auto latency = q.opt_real(kLatency)) g.latencies.push_back(*latency);
   }
-  // Paid: rows not served from the cache — answers, and a pipeline's calls (its answer row is their sum).
-  auto paid = store.db().prepare("SELECT r.model, r.task, TOTAL(r.cost_usd) FROM requests r WHERE r.cache_hit = 0 AND "
-                                 "(r.step IS NULL OR r.step LIKE 'call:%') AND " + scope + " GROUP BY r.model, r.task");
-  paid.bind(1, run_id);
-  std::map<std::pair<std::string, std::string>, double> spent;
-  while (paid.step()) spent[{paid.text(0), paid.text(1)}] = paid.real(2);
-  for (auto& m : out) m.spent_usd = spent[{m.model, m.task}];
-  auto lat = store.db().prepare(
-      "SELECT r.model, r.task, r.latency_ms FROM requests r WHERE r.status = 'ok' AND r.cache_hit = 0 AND r.latency_ms IS NOT NULL "
-      "AND r.step IS NULL AND " + scope);
-  lat.bind(1, run_id);
-  std::map<std::pair<std::string, std::string>, std::vector<double>> latencies;
-  while (lat.step()) latencies[{lat.text(0), lat.text(1)}].push_back(lat.real(2));
-  for (auto& m : out) {
-    auto it = latencies.find({m.model, m.task});
-    if (it == latencies.end()) continue;
-    m.latency_p50_ms = quantile(it->second, 0.5);
-    m.latency_p90_ms = quantile(it->second, 0.9);
-  }
-  // pass@k over items answered more than once.
-  auto rep = store.db().prepare(
-      "SELECT r.model, r.task, r.item_id, COUNT(*), SUM(s.value = 1), SUM(s.value NOT IN (0, 1)) FROM requests r "
-      "JOIN scores s ON s.request_id = r.id AND s.is_primary = 1 WHERE r.status = 'ok' AND r.step IS NULL "
-      "AND " + scope + " GROUP BY r.model, r.task, r.item_id");
-  rep.bind(1, run_id);
-  std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, int>>> per_item;  // (n, correct)
-  std::set<std::pair<std::string, std::string>> graded;
-  while (rep.step()) {
-    auto key = std::make_pair(rep.text(0), rep.text(1));
-    if (rep.int64(5) > 0) graded.insert(key);  // not 0/1 scores
-    per_item[key].emplace_back(static_cast<int>(rep.int64(3)), static_cast<int>(rep.int64(4)));
-  }
-  for (auto& m : out) {
-    auto key = std::make_pair(m.model, m.task);
-    auto it = per_item.find(key);
-    if (it == per_item.end() || graded.count(key)) continue;
-    int k = INT32_MAX;
-    for (auto [n, c] : it->second) k = std::min(k, n);
-    if (k < 2) continue;
-    double sum = 0;
-    for (auto [n, c] : it->second) sum += pass_at_k(n, c, k);
-    m.pass_k = k;
-    m.pass_at_k = sum / static_cast<double>(it->second.size());
-  }
+  if (any) close_cell(), close_group(g, out);
   std::sort(out.begin(), out.end(), [](const ModelTaskSummary& a, const ModelTaskSummary& b) {
     if (a.task != b.task) return a.task < b.task;
     double pa = a.listed_price.value_or(1e300), pb = b.listed_price.value_or(1e300);
