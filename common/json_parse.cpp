@@ -3,6 +3,8 @@
 #include <iterator>
 #include <string>
 
+#include <simdjson.h>
+
 namespace reckon {
 
 std::optional<size_t> json_depth_exceeded(std::string_view text, int max_depth) {
@@ -24,12 +26,49 @@ std::optional<size_t> json_depth_exceeded(std::string_view text, int max_depth) 
   return std::nullopt;
 }
 
+namespace {
+
+// nlohmann's value for a simdjson element. nlohmann's own types are kept: a non-negative integer is
+// unsigned, and of repeated keys the last wins.
+nlohmann::json to_nlohmann(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      nlohmann::json out = nlohmann::json::object();
+      for (auto field : simdjson::dom::object(e)) out[std::string(field.key)] = to_nlohmann(field.value);
+      return out;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      nlohmann::json out = nlohmann::json::array();
+      for (auto v : simdjson::dom::array(e)) out.push_back(to_nlohmann(v));
+      return out;
+    }
+    case simdjson::dom::element_type::STRING: return std::string(std::string_view(e));
+    case simdjson::dom::element_type::INT64: {
+      const int64_t v = int64_t(e);
+      return v >= 0 ? nlohmann::json(static_cast<uint64_t>(v)) : nlohmann::json(v);
+    }
+    case simdjson::dom::element_type::UINT64: return uint64_t(e);
+    case simdjson::dom::element_type::DOUBLE: return double(e);
+    case simdjson::dom::element_type::BOOL: return bool(e);
+    case simdjson::dom::element_type::NULL_VALUE: break;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// simdjson reads the text (several times faster than nlohmann's lexer) and the value is built from
+// its DOM; whatever simdjson refuses — bad JSON, but also what nlohmann accepts and simdjson does
+// not, such as integers past 64 bits — goes to nlohmann, so results and error messages are nlohmann's.
 nlohmann::json parse_json(std::string_view text, bool allow_exceptions) {
   if (auto at = json_depth_exceeded(text)) {
     if (!allow_exceptions) return nlohmann::json(nlohmann::json::value_t::discarded);
     throw nlohmann::json::parse_error::create(
         101, *at + 1, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
   }
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS) return to_nlohmann(root);
   return nlohmann::json::parse(text, nullptr, allow_exceptions);
 }
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libeigen3-dev libssl-dev
-      libcli11-dev catch2 libcpp-httplib-dev libmimalloc-dev sqlite3 zlib1g-dev python3 libxml2-utils bubblewrap)
+      libcli11-dev catch2 libcpp-httplib-dev libmimalloc-dev libsimdjson-dev sqlite3 zlib1g-dev python3 libxml2-utils bubblewrap)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

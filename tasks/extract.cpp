@@ -29,12 +29,31 @@ std::string clean_number(std::string n) {
 
 }  // namespace
 
+// The last match of -?[$]?[0-9][0-9,]*(?:\.[0-9]+)? scanning left to right (as a regex search
+// would), written out: std::regex costs hundreds of instructions per character of a long answer.
 std::optional<std::string> extract_last_number(const std::string& text) {
-  static const std::regex num(R"(-?[$]?[0-9][0-9,]*(?:\.[0-9]+)?)");
-  std::optional<std::string> last;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), num); it != std::sregex_iterator(); ++it) last = it->str();
+  const size_t n = text.size();
+  auto digit = [&](size_t i) { return i < n && text[i] >= '0' && text[i] <= '9'; };
+  std::optional<std::pair<size_t, size_t>> last;  // [begin, end)
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    if (text[j] == '-') ++j;
+    if (j < n && text[j] == '$') ++j;
+    if (!digit(j)) {
+      ++i;
+      continue;
+    }
+    size_t k = j + 1;
+    while (digit(k) || (k < n && text[k] == ',')) ++k;
+    if (k < n && text[k] == '.' && digit(k + 1)) {
+      k += 2;
+      while (digit(k)) ++k;
+    }
+    last = {i, k};
+    i = k;
+  }
   if (!last) return std::nullopt;
-  return clean_number(*last);
+  return clean_number(text.substr(last->first, last->second - last->first));
 }
 
 std::optional<std::string> gsm8k_reference(const std::string& solution) {

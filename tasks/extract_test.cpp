@@ -1,6 +1,8 @@
 #include "tasks/extract.h"
 
 #include <catch2/catch.hpp>
+#include <random>
+#include <regex>
 #include <set>
 #include <filesystem>
 #include <fstream>
@@ -185,4 +187,34 @@ TEST_CASE("TruthfulQA loads 817 questions — true references score 1, false one
   CHECK(best >= 800);
   CHECK(false_scored_true <= 20);
   CHECK(items[0].metadata.at("category") == "Misconceptions");
+}
+
+// The scanner is specified by the regex it replaced: the same answer on every text, including
+// random strings over the characters that matter.
+TEST_CASE("the last number is the last match of the number pattern, as a regex search finds it", "[extract]") {
+  const std::regex spec(R"(-?[$]?[0-9][0-9,]*(?:\.[0-9]+)?)");
+  auto by_regex = [&](const std::string& text) -> std::optional<std::string> {
+    std::optional<std::string> last;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), spec); it != std::sregex_iterator(); ++it) last = it->str();
+    if (!last) return std::nullopt;
+    std::string out;
+    for (char c : *last)
+      if (c != ',' && c != '$') out += c;
+    while (!out.empty() && out.back() == '.') out.pop_back();
+    return out;
+  };
+  for (std::string t : {"", "-", "$", "-$", "-$5", "$-5", "--5", "5.", "5..5", "5.5.5", "1,000,", "1,000.25,", "x-$1,2.3y",
+                        "-.5", "$.5", "3-4", "12-$3", "a1b22c333", "price: $1,250.00 total"}) {
+    CHECK(extract_last_number(t) == by_regex(t));
+  }
+  CHECK(extract_last_number("The total is $1,250.") == std::optional<std::string>("1250"));  // worked by hand
+  CHECK(extract_last_number("x -$3.25, then 7.") == std::optional<std::string>("7"));
+  std::mt19937 rng(7);
+  const std::string alphabet = "-$0123456789,. a";
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string t(static_cast<size_t>(rng() % 12), ' ');
+    for (char& c : t) c = alphabet[rng() % alphabet.size()];
+    INFO(t);
+    REQUIRE(extract_last_number(t) == by_regex(t));
+  }
 }
