@@ -25,6 +25,9 @@ TEST_CASE("JSON deeper than 128 levels is refused where it crosses the limit, an
   CHECK_FALSE(json_depth_exceeded(R"({"a": "[[[[[[[[", "b": "\"[[[[["})", 2));
   CHECK(json_depth_exceeded(R"({"a": {"b": [1]}})", 2) == std::optional<size_t>(12));
   CHECK(parse_json(nested(128)).is_array());
+  CHECK(parse_json("{\"a\": " + nested(127) + "}").is_object());
+  CHECK_THROWS_WITH(parse_json(nested(129)), Catch::Contains("nested deeper than 128 levels"));
+  CHECK_THROWS_WITH(parse_json("{\"a\": " + nested(128) + "}"), Catch::Contains("nested deeper than 128 levels"));
   CHECK(parse_json(nested(100000), false).is_discarded());
   CHECK_THROWS_WITH(parse_json("{\"usage\": " + nested(100000) + "}"), Catch::Contains("nested deeper than 128 levels"));
   std::istringstream in(nested(5000));
