@@ -60,12 +60,16 @@ nlohmann::json to_nlohmann(simdjson::dom::element e) {
 // simdjson reads the text (several times faster than nlohmann's lexer) and the value is built from
 // its DOM; whatever simdjson refuses — bad JSON, but also what nlohmann accepts and simdjson does
 // not, such as integers past 64 bits — goes to nlohmann, so results and error messages are nlohmann's.
-// simdjson is held to the same nesting limit, so what it accepts needs no separate depth scan.
+// simdjson is held to the same nesting limit, so what it accepts needs no separate depth scan. Its
+// buffers grow to the largest document a thread has read and stay, so large documents (catalogs, whole
+// files) go to nlohmann alone: the speed matters for the many small ones (answers, item rows).
 nlohmann::json parse_json(std::string_view text, bool allow_exceptions) {
+  constexpr size_t kSimdjsonMaxBytes = 1 << 20;
   thread_local simdjson::dom::parser parser;
   thread_local const bool limited = parser.allocate(1 << 12, kMaxJsonDepth) == simdjson::SUCCESS;
   simdjson::dom::element root;
-  if (limited && parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS) return to_nlohmann(root);
+  if (limited && text.size() <= kSimdjsonMaxBytes && parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS)
+    return to_nlohmann(root);
   if (auto at = json_depth_exceeded(text)) {
     if (!allow_exceptions) return nlohmann::json(nlohmann::json::value_t::discarded);
     throw nlohmann::json::parse_error::create(
