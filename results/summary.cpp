@@ -109,17 +109,15 @@ ORDER BY r.model, r.task, r.item_id, r.run_id)sql");
   };
   while (q.step()) {
     const bool new_group = !any || q.text_view(kModel) != g.m.model || q.text_view(kTask) != g.m.task;
-    if (new_group || q.text_view(kItem) != item || q.text_view(kRun) != run) {
+    const bool new_item = new_group || q.text_view(kItem) != item;
+    if (new_item || q.text_view(kRun) != run) {
       if (any) close_cell();
-      if (new_group || q.text_view(kItem) != item) {
-        if (new_group) {
-          if (any) close_group(g, out);
-          g = Group{};
-          g.m.model = q.text(kModel), g.m.task = q.text(kTask);
-        }
-        item = q.text(kItem);
-        g.items.emplace_back(0, 0);
+      if (new_group) {
+        if (any) close_group(g, out);
+        g = Group{};
+        g.m.model = q.text(kModel), g.m.task = q.text(kTask);
       }
+      if (new_item) item = q.text(kItem), g.items.emplace_back(0, 0);
       run = q.text(kRun);
       any = true;
     }
