@@ -65,7 +65,7 @@ test-asan: deps
 # kept in $(FUZZ_BUILD)/crashes: copy a reproducer into tests/fuzz/corpus/<target>/ once fixed.
 FUZZ_BUILD   ?= build-fuzz
 # One libFuzzer binary per parser of outside input (tests/fuzz/targets.h).
-FUZZ_TARGETS ?= csv sse import_jsonl catalog campaign extract matrix json batch
+FUZZ_TARGETS ?= csv sse import_jsonl catalog campaign extract matrix json batch http1
 FUZZ_SECONDS ?= 20
 fuzz: deps
 	@bash scripts/install-fuzz-deps.sh

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "common/text.h"
 
@@ -26,13 +27,25 @@ struct CurlGlobal {
   ~CurlGlobal() { curl_global_cleanup(); }
 };
 
+// Plain http goes through Http1Engine unless the user asked for libcurl or a proxy may be meant to carry
+// it (libcurl reads these variables; the native engine does not speak to proxies).
+bool plain_engine_allowed() {
+  const char* choice = std::getenv("RECKON_HTTP_ENGINE");
+  if (choice && std::string(choice) == "curl") return false;
+  for (const char* v : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+    const char* value = std::getenv(v);
+    if (value && *value) return false;
+  }
+  return true;
+}
+
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
 }  // namespace
 
-HttpEngine::HttpEngine() {
+HttpEngine::HttpEngine() : plain_allowed_(plain_engine_allowed()) {
   static CurlGlobal global;
   multi_ = curl_multi_init();
   curl_multi_setopt(static_cast<CURLM*>(multi_), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -50,6 +63,9 @@ HttpEngine::~HttpEngine() {
 }
 
 void HttpEngine::start(const HttpRequest& req, double timeout_s, OnData on_data, OnDone on_done) {
+  if (plain_allowed_) {
+    if (auto url = parse_plain_http_url(req.url)) return plain_.start(*url, req, timeout_s, std::move(on_data), std::move(on_done));
+  }
   auto t = std::make_unique<Transfer>();
   t->on_data = std::move(on_data);
   t->on_done = std::move(on_done);
@@ -109,11 +125,20 @@ void HttpEngine::start(const HttpRequest& req, double timeout_s, OnData on_data,
 }
 
 void HttpEngine::poll(double max_wait_s) {
+  const int wait_ms = max_wait_s > 0 ? static_cast<int>(max_wait_s * 1000) : 0;
+  if (transfers_.empty()) return plain_.poll(wait_ms);
+  if (plain_.running() == 0) return poll_curl(wait_ms, -1);
+  poll_curl(wait_ms, plain_.readiness_fd());  // both busy: libcurl's wait also wakes for the plain engine
+  plain_.poll(0);
+}
+
+void HttpEngine::poll_curl(int wait_ms, int extra_fd) {
   CURLM* m = static_cast<CURLM*>(multi_);
   int still = 0;
   curl_multi_perform(m, &still);
-  if (still > 0 && max_wait_s > 0) {
-    curl_multi_poll(m, nullptr, 0, static_cast<int>(max_wait_s * 1000), nullptr);
+  if (still > 0 && wait_ms > 0) {
+    curl_waitfd extra{extra_fd, CURL_WAIT_POLLIN, 0};
+    curl_multi_poll(m, extra_fd >= 0 ? &extra : nullptr, extra_fd >= 0 ? 1 : 0, wait_ms, nullptr);
     curl_multi_perform(m, &still);
   }
   int left = 0;

@@ -1,6 +1,8 @@
 #pragma once
-// Many HTTP requests in flight from one thread: libcurl's multi interface, connection reuse,
-// HTTP/2 where the server offers it, TLS through OpenSSL.
+// Many HTTP requests in flight from one thread. https (and anything through a proxy) goes through
+// libcurl's multi interface: connection reuse, HTTP/2 where the server offers it, TLS through OpenSSL.
+// Plain http:// goes through reckon's own HTTP/1.1 engine on epoll (http1_engine.h) unless a proxy
+// variable is set or RECKON_HTTP_ENGINE=curl asks for libcurl.
 #include <functional>
 #include <map>
 #include <vector>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "providers/adapter.h"
+#include "providers/http1_engine.h"
 #include "providers/retry.h"
 
 namespace reckon {
@@ -37,11 +40,14 @@ class HttpEngine {
   void start(const HttpRequest& req, double timeout_s, OnData on_data, OnDone on_done);
   // Drives transfers, waiting up to max_wait_s for activity; calls on_done for finished ones.
   void poll(double max_wait_s);
-  int running() const { return static_cast<int>(transfers_.size()); }
+  int running() const { return static_cast<int>(transfers_.size()) + plain_.running(); }
 
  private:
   struct Transfer;
+  void poll_curl(int wait_ms, int extra_fd);
   void* multi_;
+  Http1Engine plain_;
+  bool plain_allowed_;
   std::map<void*, std::unique_ptr<Transfer>> transfers_;
   std::vector<void*> idle_;  // finished easy handles, reset for reuse (cheaper than a new one per call)
 };

@@ -20,6 +20,7 @@
 #include "providers/batch_api.h"
 #include "providers/anthropic.h"
 #include "providers/gemini.h"
+#include "providers/http1_response.h"
 #include "providers/openai.h"
 #include "results/import.h"
 #include "routers/data.h"
@@ -273,11 +274,37 @@ int batch(const uint8_t* d, size_t n) {
   return 0;
 }
 
+int http1(const uint8_t* d, size_t n) {
+  // The first byte chooses a piece size and whether the request was HEAD; the rest is the server's bytes.
+  // Read in one piece and in small pieces, the response must come out the same: anything else is a bug.
+  if (n == 0) return 0;
+  const size_t piece = 1 + d[0] % 7;
+  const bool head = d[0] & 0x80;
+  const std::string wire = text(d + 1, n - 1);
+  struct Reading {
+    std::string body;
+    size_t used = 0;
+    Http1Response r;
+    explicit Reading(bool head) : r([this](const char* p, size_t k) { body.append(p, k); }, head) {}
+  };
+  Reading whole(head), pieces(head);
+  whole.used = whole.r.feed(wire.data(), wire.size());
+  for (size_t at = 0; at < wire.size() && !pieces.r.complete() && !pieces.r.failed(); at += piece)
+    pieces.used += pieces.r.feed(wire.data() + at, std::min(piece, wire.size() - at));
+  whole.r.end_of_stream();
+  pieces.r.end_of_stream();
+  if (whole.r.complete() != pieces.r.complete() || whole.r.failed() != pieces.r.failed() || whole.body != pieces.body ||
+      whole.r.status() != pieces.r.status() || whole.r.headers() != pieces.r.headers() || whole.r.keep_alive() != pieces.r.keep_alive() ||
+      (whole.r.complete() && whole.used != pieces.used) || whole.used > wire.size())
+    __builtin_trap();
+  return 0;
+}
+
 const std::vector<Target>& targets() {
   static const std::vector<Target> t = {{"csv", csv},           {"sse", sse},           {"import_jsonl", import_jsonl},
                                         {"catalog", catalog},   {"campaign", campaign}, {"extract", extract},
                                         {"matrix", matrix},
-                                        {"json", json},         {"batch", batch}};
+                                        {"json", json},         {"batch", batch},       {"http1", http1}};
   return t;
 }
 

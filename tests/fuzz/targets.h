@@ -16,7 +16,8 @@ int campaign(const uint8_t* data, size_t size);      // campaign files and task 
 int extract(const uint8_t* data, size_t size);       // answer extractors and scorers on model output, scorer programs' replies
 int matrix(const uint8_t* data, size_t size);        // response matrices (select eval) and routing outcomes files
 int json(const uint8_t* data, size_t size);          // JSON from outside with its nesting limit, and UTF-8 repair
-int batch(const uint8_t* data, size_t size);         // batch APIs' results: OpenAI files, Anthropic JSONL, Gemini output
+int batch(const uint8_t* data, size_t size);
+int http1(const uint8_t* data, size_t size);         // HTTP/1.1 responses from plain-http servers (the native engine's reader)         // batch APIs' results: OpenAI files, Anthropic JSONL, Gemini output
 
 struct Target {
   const char* name;
