@@ -190,8 +190,8 @@ class Bench:
     def throughput(self, nginx):
         rows = []
         quick = self.args.quick
-        for delay in (0, 50):
-            for c in ((64,) if quick else (16, 64, 256)):
+        for delay in self.args.delays or (0, 50):
+            for c in self.args.concurrency or ((64,) if quick else (16, 64, 256, 1024)):
                 url = nginx.url(delay)
                 ideal = c * 1000.0 / delay if delay else None
                 wrk_rate = self.wrk(url, c, 2 if quick else 5)
@@ -380,6 +380,10 @@ def main():
     ap.add_argument("--no-peer", action="store_true", help="skip promptfoo")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--only-runners", action="store_true", help="only the several-runners-on-one-store section")
+    ap.add_argument("--only-throughput", action="store_true", help="only the throughput table")
+    ap.add_argument("--delays", type=lambda v: [int(x) for x in v.split(",")], help="server delays in ms (default 0,50)")
+    ap.add_argument("--concurrency", type=lambda v: [int(x) for x in v.split(",")],
+                    help="concurrency levels (default 16,64,256,1024; 64 with --quick)")
     args = ap.parse_args()
     for tool in ("nginx", "wrk", "valgrind", "/usr/bin/time"):
         if not shutil.which(tool):
@@ -394,6 +398,9 @@ def main():
             print(report(res))
             return
         res["throughput"] = bench.throughput(nginx)
+        if args.only_throughput:
+            print(report(res))
+            return
         res["runners"] = bench.runners(nginx)
         log("cpu per request (callgrind) ...")
         res["cpu"] = bench.cpu(nginx)

@@ -28,6 +28,15 @@ std::optional<size_t> json_depth_exceeded(std::string_view text, int max_depth) 
 
 namespace {
 
+constexpr size_t kSimdjsonMaxBytes = 1 << 20;
+
+// The thread's simdjson parser, held to the nesting limit; nullptr if its buffers could not be had.
+simdjson::dom::parser* thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  thread_local const bool limited = parser.allocate(1 << 12, kMaxJsonDepth) == simdjson::SUCCESS;
+  return limited ? &parser : nullptr;
+}
+
 // nlohmann's value for a simdjson element. nlohmann's own types are kept: a non-negative integer is
 // unsigned, and of repeated keys the last wins.
 nlohmann::json to_nlohmann(simdjson::dom::element e) {
@@ -64,11 +73,9 @@ nlohmann::json to_nlohmann(simdjson::dom::element e) {
 // buffers grow to the largest document a thread has read and stay, so large documents (catalogs, whole
 // files) go to nlohmann alone: the speed matters for the many small ones (answers, item rows).
 nlohmann::json parse_json(std::string_view text, bool allow_exceptions) {
-  constexpr size_t kSimdjsonMaxBytes = 1 << 20;
-  thread_local simdjson::dom::parser parser;
-  thread_local const bool limited = parser.allocate(1 << 12, kMaxJsonDepth) == simdjson::SUCCESS;
+  simdjson::dom::parser* parser = thread_parser();
   simdjson::dom::element root;
-  if (limited && text.size() <= kSimdjsonMaxBytes && parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS)
+  if (parser && text.size() <= kSimdjsonMaxBytes && parser->parse(text.data(), text.size()).get(root) == simdjson::SUCCESS)
     return to_nlohmann(root);
   if (auto at = json_depth_exceeded(text)) {
     if (!allow_exceptions) return nlohmann::json(nlohmann::json::value_t::discarded);
@@ -77,6 +84,16 @@ nlohmann::json parse_json(std::string_view text, bool allow_exceptions) {
   }
   return nlohmann::json::parse(text, nullptr, allow_exceptions);
 }
+
+bool read_json_dom(std::string_view text, const std::function<void(const simdjson::dom::element&)>& read) {
+  simdjson::dom::parser* parser = thread_parser();
+  simdjson::dom::element root;
+  if (!parser || text.size() > kSimdjsonMaxBytes || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return false;
+  read(root);
+  return true;
+}
+
+nlohmann::json to_json(const simdjson::dom::element& e) { return to_nlohmann(e); }
 
 nlohmann::json parse_json(std::istream& in, bool allow_exceptions) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -2,6 +2,12 @@
 
 #include "providers/retry.h"
 
+#include <simdjson.h>
+
+#include <array>
+
+#include "common/json_parse.h"
+
 namespace reckon {
 
 Usage openai_chat_usage(const nlohmann::json& u, Dialect d) {
@@ -55,6 +61,95 @@ Usage openai_responses_usage(const nlohmann::json& u) {
     out.cache_write_5m_tokens = token_field(u["input_tokens_details"], "cache_write_tokens").value_or(0);
   }
   if (u.contains("output_tokens_details")) out.reasoning_tokens = token_field(u["output_tokens_details"], "reasoning_tokens");
+  return out;
+}
+
+Completion openai_chat_completion(const nlohmann::json& j, Dialect d) {
+  if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
+    throw BadResponse("response has no choices");
+  Completion c;
+  const auto& ch = j["choices"][0];
+  if (ch.contains("message") && ch["message"].is_object()) {
+    const auto& m = ch["message"];
+    if (m.contains("content") && m["content"].is_string()) c.text = m["content"].get<std::string>();
+    // A refusal is the answer: its text kept, its finish reason said.
+    if (c.text.empty() && m.contains("refusal") && m["refusal"].is_string() && !m["refusal"].get<std::string>().empty()) {
+      c.text = m["refusal"].get<std::string>();
+      c.finish_reason = "refusal";
+    }
+    for (const char* k : {"reasoning_content", "reasoning"})
+      if (m.contains(k) && m[k].is_string()) c.reasoning_text = m[k].get<std::string>();
+  }
+  if (ch.contains("finish_reason") && ch["finish_reason"].is_string() && c.finish_reason != "refusal")
+    c.finish_reason = ch["finish_reason"].get<std::string>();
+  if (j.contains("model") && j["model"].is_string()) c.response_model = j["model"].get<std::string>();
+  if (!j.contains("usage") || !j["usage"].is_object()) {
+    c.usage.usage_complete = false;  // the server said nothing: unknown, not zero
+  } else {
+    c.usage = openai_chat_usage(j["usage"], d);
+    c.raw_usage = j["usage"];
+    read_served_tier(j, "service_tier", c.usage);
+  }
+  return c;
+}
+
+namespace {
+
+// The last value of each wanted key in a simdjson object (of repeated keys the last wins, as parse_json has it).
+template <size_t N>
+std::array<std::optional<simdjson::dom::element>, N> fields(const simdjson::dom::object& o, const std::array<std::string_view, N>& keys) {
+  std::array<std::optional<simdjson::dom::element>, N> out;
+  for (auto f : o)
+    for (size_t i = 0; i < N; ++i)
+      if (f.key == keys[i]) out[i] = f.value;
+  return out;
+}
+
+std::optional<std::string> string_of(const std::optional<simdjson::dom::element>& e) {
+  if (!e || !e->is_string()) return std::nullopt;
+  return std::string(std::string_view(*e));
+}
+
+}  // namespace
+
+// The ordinary body (an object whose first choice is an object with an object or no message) is read
+// straight from simdjson's DOM: the answer's fields need no nlohmann values, only `usage` becomes one (it is
+// stored, and openai_chat_usage reads it). Anything else goes to openai_chat_completion, which decides.
+std::optional<Completion> openai_chat_completion_fast(std::string_view body, Dialect d) {
+  std::optional<Completion> out;
+  read_json_dom(body, [&](const simdjson::dom::element& root) {
+    if (!root.is_object()) return;
+    auto top = fields(simdjson::dom::object(root), std::array<std::string_view, 4>{"choices", "model", "usage", "service_tier"});
+    if (!top[0] || !top[0]->is_array()) return;
+    const simdjson::dom::array choices(*top[0]);
+    if (choices.size() == 0) return;
+    const simdjson::dom::element ch = choices.at(0).value_unsafe();
+    if (!ch.is_object()) return;
+    auto choice = fields(simdjson::dom::object(ch), std::array<std::string_view, 2>{"message", "finish_reason"});
+    Completion c;
+    if (choice[0] && !choice[0]->is_null()) {
+      if (!choice[0]->is_object()) return;
+      auto m = fields(simdjson::dom::object(*choice[0]), std::array<std::string_view, 4>{"content", "refusal", "reasoning_content", "reasoning"});
+      if (auto t = string_of(m[0])) c.text = std::move(*t);
+      auto refusal = string_of(m[1]);
+      if (c.text.empty() && refusal && !refusal->empty()) {  // a refusal is the answer: its text kept, its finish reason said
+        c.text = std::move(*refusal);
+        c.finish_reason = "refusal";
+      }
+      for (size_t k : {2, 3})
+        if (auto r = string_of(m[k])) c.reasoning_text = std::move(*r);
+    }
+    if (auto f = string_of(choice[1]); f && c.finish_reason != "refusal") c.finish_reason = std::move(*f);
+    if (auto model = string_of(top[1])) c.response_model = std::move(*model);
+    if (!top[2] || !top[2]->is_object()) {
+      c.usage.usage_complete = false;  // the server said nothing: unknown, not zero
+    } else {
+      c.raw_usage = to_json(*top[2]);
+      c.usage = openai_chat_usage(c.raw_usage, d);
+      if (top[3]) read_served_tier(nlohmann::json{{"service_tier", to_json(*top[3])}}, "service_tier", c.usage);
+    }
+    out = std::move(c);
+  });
   return out;
 }
 
@@ -145,33 +240,8 @@ class OpenAIChat : public Adapter {
     return h;
   }
   Completion parse(const std::string& body) const override {
-    nlohmann::json j = parse_json_body(body);
-    if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
-      throw BadResponse("response has no choices");
-    Completion c;
-    const auto& ch = j["choices"][0];
-    if (ch.contains("message") && ch["message"].is_object()) {
-      const auto& m = ch["message"];
-      if (m.contains("content") && m["content"].is_string()) c.text = m["content"].get<std::string>();
-      // A refusal is the answer: its text kept, its finish reason said.
-      if (c.text.empty() && m.contains("refusal") && m["refusal"].is_string() && !m["refusal"].get<std::string>().empty()) {
-        c.text = m["refusal"].get<std::string>();
-        c.finish_reason = "refusal";
-      }
-      for (const char* k : {"reasoning_content", "reasoning"})
-        if (m.contains(k) && m[k].is_string()) c.reasoning_text = m[k].get<std::string>();
-    }
-    if (ch.contains("finish_reason") && ch["finish_reason"].is_string() && c.finish_reason != "refusal")
-      c.finish_reason = ch["finish_reason"].get<std::string>();
-    if (j.contains("model") && j["model"].is_string()) c.response_model = j["model"].get<std::string>();
-    if (!j.contains("usage") || !j["usage"].is_object()) {
-      c.usage.usage_complete = false;  // the server said nothing: unknown, not zero
-    } else {
-      c.usage = openai_chat_usage(j["usage"], d_);
-      c.raw_usage = j["usage"];
-      read_served_tier(j, "service_tier", c.usage);
-    }
-    return c;
+    if (auto c = openai_chat_completion_fast(body, d_)) return std::move(*c);
+    return openai_chat_completion(parse_json_body(body), d_);
   }
   std::unique_ptr<StreamDecoder> decoder() const override { return std::make_unique<ChatDecoder>(d_); }
   std::optional<Usage> usage_of(const nlohmann::json& body) const override {

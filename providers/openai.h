@@ -19,6 +19,12 @@ Usage openai_chat_usage(const nlohmann::json& usage, Dialect d);
 // Normalizes a Responses API `usage` object.
 Usage openai_responses_usage(const nlohmann::json& usage);
 
+// A non-streamed Chat Completions body, parsed; throws BadResponse.
+Completion openai_chat_completion(const nlohmann::json& body, Dialect d);
+// The same, read by simdjson without building nlohmann values for the answer (the adapter's path): nothing
+// when the body is not of the ordinary shape, which openai_chat_completion then reads.
+std::optional<Completion> openai_chat_completion_fast(std::string_view body, Dialect d);
+
 std::unique_ptr<Adapter> make_openai_chat(Dialect d);
 std::unique_ptr<Adapter> make_openai_responses();
 
