@@ -44,6 +44,7 @@ class Http1Engine {
   void poll(int wait_ms);
   int running() const { return static_cast<int>(live_.size() + finished_.size()); }
   int readiness_fd() const { return epoll_; }  // readable when a socket of this engine is ready
+  bool has_finished() const { return !finished_.empty(); }  // answers waiting for the next poll
   int connections_opened() const { return opened_; }  // fresh connections made so far (tests)
 
  private:

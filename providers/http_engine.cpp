@@ -128,7 +128,8 @@ void HttpEngine::poll(double max_wait_s) {
   const int wait_ms = max_wait_s > 0 ? static_cast<int>(max_wait_s * 1000) : 0;
   if (transfers_.empty()) return plain_.poll(wait_ms);
   if (plain_.running() == 0) return poll_curl(wait_ms, -1);
-  poll_curl(wait_ms, plain_.readiness_fd());  // both busy: libcurl's wait also wakes for the plain engine
+  // Both busy: libcurl's wait also wakes for the plain engine's sockets, and not at all when it has answers waiting.
+  poll_curl(plain_.has_finished() ? 0 : wait_ms, plain_.readiness_fd());
   plain_.poll(0);
 }
 
