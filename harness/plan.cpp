@@ -1,11 +1,6 @@
 #include "harness/plan.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <mutex>
-#include <thread>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -235,98 +230,7 @@ std::unique_ptr<Cell> CampaignPlan::plan_cell(size_t m, size_t t, const std::sha
   return cell;
 }
 
-struct CampaignPlan::Ahead {
-  struct Entry {
-    size_t task = 0;
-    std::shared_ptr<const Item> item;  // set: the walk reached this item (on_item), no cell
-    std::unique_ptr<Cell> cell;        // null (without item or error): the end of the plan
-    std::exception_ptr error;
-  };
-  size_t depth = 0;
-  std::mutex mu;
-  std::condition_variable filled, drained;
-  std::deque<Entry> queue;
-  bool stop = false;
-  bool ended = false;  // next() has handed out the end (or an error): the worker is done
-  std::vector<std::pair<size_t, std::shared_ptr<const Item>>> reached;  // the worker's, until queued
-  std::thread worker;
-};
-
-CampaignPlan::~CampaignPlan() { stop_ahead(); }
-
-void CampaignPlan::plan_ahead(size_t depth) {
-  stop_ahead();
-  ahead_ = std::make_unique<Ahead>();
-  ahead_->depth = std::max<size_t>(depth, 2);
-  ahead_->worker = std::thread([this] { run_ahead(); });
-}
-
-void CampaignPlan::stop_ahead() {
-  if (!ahead_) return;
-  {
-    std::lock_guard<std::mutex> lock(ahead_->mu);
-    ahead_->stop = true;
-  }
-  ahead_->drained.notify_all();
-  ahead_->worker.join();
-  ahead_.reset();
-}
-
-void CampaignPlan::run_ahead() {
-  Ahead& a = *ahead_;
-  for (bool last = false; !last;) {
-    Ahead::Entry e;
-    try {
-      e.cell = produce();
-      last = !e.cell;
-    } catch (...) {
-      e.error = std::current_exception();
-      last = true;
-    }
-    std::unique_lock<std::mutex> lock(a.mu);
-    // Woken when the queue is down to half, so the two threads meet once per depth/2 cells, not per cell.
-    a.drained.wait(lock, [&] { return a.stop || a.queue.size() < a.depth; });
-    if (a.stop) return;
-    for (auto& [t, item] : a.reached) a.queue.push_back(Ahead::Entry{t, std::move(item), nullptr, nullptr});
-    a.reached.clear();
-    a.queue.push_back(std::move(e));
-    lock.unlock();
-    a.filled.notify_one();
-  }
-}
-
-void CampaignPlan::reached(size_t task, const std::shared_ptr<const Item>& item) {
-  if (ahead_) ahead_->reached.emplace_back(task, item);  // on_item runs when next() gets there
-  else if (on_item) on_item(task, *item);
-}
-
 std::unique_ptr<Cell> CampaignPlan::next() {
-  if (!ahead_) return produce();
-  Ahead& a = *ahead_;
-  for (;;) {
-    if (a.ended) return nullptr;
-    Ahead::Entry e;
-    {
-      std::unique_lock<std::mutex> lock(a.mu);
-      a.filled.wait(lock, [&] { return !a.queue.empty(); });
-      e = std::move(a.queue.front());
-      a.queue.pop_front();
-      if (a.queue.size() <= a.depth / 2) a.drained.notify_one();
-    }
-    if (e.item) {
-      if (on_item) on_item(e.task, *e.item);
-      continue;
-    }
-    if (e.error) {
-      a.ended = true;
-      std::rethrow_exception(e.error);
-    }
-    if (!e.cell) a.ended = true;
-    return std::move(e.cell);
-  }
-}
-
-std::unique_ptr<Cell> CampaignPlan::produce() {
   for (;;) {
     if (!cur_.item) {
       if (cur_.task == c_.tasks.size()) return nullptr;
@@ -339,7 +243,7 @@ std::unique_ptr<Cell> CampaignPlan::produce() {
       const size_t row = cur_.row++;
       if (row >= chosen_[cur_.task].size() || !chosen_[cur_.task][row]) continue;
       cur_.item = std::make_shared<const Item>(std::move(*it));
-      reached(cur_.task, cur_.item);
+      if (on_item) on_item(cur_.task, *cur_.item);
       cur_.model = 0, cur_.repeat = 0;
     }
     if (cur_.model == c_.models.size()) {
@@ -356,11 +260,8 @@ std::unique_ptr<Cell> CampaignPlan::produce() {
 }
 
 void CampaignPlan::rewind() {
-  const size_t depth = ahead_ ? ahead_->depth : 0;
-  stop_ahead();  // what it planned past the caller's place is dropped: the walk starts over
   for (size_t t = 0; t < c_.tasks.size(); ++t) streams_[t] = std::make_unique<ItemStream>(c_.tasks[t], opts_.data);
   cur_ = Cursor{};
-  if (depth) plan_ahead(depth);
 }
 
 }  // namespace reckon

@@ -59,7 +59,6 @@ class CampaignPlan {
   // items it names and no others.
   CampaignPlan(const Campaign& c, const RunOptions& opts, std::string run_id, const std::string& db_path,
                const ItemsPerModel* only = nullptr);
-  ~CampaignPlan();
   CampaignPlan(const CampaignPlan&) = delete;
   CampaignPlan& operator=(const CampaignPlan&) = delete;
 
@@ -68,14 +67,8 @@ class CampaignPlan {
   std::unique_ptr<Cell> next();
   // Walks the plan again from its start (the items are read again).
   void rewind();
-  // Called with each item as the walk reaches it, before its first cell (on the thread calling next()).
+  // Called with each item as the walk reaches it, before its first cell.
   std::function<void(size_t task, const Item&)> on_item;
-  // From here on the cells are planned on a thread of the plan's own, up to `depth` ahead of next(), so
-  // the caller's thread (the network loop) only takes them: the same cells in the same order, on_item
-  // called as before, an error in planning thrown from next(). stop_ahead() (or the destructor) ends it;
-  // cells planned ahead and not yet taken are then dropped (rewind() walks again, ahead as before).
-  void plan_ahead(size_t depth);
-  void stop_ahead();
 
   // Cells over every shard (an upper bound of this shard's).
   size_t expected_cells() const { return expected_cells_; }
@@ -94,11 +87,6 @@ class CampaignPlan {
   void resolve_models(const std::string& db_path);
   const PriceEntry* price_of(const ModelRef& ref, const std::string& at, bool batch = false) const;
   std::unique_ptr<Cell> plan_cell(size_t m, size_t t, const std::shared_ptr<const Item>& item, int r) const;
-  std::unique_ptr<Cell> produce();  // the walk itself
-  void reached(size_t task, const std::shared_ptr<const Item>& item);
-  void run_ahead();
-  struct Ahead;
-  std::unique_ptr<Ahead> ahead_;
 
   const Campaign& c_;
   const RunOptions& opts_;

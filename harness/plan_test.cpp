@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "common/error.h"
 #include "tests/support.h"
 
 using namespace reckon;
@@ -106,81 +105,4 @@ TEST_CASE("a selection keeps a seeded sample, or the first N when asked", "[camp
   f.fraction = 0.25;  // ceil(0.25 × 10) = 3
   CHECK(select_items(10, f).size() == 3);
   CHECK(select_items(2, s).size() == 2);
-}
-
-namespace {
-
-// `n` numbered items, model a asked twice per item and model b once.
-Campaign many_items(const test::TempDir& tmp, int n) {
-  std::string rows;
-  for (int i = 0; i < n; ++i) rows += R"({"q":"item )" + std::to_string(i) + R"(","a":")" + std::to_string(i) + "\"}\n";
-  const std::string items = tmp.write("items.jsonl", rows);
-  return parse_campaign(nlohmann::json::parse(R"({"name":"p","models":[{"model":"openai:gpt-5.4","repeats":2},"openai:gpt-5-mini"],
-      "tasks":[{"name":"t","data":{"file":")" + items + R"("},"reference_field":"a","prompt":{"user":"{q}"},"scorer":"last_number"}]})"),
-                        "p.json");
-}
-
-// What a walk of up to `limit` cells saw, in order: "item:<id>" as on_item was called, "cell:<fingerprint>".
-// With `error`, an InputError ends the walk and its message lands there.
-std::vector<std::string> trace(CampaignPlan& plan, size_t limit = SIZE_MAX, std::string* error = nullptr) {
-  std::vector<std::string> seen;
-  plan.on_item = [&](size_t, const Item& it) { seen.push_back("item:" + it.id); };
-  try {
-    for (size_t n = 0; n < limit; ++n) {
-      auto cell = plan.next();
-      if (!cell) break;
-      seen.push_back("cell:" + cell->fingerprint);
-    }
-  } catch (const InputError& e) {
-    if (!error) throw;
-    *error = e.what();
-  }
-  return seen;
-}
-
-}  // namespace
-
-TEST_CASE("planned ahead on a thread of its own, the plan hands out the same cells and items in the same order", "[campaign][plan]") {
-  test::TempDir tmp;
-  const Campaign c = many_items(tmp, 300);
-  RunOptions opts;
-  CampaignPlan alone(c, opts, "run-1", tmp.file("none.db"));
-  const std::vector<std::string> expected = trace(alone);
-  REQUIRE(expected.size() == 300 + 900);  // each item, then its three cells
-  CHECK(expected[0].rfind("item:", 0) == 0);
-  CHECK(expected[1].rfind("cell:", 0) == 0);
-
-  for (size_t depth : {2, 7, 64, 4096}) {
-    INFO("depth " << depth);
-    CampaignPlan ahead(c, opts, "run-1", tmp.file("none.db"));
-    ahead.plan_ahead(depth);
-    CHECK(trace(ahead) == expected);
-    CHECK_FALSE(ahead.next());  // the end, again
-  }
-
-  SECTION("a rewind midway walks again from the start, still ahead") {
-    CampaignPlan ahead(c, opts, "run-1", tmp.file("none.db"));
-    ahead.plan_ahead(16);
-    const std::vector<std::string> first = trace(ahead, 100);
-    REQUIRE(first.size() == 100 + 34);  // 100 cells: 34 items reached (the 34th's first cell is the 100th)
-    CHECK(std::equal(first.begin(), first.end(), expected.begin()));
-    ahead.rewind();
-    CHECK(trace(ahead) == expected);
-  }
-
-  SECTION("a row that went bad after the check is thrown from next(), after the cells before it") {
-    std::string rows;
-    for (int i = 0; i < 300; ++i) rows += i == 200 ? "{not json\n" : R"({"q":"item )" + std::to_string(i) + R"(","a":")" + std::to_string(i) + "\"}\n";
-    CampaignPlan a(c, opts, "run-1", tmp.file("none.db")), b(c, opts, "run-1", tmp.file("none.db"));
-    tmp.write("items.jsonl", rows);  // changed under the run, after both plans checked it
-    a.rewind();
-    b.rewind();
-    b.plan_ahead(8);
-    std::string error_a, error_b;
-    const std::vector<std::string> seen_a = trace(a, SIZE_MAX, &error_a), seen_b = trace(b, SIZE_MAX, &error_b);
-    CHECK_THAT(error_a, Catch::Contains("items.jsonl"));
-    CHECK(seen_a.size() == 200 * 4);  // the 200 items before it, each with its three cells
-    CHECK(seen_b == seen_a);
-    CHECK(error_b == error_a);
-  }
 }

@@ -182,12 +182,6 @@ void run_pass(Session& s, CampaignPlan& plan, const std::string& scope, RunRepor
   ClaimedWalk walk(plan, shared, s.store, before, ledger, rep);
   Recorder recorder(c, rep.run_id, writer, ledger, rep);
   plan.on_item = [&](size_t t, const Item& it) { recorder.store_item(t, it); };
-  // Cells are planned on a thread of their own, a window ahead, while this one drives the network.
-  plan.plan_ahead(std::min<size_t>(dispatch_window(c), 4096));
-  struct StopAhead {
-    CampaignPlan& plan;
-    ~StopAhead() { plan.stop_ahead(); }
-  } stop_ahead{plan};
 
   const ClientOptions co = client_options(c, opts.shard_count);
   SystemClock clock;
