@@ -30,25 +30,27 @@ namespace {
 
 constexpr size_t kSimdjsonMaxBytes = 1 << 20;
 
-// The thread's simdjson parser, held to the nesting limit; nullptr if its buffers could not be had.
-simdjson::dom::parser* thread_parser() {
+// simdjson's DOM of `text` from the thread's parser (held to the nesting limit), when simdjson is used
+// for a document this size and accepts it.
+bool simdjson_root(std::string_view text, simdjson::dom::element& root) {
   thread_local simdjson::dom::parser parser;
   thread_local const bool limited = parser.allocate(1 << 12, kMaxJsonDepth) == simdjson::SUCCESS;
-  return limited ? &parser : nullptr;
+  return limited && text.size() <= kSimdjsonMaxBytes && parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS;
 }
 
-// nlohmann's value for a simdjson element. nlohmann's own types are kept: a non-negative integer is
-// unsigned, and of repeated keys the last wins.
-nlohmann::json to_nlohmann(simdjson::dom::element e) {
+}  // namespace
+
+// nlohmann's own types are kept: a non-negative integer is unsigned, and of repeated keys the last wins.
+nlohmann::json to_json(const simdjson::dom::element& e) {
   switch (e.type()) {
     case simdjson::dom::element_type::OBJECT: {
       nlohmann::json out = nlohmann::json::object();
-      for (auto field : simdjson::dom::object(e)) out[std::string(field.key)] = to_nlohmann(field.value);
+      for (auto field : simdjson::dom::object(e)) out[std::string(field.key)] = to_json(field.value);
       return out;
     }
     case simdjson::dom::element_type::ARRAY: {
       nlohmann::json out = nlohmann::json::array();
-      for (auto v : simdjson::dom::array(e)) out.push_back(to_nlohmann(v));
+      for (auto v : simdjson::dom::array(e)) out.push_back(to_json(v));
       return out;
     }
     case simdjson::dom::element_type::STRING: return std::string(std::string_view(e));
@@ -64,8 +66,6 @@ nlohmann::json to_nlohmann(simdjson::dom::element e) {
   return nullptr;
 }
 
-}  // namespace
-
 // simdjson reads the text (several times faster than nlohmann's lexer) and the value is built from
 // its DOM; whatever simdjson refuses — bad JSON, but also what nlohmann accepts and simdjson does
 // not, such as integers past 64 bits — goes to nlohmann, so results and error messages are nlohmann's.
@@ -73,10 +73,8 @@ nlohmann::json to_nlohmann(simdjson::dom::element e) {
 // buffers grow to the largest document a thread has read and stay, so large documents (catalogs, whole
 // files) go to nlohmann alone: the speed matters for the many small ones (answers, item rows).
 nlohmann::json parse_json(std::string_view text, bool allow_exceptions) {
-  simdjson::dom::parser* parser = thread_parser();
   simdjson::dom::element root;
-  if (parser && text.size() <= kSimdjsonMaxBytes && parser->parse(text.data(), text.size()).get(root) == simdjson::SUCCESS)
-    return to_nlohmann(root);
+  if (simdjson_root(text, root)) return to_json(root);
   if (auto at = json_depth_exceeded(text)) {
     if (!allow_exceptions) return nlohmann::json(nlohmann::json::value_t::discarded);
     throw nlohmann::json::parse_error::create(
@@ -86,14 +84,11 @@ nlohmann::json parse_json(std::string_view text, bool allow_exceptions) {
 }
 
 bool read_json_dom(std::string_view text, const std::function<void(const simdjson::dom::element&)>& read) {
-  simdjson::dom::parser* parser = thread_parser();
   simdjson::dom::element root;
-  if (!parser || text.size() > kSimdjsonMaxBytes || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return false;
+  if (!simdjson_root(text, root)) return false;
   read(root);
   return true;
 }
-
-nlohmann::json to_json(const simdjson::dom::element& e) { return to_nlohmann(e); }
 
 nlohmann::json parse_json(std::istream& in, bool allow_exceptions) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -139,9 +139,8 @@ bool Http1Engine::use_pooled(Transfer& t) {
   return false;
 }
 
-const std::vector<std::vector<char>>& Http1Engine::addresses(const PlainHttpUrl& url, std::string& error) {
+const std::vector<std::vector<char>>& Http1Engine::addresses(const PlainHttpUrl& url, const std::string& key, std::string& error) {
   static const std::vector<std::vector<char>> none;
-  const std::string key = url.host + "|" + url.port;
   const auto now = Clock::now();
   auto it = dns_.find(key);
   if (it != dns_.end() && now - it->second.at < kDnsLifetime) return it->second.addrs;
@@ -165,7 +164,7 @@ const std::vector<std::vector<char>>& Http1Engine::addresses(const PlainHttpUrl&
 
 void Http1Engine::connect_fresh(Transfer& t) {
   std::string error;
-  const auto& addrs = addresses(t.url, error);
+  const auto& addrs = addresses(t.url, t.pool_key, error);
   if (addrs.empty()) return finish(t, error);
   while (t.next_address < addrs.size()) {
     const auto& a = addrs[t.next_address++];
@@ -195,7 +194,6 @@ void Http1Engine::attach(Transfer& t, int fd, bool reused) {
   t.reused = reused;
   t.events = 0;
   t.sent = 0;
-  t.response.headers.clear();
   Transfer* raw = &t;
   t.reader = std::make_unique<Http1Response>(
       [raw](const char* p, size_t n) {

@@ -58,7 +58,8 @@ class Http1Engine {
   void finish(Transfer& t, std::string error = {}, bool timed_out = false);
   void drop_connection(Transfer& t);
   void sweep_deadlines();
-  const std::vector<std::vector<char>>& addresses(const PlainHttpUrl& url, std::string& error);
+  // `key`: the host's pool key ("host|port"), which also keys the DNS cache.
+  const std::vector<std::vector<char>>& addresses(const PlainHttpUrl& url, const std::string& key, std::string& error);
 
   int epoll_ = -1;
   int opened_ = 0;

@@ -172,13 +172,12 @@ void Http1Response::end_of_headers() {
     state_ = State::kDone;
   } else if (transfer_encoding) {
     // Transfer-Encoding overrides Content-Length; a coding other than chunked last ends with the close.
-    chunked_ = has_token(*transfer_encoding, "chunked", true);
-    state_ = chunked_ ? State::kChunkSize : State::kUntilClose;
-    if (!chunked_) keep_alive_ = false;
+    const bool chunked = has_token(*transfer_encoding, "chunked", true);
+    state_ = chunked ? State::kChunkSize : State::kUntilClose;
+    if (!chunked) keep_alive_ = false;
   } else if (!length.empty()) {
     if (length.size() > 18 || !std::all_of(length.begin(), length.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
       return fail("bad Content-Length: " + excerpt(length));
-    have_length_ = true;
     remaining_ = std::stoull(length);
     state_ = remaining_ == 0 ? State::kDone : State::kLength;
   } else {

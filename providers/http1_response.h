@@ -53,8 +53,6 @@ class Http1Response {
   int minor_version_ = 1;
   Headers headers_;
   bool keep_alive_ = true;
-  bool chunked_ = false;
-  bool have_length_ = false;
   unsigned long long remaining_ = 0;  // of a chunk or of Content-Length
   size_t body_bytes_ = 0;
   std::string error_;

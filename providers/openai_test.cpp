@@ -89,21 +89,12 @@ TEST_CASE("an OpenAI chat answer read straight from simdjson is the one read thr
     bodies.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
   std::mt19937 rng(23);
-  const std::string pieces[] = {"{", "}", "[", "]", ",", ":", "\"", "null", "1", "-1", "2.5", "\"x\"", "[]", "{}", " ",
+  const std::vector<std::string> pieces = {"{", "}", "[", "]", ",", ":", "\"", "null", "1", "-1", "2.5", "\"x\"", "[]", "{}", " ",
                                 R"("content":)", R"("refusal":"no",)", R"("reasoning":"r",)", R"("usage":)", R"("choices":)",
                                 R"("message":)", R"("finish_reason":)", R"("prompt_tokens":)", R"("service_tier":"flex",)"};
   const std::string seed = bodies[0];
   for (int trial = 0; trial < 4000; ++trial) {
-    std::string t = seed;
-    for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
-      const size_t at = rng() % (t.size() + 1);
-      const std::string& p = pieces[rng() % std::size(pieces)];
-      switch (rng() % 3) {
-        case 0: t.insert(at, p); break;
-        case 1: t.erase(at, 1 + rng() % 4); break;
-        default: t.replace(at, 1, p);
-      }
-    }
+    const std::string t = test::mutate(seed, rng, pieces);
     bodies.push_back(t);
   }
   size_t fast = 0;

@@ -41,6 +41,19 @@ std::string shared_data(const std::string& relative) {
   return p;
 }
 
+std::string mutate(std::string t, std::mt19937& rng, const std::vector<std::string>& pieces) {
+  for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
+    const size_t at = rng() % (t.size() + 1);
+    const std::string& p = pieces[rng() % pieces.size()];
+    switch (rng() % 3) {
+      case 0: t.insert(at, p); break;
+      case 1: t.erase(at, 1 + rng() % 4); break;
+      default: t.replace(at, 1, p);
+    }
+  }
+  return t;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

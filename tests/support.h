@@ -1,6 +1,7 @@
 #pragma once
 // Shared test helpers: temporary folders, the shared data, running the reckon binary.
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ class TempDir {
 // Path under ../shared/data; fails the test when the shared data is missing.
 std::string shared_data(const std::string& relative);
 std::string read_file(const std::string& path);
+
+// `seed` with 1–3 random edits (insert a piece, erase 1–4 bytes, or replace a byte by a piece): the
+// fuzz-like inputs differential tests compare two readers on.
+std::string mutate(std::string seed, std::mt19937& rng, const std::vector<std::string>& pieces);
 
 struct CommandResult {
   int exit_code = -1;
