@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,6 +20,7 @@ namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(30);  // as the libcurl path sets it
 constexpr auto kDnsLifetime = std::chrono::seconds(60);      // libcurl's default DNS cache lifetime
 constexpr size_t kIdlePerHost = 1024;
+constexpr int kEventsPerPoll = 256;
 
 double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -81,7 +83,6 @@ struct Http1Engine::Transfer {
   std::unique_ptr<Http1Response> reader;
   Clock::time_point started, deadline, connect_deadline;
   int fd = -1;
-  uint32_t events = 0;  // registered with epoll (0: not registered)
   bool connecting = false, reused = false, retried = false;
   size_t next_address = 0;
   std::string connect_error;
@@ -125,18 +126,36 @@ void Http1Engine::start(const PlainHttpUrl& url, const HttpRequest& req, double 
 
 bool Http1Engine::use_pooled(Transfer& t) {
   auto it = idle_.find(t.pool_key);
-  while (it != idle_.end() && !it->second.empty()) {
-    const int fd = it->second.back();
-    it->second.pop_back();
-    // A kept-alive socket the server has closed (or sent something unasked on) reads as such now.
-    char c;
-    if (::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      attach(t, fd, true);
-      return true;
-    }
-    ::close(fd);
+  if (it == idle_.end() || it->second.empty()) return false;
+  // Sockets the server closed were dropped as the last poll saw them; one closed since then fails
+  // unsent, and lost() asks again on a fresh connection.
+  const int fd = it->second.back();
+  it->second.pop_back();
+  --idle_count_;
+  attach(t, fd, true);
+  return true;
+}
+
+void Http1Engine::forget_idle(int fd) {
+  for (auto& [key, fds] : idle_) {
+    auto it = std::find(fds.begin(), fds.end(), fd);
+    if (it == fds.end()) continue;
+    fds.erase(it);
+    --idle_count_;
+    break;
   }
-  return false;
+  sockets_[static_cast<size_t>(fd)] = Socket{};
+  ::close(fd);
+}
+
+void Http1Engine::register_fd(int fd, uint32_t events) {
+  Socket& s = sockets_[static_cast<size_t>(fd)];
+  if (s.events == events) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = (static_cast<uint64_t>(s.generation) << 32) | static_cast<uint32_t>(fd);
+  ::epoll_ctl(epoll_, s.events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+  s.events = events;
 }
 
 const std::vector<std::vector<char>>& Http1Engine::addresses(const PlainHttpUrl& url, const std::string& key, std::string& error) {
@@ -192,8 +211,11 @@ void Http1Engine::connect_fresh(Transfer& t) {
 void Http1Engine::attach(Transfer& t, int fd, bool reused) {
   t.fd = fd;
   t.reused = reused;
-  t.events = 0;
   t.sent = 0;
+  if (sockets_.size() <= static_cast<size_t>(fd)) sockets_.resize(static_cast<size_t>(fd) + 1);
+  Socket& s = sockets_[static_cast<size_t>(fd)];
+  s.owner = &t;
+  if (!reused) s = Socket{&t, 0, ++generation_};
   Transfer* raw = &t;
   t.reader = std::make_unique<Http1Response>(
       [raw](const char* p, size_t n) {
@@ -202,14 +224,8 @@ void Http1Engine::attach(Transfer& t, int fd, bool reused) {
         else raw->response.body.append(p, n);
       },
       t.head);
-  if (t.connecting) {
-    epoll_event ev{};
-    ev.events = t.events = EPOLLOUT;
-    ev.data.ptr = raw;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-  } else {
-    send_some(t);
-  }
+  if (t.connecting) register_fd(fd, EPOLLOUT);
+  else send_some(t);
 }
 
 void Http1Engine::send_some(Transfer& t) {
@@ -225,13 +241,7 @@ void Http1Engine::send_some(Transfer& t) {
       return lost(t, "Send failure: " + errno_text(errno));
     }
   }
-  const uint32_t want = EPOLLIN | (t.sent < t.out.size() ? EPOLLOUT : 0u);
-  if (want == t.events) return;
-  epoll_event ev{};
-  ev.events = want;
-  ev.data.ptr = &t;
-  ::epoll_ctl(epoll_, t.events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, t.fd, &ev);
-  t.events = want;
+  register_fd(t.fd, EPOLLIN | (t.sent < t.out.size() ? EPOLLOUT : 0u));
 }
 
 void Http1Engine::receive(Transfer& t) {
@@ -244,11 +254,10 @@ void Http1Engine::receive(Transfer& t) {
       if (t.reader->complete()) {
         // Bytes past the response, or a request not fully sent: the connection's state is unknown, so it is not kept.
         const bool reusable = t.reader->keep_alive() && used == static_cast<size_t>(r) && t.sent == t.out.size();
-        if (reusable) {
-          ::epoll_ctl(epoll_, EPOLL_CTL_DEL, t.fd, nullptr);
-          auto& pool = idle_[t.pool_key];
-          if (pool.size() < kIdlePerHost) pool.push_back(t.fd);
-          else ::close(t.fd);
+        if (auto& pool = idle_[t.pool_key]; reusable && pool.size() < kIdlePerHost) {
+          pool.push_back(t.fd);  // it stays registered for EPOLLIN: a server closing it is seen
+          ++idle_count_;
+          sockets_[static_cast<size_t>(t.fd)].owner = nullptr;
           t.fd = -1;
         }
         return finish(t);
@@ -281,9 +290,11 @@ void Http1Engine::lost(Transfer& t, const std::string& why) {
 }
 
 void Http1Engine::drop_connection(Transfer& t) {
-  if (t.fd >= 0) ::close(t.fd);  // closing removes it from the epoll set
+  if (t.fd >= 0) {
+    sockets_[static_cast<size_t>(t.fd)] = Socket{};
+    ::close(t.fd);  // closing removes it from the epoll set
+  }
   t.fd = -1;
-  t.events = 0;
 }
 
 void Http1Engine::finish(Transfer& t, std::string error, bool timed_out) {
@@ -317,14 +328,24 @@ void Http1Engine::sweep_deadlines() {
 }
 
 void Http1Engine::poll(int wait_ms) {
-  if (!live_.empty()) {
+  if (!live_.empty() || idle_count_ > 0) {
     // Deadlines are checked at least every 50 ms while requests are in flight.
-    const int wait = finished_.empty() ? std::min(std::max(wait_ms, 0), 50) : 0;
-    epoll_event events[256];
-    const int n = ::epoll_wait(epoll_, events, 256, wait);
+    const int wait = finished_.empty() && !live_.empty() ? std::min(std::max(wait_ms, 0), 50) : 0;
+    epoll_event events[kEventsPerPoll];
+    const int n = ::epoll_wait(epoll_, events, kEventsPerPoll, wait);
     for (int i = 0; i < n; ++i) {
-      auto* t = static_cast<Transfer*>(events[i].data.ptr);
-      if (!live_.count(t) || t->fd < 0) continue;
+      const int fd = static_cast<int>(static_cast<uint32_t>(events[i].data.u64));
+      const auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
+      // The socket an event was for may have been closed (and its fd reused) earlier in this batch.
+      auto current = [&] {
+        return static_cast<size_t>(fd) < sockets_.size() && sockets_[static_cast<size_t>(fd)].generation == generation;
+      };
+      if (!current()) continue;
+      Transfer* t = sockets_[static_cast<size_t>(fd)].owner;
+      if (!t) {
+        forget_idle(fd);
+        continue;
+      }
       const uint32_t ev = events[i].events;
       if (t->connecting) {
         int err = 0;
@@ -342,7 +363,7 @@ void Http1Engine::poll(int wait_ms) {
         continue;
       }
       if ((ev & EPOLLOUT) && t->sent < t->out.size()) send_some(*t);
-      if (live_.count(t) && t->fd >= 0 && (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))) receive(*t);
+      if (current() && t->fd == fd && !t->connecting && (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))) receive(*t);
     }
     if (Clock::now() - last_sweep_ >= std::chrono::milliseconds(10)) sweep_deadlines();
   }

@@ -46,6 +46,7 @@ class Http1Engine {
   int readiness_fd() const { return epoll_; }  // readable when a socket of this engine is ready
   bool has_finished() const { return !finished_.empty(); }  // answers waiting for the next poll
   int connections_opened() const { return opened_; }  // fresh connections made so far (tests)
+  size_t idle_connections() const { return idle_count_; }  // kept-alive sockets waiting for a request
 
  private:
   struct Transfer;
@@ -57,6 +58,8 @@ class Http1Engine {
   void lost(Transfer& t, const std::string& why);  // the connection failed: retry on a fresh one or fail
   void finish(Transfer& t, std::string error = {}, bool timed_out = false);
   void drop_connection(Transfer& t);
+  void register_fd(int fd, uint32_t events);       // the socket's epoll interest, changed only when it differs
+  void forget_idle(int fd);                           // an idle socket the server closed (or wrote on unasked)
   void sweep_deadlines();
   // `key`: the host's pool key ("host|port"), which also keys the DNS cache.
   const std::vector<std::vector<char>>& addresses(const PlainHttpUrl& url, const std::string& key, std::string& error);
@@ -66,6 +69,17 @@ class Http1Engine {
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> live_;
   std::vector<std::unique_ptr<Transfer>> finished_;          // on_done still to be called (from poll)
   std::map<std::string, std::vector<int>> idle_;              // "host:port" → kept-alive sockets
+  size_t idle_count_ = 0;
+  // Per socket (indexed by fd): the transfer using it (none while idle in a pool) and its epoll
+  // interest. A socket stays registered from connect to close, idle too, so a request on a kept-alive
+  // connection costs no epoll_ctl, and a server closing an idle one is seen as it happens.
+  struct Socket {
+    Transfer* owner = nullptr;
+    uint32_t events = 0;      // 0: not registered
+    uint32_t generation = 0;  // tells an event for a closed socket from one for its fd's next use
+  };
+  std::vector<Socket> sockets_;
+  uint32_t generation_ = 0;
   struct Resolved {
     Clock::time_point at;
     std::vector<std::vector<char>> addrs;  // sockaddr bytes, in getaddrinfo's order

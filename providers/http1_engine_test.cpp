@@ -219,6 +219,46 @@ TEST_CASE("a kept-alive connection the server dropped is replaced, and the reque
   CHECK(server.accepted() == 2);
 }
 
+TEST_CASE("an idle kept-alive connection the server closes is let go as it closes, and the next request opens another", "[http1]") {
+  std::atomic<bool> close_idle{false};
+  std::atomic<int> requests{0};
+  RawServer server([&](int fd, int connection, const std::atomic<bool>& stop) {
+    std::string head, body, pending;
+    if (!read_request(fd, head, body, pending)) return;
+    ++requests;
+    send_all(fd, ok_response("from connection " + std::to_string(connection)));
+    if (connection > 0) {
+      while (read_request(fd, head, body, pending)) ++requests, send_all(fd, ok_response("again"));
+      return;
+    }
+    while (!close_idle && !stop) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    // returning closes the connection the engine holds idle
+  });
+  Http1Engine engine;
+  const auto url = parse_plain_http_url(server.url("/"));
+  Outcome first, second;
+  engine.start(*url, post(server.url("/"), "a"), 5, nullptr, std::ref(first));
+  drain(engine);
+  REQUIRE(first.response);
+  CHECK(first.response->body == "from connection 0");
+  CHECK(engine.idle_connections() == 1);
+  close_idle = true;
+  // Nothing is in flight: polling alone notices the close (the socket stays watched while idle).
+  for (int i = 0; i < 400 && engine.idle_connections() > 0; ++i) {
+    engine.poll(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(engine.idle_connections() == 0);
+  engine.start(*url, post(server.url("/"), "b"), 5, nullptr, std::ref(second));
+  drain(engine);
+  REQUIRE(second.response);
+  CHECK(second.response->transport_error.empty());
+  CHECK(second.response->body == "from connection 1");
+  CHECK(engine.idle_connections() == 1);
+  CHECK(requests == 2);
+  CHECK(engine.connections_opened() == 2);
+}
+
 TEST_CASE("a stalled server times the request out, a closed port refuses it, a cut body fails it", "[http1]") {
   RawServer stall([](int fd, int, const std::atomic<bool>& stop) {
     std::string head, body, pending;
