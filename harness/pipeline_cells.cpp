@@ -107,7 +107,7 @@ void PipelineCells::pump(Running& pc) {
     std::vector<std::pair<int, std::string>> ready;
     for (auto& call : calls) {
       ChatRequest req{*pc.cell->model_ref, call.messages};
-      const std::string key = sha256_hex(canonical_request(req).dump() + "\n" + std::to_string(pc.cell->repeat));
+      const std::string key = sha256_hex(canonical_request_text(req.model, req.messages) + "\n" + std::to_string(pc.cell->repeat));
       const std::string fp = sha256_hex(pc.cell->fingerprint + "\n" + std::to_string(call.index) + "\n" + call.step);
       if (auto it = finished_calls_.find(fp); it != finished_calls_.end()) {  // this run already paid for it
         add_to_total(pc, it->second.usage, it->second.cost);

@@ -219,7 +219,7 @@ std::unique_ptr<Cell> CampaignPlan::plan_cell(size_t m, size_t t, const std::sha
     cell->variant = variant_messages(*item, *v, c_.source + ": prompts." + v->name);
     routed = c_.models[m].name() + "\n";  // two variants may render alike: each is its own cell
   }
-  cell->request_key = sha256_hex(canonical_request(cell->request()).dump() + "\n" + std::to_string(r) +
+  cell->request_key = sha256_hex(canonical_request_text(*cell->model_ref, cell->messages()) + "\n" + std::to_string(r) +
                                  (cell->pipeline.empty() ? "" : "\n" + cell->pipeline));
   // The shard is decided by the request alone, so every shard agrees without talking.
   if (opts_.shard_count > 1 &&

@@ -37,9 +37,10 @@ struct ChatRequest {
   std::vector<Message> messages;
 };
 
-// The canonical form of a request (sorted keys, no key material): what fingerprints and the
-// replay cassette are keyed on.
-nlohmann::json canonical_request(const ChatRequest& r);
+// The canonical form of a request as text: a JSON object with sorted keys and no spaces (model,
+// messages, and the parameters that change the answer; no key material, no address). What request
+// keys and fingerprints hash, so these bytes must never change: the keys of every store depend on them.
+std::string canonical_request_text(const ModelRef& model, const std::vector<Message>& messages);
 
 // What one model call produced, once all retries are over.
 struct Completion {
