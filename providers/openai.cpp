@@ -7,6 +7,7 @@
 #include <array>
 
 #include "common/json_parse.h"
+#include "common/json_write.h"
 
 namespace reckon {
 
@@ -222,20 +223,46 @@ class OpenAIChat : public Adapter {
   explicit OpenAIChat(Dialect d) : d_(d) {}
   HttpRequest build(const ChatRequest& req, const std::string& key, const std::string& base) const override {
     const ModelParams& p = req.model.params;
-    nlohmann::json body;
-    body["model"] = req.model.model;
-    body["messages"] = nlohmann::json::array();
-    for (const auto& m : req.messages) body["messages"].push_back({{"role", m.role}, {"content", m.content}});
-    if (p.temperature) body["temperature"] = *p.temperature;
+    // Written straight out, keys in sorted order (the bytes an nlohmann object dumped had).
+    std::string body;
+    size_t size = 160 + req.model.model.size();
+    for (const auto& m : req.messages) size += 32 + m.role.size() + m.content.size();
+    body.reserve(size);
+    bool first = true;
+    auto key_of = [&](const char* k) {
+      body += first ? "{\"" : ",\"";
+      first = false;
+      body.append(k).append("\":");
+    };
     // OpenAI's reasoning models take max_completion_tokens; compatible servers take max_tokens.
-    if (p.max_tokens) body[d_ == Dialect::kOpenAI ? "max_completion_tokens" : "max_tokens"] = *p.max_tokens;
-    if (!p.reasoning_effort.empty()) body["reasoning_effort"] = p.reasoning_effort;
-    if (auto t = tier_name(p.service_tier); !t.empty()) body["service_tier"] = t;
-    if (p.stream) {
-      body["stream"] = true;
-      body["stream_options"] = {{"include_usage", true}};
+    if (p.max_tokens) {
+      key_of(d_ == Dialect::kOpenAI ? "max_completion_tokens" : "max_tokens");
+      body += std::to_string(*p.max_tokens);
     }
-    HttpRequest h{base + "/chat/completions", {{"Content-Type", "application/json"}}, body.dump()};
+    key_of("messages");
+    append_json_messages(body, req.messages);
+    key_of("model");
+    append_json_string(body, req.model.model);
+    if (!p.reasoning_effort.empty()) {
+      key_of("reasoning_effort");
+      append_json_string(body, p.reasoning_effort);
+    }
+    if (auto t = tier_name(p.service_tier); !t.empty()) {
+      key_of("service_tier");
+      append_json_string(body, t);
+    }
+    if (p.stream) {
+      key_of("stream");
+      body += "true";
+      key_of("stream_options");
+      body += "{\"include_usage\":true}";
+    }
+    if (p.temperature) {
+      key_of("temperature");
+      append_json_number(body, *p.temperature);
+    }
+    body += '}';
+    HttpRequest h{base + "/chat/completions", {{"Content-Type", "application/json"}}, std::move(body)};
     if (!key.empty()) h.headers.emplace_back("Authorization", "Bearer " + key);
     return h;
   }

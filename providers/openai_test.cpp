@@ -114,3 +114,44 @@ TEST_CASE("an OpenAI chat answer read straight from simdjson is the one read thr
 }
 
 }  // namespace reckon
+
+namespace reckon {
+
+TEST_CASE("an OpenAI chat request body is the JSON an nlohmann object of the same fields dumps, byte for byte", "[openai][json]") {
+  const Dialect dialects[] = {Dialect::kOpenAI, Dialect::kDeepSeek, Dialect::kXai, Dialect::kOpenRouter, Dialect::kKimi, Dialect::kSelfHosted};
+  std::vector<ModelParams> params(5);
+  params[1].temperature = 0.7, params[1].max_tokens = 256;
+  params[2].reasoning_effort = "high", params[2].service_tier = ServiceTier::kFlex, params[2].stream = true;
+  params[3].temperature = 1.0, params[3].stream = true, params[3].service_tier = ServiceTier::kPriority, params[3].max_tokens = 0;
+  params[4].temperature = 1e-7, params[4].reasoning_effort = "minimal", params[4].max_tokens = 100000;
+  const std::vector<std::vector<Message>> asks{
+      {{"user", "What is 6 times 7?"}},
+      {{"system", "Answer in \"one\" word.\n"}, {"user", "caf\xC3\xA9 \\ \t\x01"}, {"assistant", ""}, {"user", "\xF0\x9F\x98\x80?"}}};
+  for (const Dialect d : dialects) {
+    const auto adapter = make_openai_chat(d);
+    for (const auto& p : params) {
+      for (const auto& messages : asks) {
+        ChatRequest req{ModelRef{"openai", "gpt-5.4", p}, messages};
+        nlohmann::json want;
+        want["model"] = "gpt-5.4";
+        want["messages"] = nlohmann::json::array();
+        for (const auto& m : messages) want["messages"].push_back({{"role", m.role}, {"content", m.content}});
+        if (p.temperature) want["temperature"] = *p.temperature;
+        if (p.max_tokens) want[d == Dialect::kOpenAI ? "max_completion_tokens" : "max_tokens"] = *p.max_tokens;
+        if (!p.reasoning_effort.empty()) want["reasoning_effort"] = p.reasoning_effort;
+        if (p.service_tier != ServiceTier::kStandard) want["service_tier"] = to_string(p.service_tier);
+        if (p.stream) want["stream"] = true, want["stream_options"] = {{"include_usage", true}};
+        const HttpRequest h = adapter->build(req, "sk-test", "http://127.0.0.1:1/v1");
+        CHECK(h.body == want.dump());
+        CHECK(h.url == "http://127.0.0.1:1/v1/chat/completions");
+      }
+    }
+  }
+  const auto adapter = make_openai_chat(Dialect::kOpenAI);
+  CHECK(adapter->build(ChatRequest{ModelRef{"openai", "gpt-5.4", params[1]}, asks[0]}, "", "b").body ==
+        "{\"max_completion_tokens\":256,\"messages\":[{\"content\":\"What is 6 times 7?\",\"role\":\"user\"}],\"model\":\"gpt-5.4\",\"temperature\":0.7}");
+  ChatRequest bad{ModelRef{"openai", "gpt-5.4", {}}, {{"user", "cut \xC3"}}};
+  CHECK_THROWS_AS(adapter->build(bad, "", "b"), nlohmann::json::exception);  // as dumping it threw
+}
+
+}  // namespace reckon

@@ -1,7 +1,7 @@
 #include "providers/request.h"
 
 #include "common/error.h"
-#include "common/text.h"
+#include "common/json_write.h"
 
 namespace reckon {
 
@@ -11,44 +11,6 @@ ModelRef parse_model_ref(const std::string& text) {
     throw InputError("model '" + text + "' must be written provider:model (e.g. openai:gpt-5-mini)");
   return ModelRef{text.substr(0, colon), text.substr(colon + 1), {}};
 }
-
-namespace {
-
-// Appends `s` as a JSON string, byte for byte as nlohmann::json::dump() writes it: UTF-8 kept,
-// quote, backslash and control characters escaped (\u00xx in lower case).
-void append_json_string(std::string& out, std::string_view s) {
-  if (invalid_utf8_at(s)) {
-    out += nlohmann::json(std::string(s)).dump();  // throws nlohmann's own error, as the key always did
-    return;
-  }
-  out.push_back('"');
-  size_t plain = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + plain, i - plain);
-    plain = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        static const char* hex = "0123456789abcdef";
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-      }
-    }
-  }
-  out.append(s.data() + plain, s.size() - plain);
-  out.push_back('"');
-}
-
-}  // namespace
 
 std::string canonical_request_text(const ModelRef& model, const std::vector<Message>& messages) {
   const ModelParams& p = model.params;
@@ -64,15 +26,9 @@ std::string canonical_request_text(const ModelRef& model, const std::vector<Mess
     out += ',';
   }
   if (p.max_tokens) out.append("\"max_tokens\":").append(std::to_string(*p.max_tokens)).append(",");
-  out += "\"messages\":[";
-  for (size_t i = 0; i < messages.size(); ++i) {
-    out += i ? ",{\"content\":" : "{\"content\":";
-    append_json_string(out, messages[i].content);
-    out += ",\"role\":";
-    append_json_string(out, messages[i].role);
-    out += '}';
-  }
-  out += "],\"model\":";
+  out += "\"messages\":";
+  append_json_messages(out, messages);
+  out += ",\"model\":";
   append_json_string(out, model.name());
   if (!p.reasoning_effort.empty()) {
     out += ",\"reasoning_effort\":";
@@ -82,7 +38,10 @@ std::string canonical_request_text(const ModelRef& model, const std::vector<Mess
     out += ",\"service_tier\":";
     append_json_string(out, to_string(p.service_tier));
   }
-  if (p.temperature) out.append(",\"temperature\":").append(nlohmann::json(*p.temperature).dump());
+  if (p.temperature) {
+    out += ",\"temperature\":";
+    append_json_number(out, *p.temperature);
+  }
   if (p.thinking_budget) out.append(",\"thinking_budget\":").append(std::to_string(*p.thinking_budget));
   out += '}';
   return out;
