@@ -214,8 +214,8 @@ void Http1Engine::attach(Transfer& t, int fd, bool reused) {
   t.sent = 0;
   if (sockets_.size() <= static_cast<size_t>(fd)) sockets_.resize(static_cast<size_t>(fd) + 1);
   Socket& s = sockets_[static_cast<size_t>(fd)];
-  s.owner = &t;
-  if (!reused) s = Socket{&t, 0, ++generation_};
+  if (reused) s.owner = &t;  // still registered from its last request
+  else s = Socket{&t, 0, ++generation_};
   Transfer* raw = &t;
   t.reader = std::make_unique<Http1Response>(
       [raw](const char* p, size_t n) {
