@@ -46,6 +46,11 @@ Statement& Statement::bind(int i, const std::string& v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::bind_in_place(int i, const std::string& v) {
+  if (invalid_utf8_at(v)) return bind(i, v);  // mended into a copy of its own
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::bind(int i, const char* v) { return bind(i, std::string(v)); }
 Statement& Statement::bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -138,11 +139,22 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
   const Usage& u = r.usage;
   const bool priced = r.cost.total_usd.has_value();
   auto part = [&](double v) { return priced ? std::optional<double>(v) : std::nullopt; };
+  // Texts are bound in place, not copied: each is a member of `r` or one of these locals, all alive until
+  // s.run() below. (A temporary passed to put() would not be: name it here first.)
+  const std::string status = r.ok ? "ok" : "error";
+  const std::string tier = to_string(u.service_tier);
+  const std::optional<std::string> price_entry =
+      r.cost.price_entry_id.empty() ? std::nullopt : std::optional<std::string>(r.cost.price_entry_id);
+  const std::optional<std::string> note = usage_inconsistency(u);
   int i = 1;
-  auto put = [&](const auto& v) { s.bind(i++, v); };
+  auto put = [&](const auto& v) {
+    using V = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<V, std::string> || std::is_same_v<V, std::optional<std::string>>) s.bind_in_place(i++, v);
+    else s.bind(i++, v);
+  };
   auto null = [&] { s.bind_null(i++); };
   put(r.fingerprint), put(r.run_id), put(r.model), put(r.task), put(r.item_id);
-  put(r.repeat), put(r.step), put(std::string(r.ok ? "ok" : "error")), put(r.attempts);
+  put(r.repeat), put(r.step), put(status), put(r.attempts);
   put(r.http_status), put(r.error_class), put(r.error), put(r.created_at), put(r.latency_ms), put(r.ttft_ms);
   if (u.usage_complete) {
     put(u.input_tokens), put(u.cache_read_tokens), put(u.cache_write_5m_tokens), put(u.cache_write_1h_tokens);
@@ -150,14 +162,14 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
   } else {
     for (int k = 0; k < 7; ++k) null();
   }
-  put(static_cast<int64_t>(u.usage_complete)), put(to_string(u.service_tier));
+  put(static_cast<int64_t>(u.usage_complete)), put(tier);
   put(r.cost.total_usd), put(part(r.cost.input_usd)), put(part(r.cost.cache_read_usd));
   put(part(r.cost.cache_write_usd)), put(part(r.cost.output_usd)), put(part(r.cost.reasoning_usd));
   put(part(r.cost.fees_usd)), put(u.provider_cost_usd);
-  put(r.cost.price_entry_id.empty() ? std::nullopt : std::optional<std::string>(r.cost.price_entry_id));
+  put(price_entry);
   put(r.finish_reason), put(r.prompt), put(r.response), put(r.raw_usage);
   put(r.request_key), put(static_cast<int64_t>(r.cache_hit)), put(r.route);
-  put(usage_inconsistency(u));
+  put(note);
   s.run();
   if (db_->changes() == 0) return false;
   if (r.score || r.prediction) {
