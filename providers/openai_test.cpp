@@ -11,6 +11,8 @@
 namespace reckon {
 namespace {
 
+const Dialect kDialects[] = {Dialect::kOpenAI, Dialect::kDeepSeek, Dialect::kXai, Dialect::kOpenRouter, Dialect::kKimi, Dialect::kSelfHosted};
+
 struct Read {
   std::optional<Completion> completion;
   std::string error;
@@ -63,7 +65,6 @@ void same(const Read& a, const Read& b) {
 }  // namespace
 
 TEST_CASE("an OpenAI chat answer read straight from simdjson is the one read through nlohmann values", "[openai][json]") {
-  const Dialect dialects[] = {Dialect::kOpenAI, Dialect::kDeepSeek, Dialect::kXai, Dialect::kOpenRouter, Dialect::kKimi, Dialect::kSelfHosted};
   std::vector<std::string> bodies = {
       R"({"choices":[{"message":{"content":"42","refusal":null},"finish_reason":"stop"}],"model":"m","service_tier":"flex",)"
       R"("usage":{"prompt_tokens":19,"completion_tokens":10,"prompt_tokens_details":{"cached_tokens":3},)"
@@ -98,7 +99,7 @@ TEST_CASE("an OpenAI chat answer read straight from simdjson is the one read thr
     bodies.push_back(t);
   }
   size_t fast = 0;
-  for (const Dialect d : dialects) {
+  for (const Dialect d : kDialects) {
     const auto adapter = make_openai_chat(d);
     for (const auto& body : bodies) {
       INFO(body.substr(0, 300));
@@ -113,12 +114,7 @@ TEST_CASE("an OpenAI chat answer read straight from simdjson is the one read thr
   CHECK(fast > 6 * 1000);  // the fast path is the one most bodies take
 }
 
-}  // namespace reckon
-
-namespace reckon {
-
 TEST_CASE("an OpenAI chat request body is the JSON an nlohmann object of the same fields dumps, byte for byte", "[openai][json]") {
-  const Dialect dialects[] = {Dialect::kOpenAI, Dialect::kDeepSeek, Dialect::kXai, Dialect::kOpenRouter, Dialect::kKimi, Dialect::kSelfHosted};
   std::vector<ModelParams> params(5);
   params[1].temperature = 0.7, params[1].max_tokens = 256;
   params[2].reasoning_effort = "high", params[2].service_tier = ServiceTier::kFlex, params[2].stream = true;
@@ -127,7 +123,7 @@ TEST_CASE("an OpenAI chat request body is the JSON an nlohmann object of the sam
   const std::vector<std::vector<Message>> asks{
       {{"user", "What is 6 times 7?"}},
       {{"system", "Answer in \"one\" word.\n"}, {"user", "caf\xC3\xA9 \\ \t\x01"}, {"assistant", ""}, {"user", "\xF0\x9F\x98\x80?"}}};
-  for (const Dialect d : dialects) {
+  for (const Dialect d : kDialects) {
     const auto adapter = make_openai_chat(d);
     for (const auto& p : params) {
       for (const auto& messages : asks) {

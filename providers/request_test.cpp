@@ -3,9 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "tests/support.h"
 
@@ -74,10 +72,7 @@ TEST_CASE("the canonical request text is byte for byte the form request keys wer
   std::vector<std::string> texts{"", "plain", "tab\there", "\"quoted\"", "back\\slash", "\x1f\x7f", "caf\xC3\xA9 \xF0\x9F\x98\x80"};
   for (const auto& entry : std::filesystem::recursive_directory_iterator(test::shared_data("fixtures"))) {
     if (!entry.is_regular_file() || texts.size() > 200) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    texts.push_back(ss.str().substr(0, 4000));
+    texts.push_back(test::read_file(entry.path().string()).substr(0, 4000));
   }
   REQUIRE(texts.size() > 100);
   std::mt19937 rng(20261203);
