@@ -15,8 +15,16 @@ std::vector<uint64_t> key_prefixes(Store& store, const std::string& sql, const s
   std::vector<uint64_t> keys;
   auto q = store.db().prepare(sql);
   if (run_id) q.bind(1, *run_id);
-  while (q.step())
-    if (const std::string k = q.text(0); k.size() >= 16) keys.push_back(prefix_of(k));
+  while (q.step()) {
+    if (q.column_type(0) == SQLITE_BLOB) {  // a key's 32 bytes: the first 8, as the hex's first 16 digits read
+      const std::string b = q.blob(0);
+      uint64_t p = 0;
+      for (size_t k = 0; k < 8 && k < b.size(); ++k) p = p << 8 | static_cast<unsigned char>(b[k]);
+      if (b.size() >= 8) keys.push_back(p);
+    } else if (const std::string k = q.text(0); k.size() >= 16) {
+      keys.push_back(prefix_of(k));
+    }
+  }
   std::sort(keys.begin(), keys.end());
   return keys;
 }
@@ -47,7 +55,7 @@ bool AnsweredBefore::is_done(const RequestRecord& r) {
 
 bool AnsweredBefore::done_now(const Cell& cell) {
   done_q_.reset();
-  done_q_.bind(1, cell.fingerprint).bind(2, run_id_);
+  done_q_.bind_key(1, cell.fingerprint).bind(2, run_id_);
   const bool found = done_q_.step();
   done_q_.reset();  // an open read would pin its snapshot while the writer commits
   return found;
@@ -60,7 +68,7 @@ bool AnsweredBefore::known_at_start(const std::string& request_key) const { retu
 bool AnsweredBefore::serve(RequestRecord& r) {
   if (!r.request_key) return false;
   cache_q_.reset();
-  cache_q_.bind(1, *r.request_key);
+  cache_q_.bind_key(1, *r.request_key);
   if (!cache_q_.step()) {
     cache_q_.reset();
     return false;

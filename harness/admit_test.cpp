@@ -4,6 +4,7 @@
 
 #include "common/sha256.h"
 #include "harness/spend_gate.h"
+#include "results/schema.h"
 #include "tests/support.h"
 
 using namespace reckon;
@@ -83,6 +84,29 @@ TEST_CASE("what a run need not send: its finished cells and any run's answers, n
   // A first run has nothing done.
   AnsweredBefore fresh(store, "r1", false);
   CHECK_FALSE(fresh.done(cell_of("done")));
+}
+
+TEST_CASE("cells and answers an older reckon stored with hex keys are found once the store has migrated", "[campaign][admit]") {
+  test::TempDir tmp;
+  const std::string path = tmp.file("v8.db");
+  {
+    Database db(path, false);
+    for (size_t v = 0; v < 8; ++v) db.exec(migrations()[v]);
+    db.exec("PRAGMA user_version = 8");  // the last version that wrote keys as 64 hex digits
+    db.exec("INSERT INTO runs(id, kind) VALUES('r1', 'campaign')");
+    db.exec("INSERT INTO requests(fingerprint, request_key, run_id, model, task, item_id, status, usage_complete, response) "
+            "VALUES('" + sha256_hex("done") + "', '" + sha256_hex("k-done") + "', 'r1', 'm', 't', '1', 'ok', 1, 'old answer')");
+  }
+  Store store(path, Store::Mode::kReadWrite);
+  AnsweredBefore before(store, "r1", true);
+  CHECK(before.done(cell_of("done")));
+  CHECK_FALSE(before.done(cell_of("other")));
+  CHECK(before.known_at_start(sha256_hex("k-done")));
+  CHECK_FALSE(before.known_at_start(sha256_hex("k-other")));
+  RequestRecord r;
+  r.request_key = sha256_hex("k-done");
+  REQUIRE(before.serve(r));
+  CHECK(*r.response == "old answer");
 }
 
 TEST_CASE("a billed answer the provider refused the same way again is done, a transient failure is not", "[campaign][admit]") {

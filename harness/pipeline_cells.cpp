@@ -30,7 +30,7 @@ PipelineCells::PipelineCells(const Campaign& c, Store& store, const std::string&
     d.cost.output_usd = q.opt_real(9).value_or(0);
     d.cost.reasoning_usd = q.opt_real(10).value_or(0);
     d.cost.fees_usd = q.opt_real(11).value_or(0);
-    finished_calls_[q.text(0)] = std::move(d);
+    finished_calls_[q.key(0)] = std::move(d);
   }
 }
 

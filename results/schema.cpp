@@ -224,6 +224,13 @@ CREATE TABLE batch_cells(
   PRIMARY KEY(batch_id, fingerprint));
 CREATE INDEX batch_cells_by_fingerprint ON batch_cells(fingerprint);
 )sql",
+      // 8 -> 9: a request's fingerprint and request key kept as their 32 bytes (SHA-256) instead of 64 hex
+      // digits: the unique index and the cache index compare, and hold, half as many bytes per row. Keys
+      // that are not 64 lowercase hex digits stay text. reckon_key() is the store's own function
+      // (register_key_function); hex(fingerprint) shows a key as before, in upper case.
+      R"sql(
+UPDATE requests SET fingerprint = reckon_key(fingerprint), request_key = reckon_key(request_key);
+)sql",
   };
   return m;
 }

@@ -4,6 +4,8 @@
 
 #include "common/text.h"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 #include "common/error.h"
@@ -63,6 +65,60 @@ Statement& Statement::bind(int i, double v) {
 Statement& Statement::bind_blob(int i, const std::string& bytes) {
   sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   return *this;
+}
+
+namespace {
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+}  // namespace
+
+bool key_bytes(std::string_view hex, unsigned char (&out)[32]) {
+  if (hex.size() != 64) return false;
+  unsigned char bytes[32];
+  for (size_t k = 0; k < 32; ++k) {
+    const int hi = hex_digit(hex[2 * k]), lo = hex_digit(hex[2 * k + 1]);
+    if (hi < 0 || lo < 0) return false;
+    bytes[k] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  std::copy(std::begin(bytes), std::end(bytes), out);
+  return true;
+}
+
+void register_key_function(sqlite3* db) {
+  auto fn = [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+    unsigned char bytes[32];
+    if (sqlite3_value_type(argv[0]) == SQLITE_TEXT) {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+      if (key_bytes(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[0]))), bytes)) {
+        sqlite3_result_blob(ctx, bytes, sizeof bytes, SQLITE_TRANSIENT);
+        return;
+      }
+    }
+    sqlite3_result_value(ctx, argv[0]);
+  };
+  sqlite3_create_function(db, "reckon_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, fn, nullptr, nullptr);
+}
+
+Statement& Statement::bind_key(int i, const std::string& key) {
+  unsigned char bytes[32];
+  if (!key_bytes(key, bytes)) return bind(i, key);
+  sqlite3_bind_blob(stmt_, i, bytes, sizeof bytes, SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string Statement::key(int col) const {
+  if (sqlite3_column_type(stmt_, col) != SQLITE_BLOB || sqlite3_column_bytes(stmt_, col) != 32) return text(col);
+  static const char* const kDigits = "0123456789abcdef";
+  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
+  std::string hex(64, '0');
+  for (size_t k = 0; k < 32; ++k) {
+    hex[2 * k] = kDigits[p[k] >> 4];
+    hex[2 * k + 1] = kDigits[p[k] & 15];
+  }
+  return hex;
 }
 
 std::string Statement::blob(int col) const {

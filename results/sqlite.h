@@ -31,6 +31,11 @@ class Statement {
   Statement& bind_in_place(int i, const std::string& v);
   Statement& bind_in_place(int i, const std::optional<std::string>& v) { return v ? bind_in_place(i, *v) : bind_null(i); }
   Statement& bind_blob(int i, const std::string& bytes);
+  // A store key (fingerprint, request key): SHA-256 hex in memory, its 32 bytes in the store, so the
+  // indexes on them compare and keep half the bytes. Anything but 64 lowercase hex digits (keys made by
+  // hand) is kept as the text it is; `key` reads either back as it was bound.
+  Statement& bind_key(int i, const std::string& key);
+  Statement& bind_key(int i, const std::optional<std::string>& key) { return key ? bind_key(i, *key) : bind_null(i); }
   template <class T>
   Statement& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
@@ -47,6 +52,7 @@ class Statement {
   std::string text(int col) const;
   std::string_view text_view(int col) const;  // valid until the next step or reset
   std::string blob(int col) const;
+  std::string key(int col) const;
   std::optional<int64_t> opt_int64(int col) const;
   std::optional<double> opt_real(int col) const;
   int columns() const;
@@ -56,6 +62,12 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// The 32 bytes a 64-digit lowercase hex key stands for; false (out untouched) for any other text.
+bool key_bytes(std::string_view hex, unsigned char (&out)[32]);
+// Registers reckon_key(x) on a connection: the stored form of a key given as text (the migration that
+// moved keys to blobs, and queries by hand: WHERE fingerprint = reckon_key('9f86…')).
+void register_key_function(sqlite3* db);
 
 class Database {
  public:

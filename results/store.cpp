@@ -18,6 +18,7 @@ Store::Store(const std::string& path, Mode mode) {
   bool read_only = mode == Mode::kReadOnly;
   if (read_only && !std::filesystem::exists(path)) throw InputError(path + ": no such database");
   db_ = std::make_unique<Database>(path, read_only);
+  register_key_function(db_->handle());  // the migration to 32-byte keys uses it
   int64_t version = db_->user_version();
   if (version > schema_version())
     throw InputError(path + ": written by a newer reckon (schema version " + std::to_string(version) +
@@ -153,7 +154,8 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
     else s.bind(i++, v);
   };
   auto null = [&] { s.bind_null(i++); };
-  put(r.fingerprint), put(r.run_id), put(r.model), put(r.task), put(r.item_id);
+  auto key = [&](const auto& k) { s.bind_key(i++, k); };
+  key(r.fingerprint), put(r.run_id), put(r.model), put(r.task), put(r.item_id);
   put(r.repeat), put(r.step), put(status), put(r.attempts);
   put(r.http_status), put(r.error_class), put(r.error), put(r.created_at), put(r.latency_ms), put(r.ttft_ms);
   if (u.usage_complete) {
@@ -168,7 +170,7 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
   put(part(r.cost.fees_usd)), put(u.provider_cost_usd);
   put(price_entry);
   put(r.finish_reason), put(r.prompt), put(r.response), put(r.raw_usage);
-  put(r.request_key), put(static_cast<int64_t>(r.cache_hit)), put(r.route);
+  key(r.request_key), put(static_cast<int64_t>(r.cache_hit)), put(r.route);
   put(note);
   s.run();
   if (db_->changes() == 0) return false;
@@ -186,7 +188,7 @@ ON CONFLICT(fingerprint) DO NOTHING)sql");
 
 void Store::replace_request(const RequestRecord& r) {
   if (insert_request(r)) return;  // the usual case: no earlier row to replace
-  db_->cached("DELETE FROM requests WHERE fingerprint = ?").bind(1, r.fingerprint).run();
+  db_->cached("DELETE FROM requests WHERE fingerprint = ?").bind_key(1, r.fingerprint).run();
   insert_request(r);
 }
 

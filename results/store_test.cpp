@@ -225,3 +225,70 @@ TEST_CASE("text that is not UTF-8 is stored with U+FFFD, so every JSON view of i
   CHECK(q.text(1) == "cut at 80 bytes: \xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK_NOTHROW(nlohmann::json({{"e", q.text(0)}, {"r", q.text(1)}}).dump());
 }
+
+TEST_CASE("a request's keys are kept as their 32 bytes and read back as the hex they were", "[store]") {
+  test::TempDir tmp;
+  Store s(tmp.file("k.db"), Store::Mode::kReadWrite);
+  // SHA-256("abc") and SHA-256(""), from FIPS 180-2's examples.
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  const std::string empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  RequestRecord r;
+  r.fingerprint = abc;
+  r.request_key = empty;
+  r.run_id = "run1", r.model = "m", r.task = "t", r.item_id = "1", r.created_at = "2026-12-03T00:00:00Z";
+  REQUIRE(s.insert_request(r));
+  RequestRecord hand = r;
+  hand.fingerprint = "fp-by-hand";  // not a hash: stays text
+  hand.request_key = "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD";  // upper case: stays text
+  REQUIRE(s.insert_request(hand));
+  auto q = s.db().prepare(
+      "SELECT typeof(fingerprint), length(fingerprint), hex(fingerprint), typeof(request_key), hex(request_key), fingerprint, "
+      "request_key FROM requests ORDER BY id");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "blob");
+  CHECK(q.int64(1) == 32);
+  CHECK(q.text(2) == "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+  CHECK(q.text(3) == "blob");
+  CHECK(q.text(4) == "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855");
+  CHECK(q.key(5) == abc);
+  CHECK(q.key(6) == empty);
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "text");
+  CHECK(q.key(5) == "fp-by-hand");
+  CHECK(q.key(6) == "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+  // The same fingerprint again is the same row, whichever way it is written down.
+  CHECK_FALSE(s.insert_request(r));
+  r.ok = false;
+  s.replace_request(r);
+  auto n = s.db().prepare("SELECT COUNT(*), SUM(status = 'error') FROM requests WHERE fingerprint = reckon_key(?)");
+  n.bind(1, abc);
+  REQUIRE(n.step());
+  CHECK(n.int64(0) == 1);
+  CHECK(n.int64(1) == 1);
+}
+
+TEST_CASE("a store whose keys an older reckon wrote as hex text gets them as bytes, and still finds them", "[store]") {
+  test::TempDir tmp;
+  const std::string path = tmp.file("v8.db");
+  const std::string fp = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  {
+    Database db(path, false);
+    for (size_t v = 0; v < 8; ++v) db.exec(migrations()[v]);
+    db.exec("PRAGMA user_version = 8");
+    db.exec("INSERT INTO requests(fingerprint, request_key, run_id, model, task, item_id, status, usage_complete) VALUES('" +
+            fp + "', NULL, 'r', 'm', 't', '1', 'ok', 1), ('f', 'k', 'r', 'm', 't', '2', 'ok', 1)");
+  }
+  Store s(path, Store::Mode::kReadWrite);
+  auto q = s.db().prepare("SELECT typeof(fingerprint), hex(fingerprint), typeof(request_key) FROM requests ORDER BY item_id");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "blob");
+  CHECK(q.text(1) == "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+  CHECK(q.text(2) == "null");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "text");  // keys made by hand are left as they were
+  CHECK(q.text(1) == "66");
+  RequestRecord again;
+  again.fingerprint = fp;
+  again.run_id = "r", again.model = "m", again.task = "t", again.item_id = "1";
+  CHECK_FALSE(s.insert_request(again));  // the row written before the migration holds its place
+}
