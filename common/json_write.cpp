@@ -1,5 +1,6 @@
 #include "common/json_write.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
@@ -51,5 +52,45 @@ void append_json_messages(std::string& out, const std::vector<Message>& messages
 }
 
 void append_json_number(std::string& out, double v) { out += nlohmann::json(v).dump(); }
+
+void append_json(std::string& out, const nlohmann::json& v) {
+  char digits[24];
+  switch (v.type()) {
+    case nlohmann::json::value_t::null: out += "null"; return;
+    case nlohmann::json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
+    case nlohmann::json::value_t::number_integer:
+      out.append(digits, std::to_chars(digits, digits + sizeof digits, v.get<int64_t>()).ptr);
+      return;
+    case nlohmann::json::value_t::number_unsigned:
+      out.append(digits, std::to_chars(digits, digits + sizeof digits, v.get<uint64_t>()).ptr);
+      return;
+    case nlohmann::json::value_t::string: append_json_string(out, v.get_ref<const std::string&>()); return;
+    case nlohmann::json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, e);
+      }
+      out += ']';
+      return;
+    }
+    case nlohmann::json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, e] : v.items()) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, k);
+        out += ':';
+        append_json(out, e);
+      }
+      out += '}';
+      return;
+    }
+    default: out += v.dump();  // floats (nlohmann's own shortest form, null for NaN), binary
+  }
+}
 
 }  // namespace reckon

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/message.h"
 
 namespace reckon {
@@ -17,5 +19,8 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json_messages(std::string& out, const std::vector<Message>& messages);
 // As nlohmann writes a double (shortest round-trip form, ".0" on whole numbers).
 void append_json_number(std::string& out, double v);
+// Any value, as v.dump() writes it (compact; objects in nlohmann's own key order): for a value kept as
+// text once per answer, such as the usage a provider sent.
+void append_json(std::string& out, const nlohmann::json& v);
 
 }  // namespace reckon

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_write.h"
 #include "common/text.h"
 #include "pricing/cost.h"
 
@@ -18,7 +19,10 @@ void record_outcome(RequestRecord& r, const CallResult& res) {
   r.usage = res.completion.usage;
   if (!res.completion.finish_reason.empty()) r.finish_reason = res.completion.finish_reason;
   if (res.ok) r.response = res.completion.text;
-  if (!res.completion.raw_usage.is_null()) r.raw_usage = res.completion.raw_usage.dump();
+  if (!res.completion.raw_usage.is_null()) {
+    r.raw_usage.emplace();
+    append_json(*r.raw_usage, res.completion.raw_usage);  // the bytes dump() writes, without its serializer's setup
+  }
 }
 
 std::string prompt_text(const std::vector<Message>& messages) {
