@@ -19,6 +19,12 @@ TEST_CASE("Kendall tau-b is undefined for one pair or all ties", "[stats]") {
 TEST_CASE("quantile interpolates and coefficient of variation uses the sample deviation", "[stats]") {
   CHECK(*quantile({4, 1, 3, 2}, 0.5) == Approx(2.5));
   CHECK(*quantile({10}, 0.9) == Approx(10));
+  // Unsorted input, worked out by hand: position (n - 1) q between the two order statistics around it.
+  CHECK(*quantile({70, 10, 100, 40, 90, 20, 60, 30, 80, 50}, 0.9) == Approx(91));  // 8.1: 90 + 0.1 × 10
+  CHECK(*quantile({70, 10, 100, 40, 90, 20, 60, 30, 80, 50}, 0.5) == Approx(55));  // 4.5: between 50 and 60
+  CHECK(*quantile({7, 1, 9, 3, 5}, 0.25) == 3);
+  CHECK(*quantile({7, 1, 9, 3, 5}, 1.0) == 9);
+  CHECK(*quantile({2, 2, 1, 2}, 0.5) == 2);  // ties
   CHECK_FALSE(quantile({}, 0.5));
   CHECK(*coefficient_of_variation({2, 4, 6}) == Approx(2.0 / 4.0));
   CHECK_FALSE(coefficient_of_variation({5}));

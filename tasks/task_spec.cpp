@@ -2,10 +2,12 @@
 // a scorer from the table.
 #include <filesystem>
 #include <fstream>
+#include <simdjson.h>
 #include <functional>
 #include <regex>
 
 #include "common/csv.h"
+#include "common/json_parse.h"
 #include "common/jsonl.h"
 #include "common/error.h"
 #include "common/text.h"
@@ -123,7 +125,9 @@ class ItemStream::Rows {
     }
     std::string line;
     while (std::getline(in_, line)) {
-      auto j = parse_jsonl_object(line, path_, ++line_no_);
+      ++line_no_;
+      if (auto row = flat_row(line)) return row;
+      auto j = parse_jsonl_object(line, path_, line_no_);
       if (!j) continue;
       Row row;
       for (auto it = j->begin(); it != j->end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
@@ -133,6 +137,21 @@ class ItemStream::Rows {
   }
 
  private:
+  // The usual row, an object simdjson accepts, read straight into the row: the same strings and the same
+  // dumped values as through nlohmann values (of repeated keys the last wins, as there), without building
+  // them. A blank line, an error to name, or text simdjson refuses goes through parse_jsonl_object.
+  static std::optional<Row> flat_row(const std::string& line) {
+    std::optional<Row> row;
+    if (trim(line).empty()) return row;
+    read_json_dom(line, [&](const simdjson::dom::element& e) {
+      if (!e.is_object()) return;
+      row.emplace();
+      for (auto field : simdjson::dom::object(e))
+        (*row)[std::string(field.key)] = field.value.is_string() ? std::string(std::string_view(field.value)) : to_json(field.value).dump();
+    });
+    return row;
+  }
+
   std::string path_;
   std::ifstream in_;
   bool csv_ = false;

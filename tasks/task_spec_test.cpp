@@ -57,3 +57,49 @@ TEST_CASE("a regex scorer reads the answer the task's pattern captures", "[tasks
   spec["regex"] = "(";
   CHECK_THROWS_WITH(parse_task_spec(spec, "spec.json"), Catch::Contains("'regex'"));
 }
+
+TEST_CASE("a JSONL row's fields are what nlohmann reads in it: strings as they are, other values dumped", "[tasks]") {
+  // Rows of every kind; the reference is nlohmann's own parse of each line (of repeated keys the last wins).
+  const std::vector<std::string> lines = {
+      R"({"q":"caf\u00e9 \"quoted\"\n","a":"4","n":17,"neg":-3,"f":0.5,"big":18446744073709551615,"t":true,"z":null})",
+      R"({"q":"nested","a":"x","arr":[1,"two",{"k":[]}],"obj":{"b":2,"a":1},"e":""})",
+      R"({"q":"repeated","a":"first","a":"last"})",
+      "   ",
+      R"(  {"q" : "spaced" , "a" : "1e3", "x": 1e3}  )",
+      R"({"q":"\ud83d\ude00 emoji","a":"\u0000zero"})",
+  };
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  test::TempDir tmp;
+  const std::string data = tmp.write("rows.jsonl", text);
+  TaskDef t = parse_task_spec(nlohmann::json{{"name", "t"}, {"data", {{"file", data}}}, {"scorer", "exact"},
+                                             {"prompt", {{"user", "{q}"}}}, {"reference_field", "a"}},
+                              "spec.json");
+  auto items = load_items(t, {});
+  std::vector<std::map<std::string, std::string>> want;
+  for (const auto& l : lines) {
+    if (l.find('{') == std::string::npos) continue;
+    std::map<std::string, std::string> row;
+    const auto parsed = nlohmann::json::parse(l);
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) row[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    want.push_back(row);
+  }
+  REQUIRE(items.size() == want.size());
+  for (size_t i = 0; i < items.size(); ++i) CHECK(items[i].fields == want[i]);
+  // Hand-checked values among them.
+  CHECK(items[0].fields.at("q") == "caf\xC3\xA9 \"quoted\"\n");
+  CHECK(items[0].fields.at("n") == "17");
+  CHECK(items[0].fields.at("big") == "18446744073709551615");
+  CHECK(items[1].fields.at("obj") == "{\"a\":1,\"b\":2}");
+  CHECK(items[2].reference == "last");
+  CHECK(items[3].fields.at("x") == "1000.0");
+  CHECK(items[4].fields.at("a") == std::string("\0zero", 5));
+  // What is not an object is named by file and line, whichever reader saw it first.
+  for (const std::string bad : {"[1,2]", "{\"q\":", "\"text\"", "{\"q\":\"\xff\",\"a\":\"1\"}"}) {
+    const std::string path = tmp.write("bad.jsonl", "{\"q\":\"ok\",\"a\":\"1\"}\n" + bad + "\n");
+    TaskDef b = parse_task_spec(nlohmann::json{{"name", "t"}, {"data", {{"file", path}}}, {"scorer", "exact"},
+                                               {"prompt", {{"user", "{q}"}}}, {"reference_field", "a"}},
+                                "spec.json");
+    CHECK_THROWS_WITH(load_items(b, {}), Catch::Contains(path + ":2: not a JSON object"));
+  }
+}
