@@ -103,3 +103,53 @@ TEST_CASE("a JSONL row's fields are what nlohmann reads in it: strings as they a
     CHECK_THROWS_WITH(load_items(b, {}), Catch::Contains(path + ":2: not a JSON object"));
   }
 }
+
+TEST_CASE("mutated JSONL rows read as nlohmann reads them, or are refused naming file and line", "[tasks]") {
+  const std::vector<std::string> seeds = {
+      R"({"q":"What is 6 times 7?","a":"42","n":7,"f":-0.25,"tags":["x",1],"m":{"k":null}})",
+      R"({"a":"caf\u00e9","q":"\"quoted\" \\ back","b":true,"e":1e-3})",
+      R"({"q":"short","a":"1","q":"again"})",
+  };
+  const std::vector<std::string> pieces{"\"", "{", "}", ",", ":", "[", "]", "\\", "\\u00", "1", "-", "e5", ".", " ",
+                                        "\xC3\xA9", "\xff", "\xED\xA0\x80", "null", "\"a\":\"z\"", "\x01", "\\ud800"};
+  std::mt19937 rng(20261203);
+  test::TempDir tmp;
+  int read = 0, refused = 0;
+  for (int k = 0; k < 1500; ++k) {
+    const std::string line = test::mutate(seeds[static_cast<size_t>(k) % seeds.size()], rng, pieces);
+    if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) continue;
+    const std::string path = tmp.write("m.jsonl", line + "\n");
+    TaskDef t = parse_task_spec(nlohmann::json{{"name", "t"}, {"data", {{"file", path}}}, {"scorer", "exact"},
+                                               {"prompt", {{"user", "{q}"}}}, {"reference_field", "a"}},
+                                "spec.json");
+    // The reference: nlohmann's own parse of the line.
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    std::map<std::string, std::string> want;
+    const bool blank = line.find_first_not_of(" \t") == std::string::npos;
+    const bool object = !j.is_discarded() && j.is_object();
+    if (object)
+      for (auto it = j.begin(); it != j.end(); ++it) want[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    std::vector<Item> items;
+    std::string error;
+    try {
+      items = load_items(t, {});
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+    if (blank) {
+      CHECK(items.empty());
+    } else if (!object) {
+      CHECK_THAT(error, Catch::Contains(path + ":1: not a JSON object"));
+      ++refused;
+    } else if (!want.count("a") || !want.count("q")) {
+      CHECK_THAT(error, Catch::Contains("row 1"));  // a missing field, named with its row
+    } else {
+      REQUIRE(error.empty());
+      REQUIRE(items.size() == 1);
+      CHECK(items[0].fields == want);
+      ++read;
+    }
+  }
+  CHECK(read > 100);
+  CHECK(refused > 300);
+}
