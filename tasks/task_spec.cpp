@@ -2,9 +2,9 @@
 // a scorer from the table.
 #include <filesystem>
 #include <fstream>
-#include <simdjson.h>
 #include <functional>
 #include <regex>
+#include <simdjson.h>
 
 #include "common/csv.h"
 #include "common/json_parse.h"
