@@ -291,4 +291,7 @@ TEST_CASE("a store whose keys an older reckon wrote as hex text gets them as byt
   again.fingerprint = fp;
   again.run_id = "r", again.model = "m", again.task = "t", again.item_id = "1";
   CHECK_FALSE(s.insert_request(again));  // the row written before the migration holds its place
+  auto cache = s.db().prepare("PRAGMA cache_size");
+  REQUIRE(cache.step());
+  CHECK(cache.int64(0) == -16384);  // the migration's larger cache given back
 }
