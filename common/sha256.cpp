@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace reckon {
 namespace {
@@ -27,14 +28,7 @@ struct Hasher {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx, md, &len);
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
-    for (unsigned i = 0; i < len; ++i) {
-      out.push_back(digits[md[i] >> 4]);
-      out.push_back(digits[md[i] & 15]);
-    }
-    return out;
+    return to_hex(md, len);
   }
 };
 

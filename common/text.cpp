@@ -83,6 +83,16 @@ std::string now_utc_iso() {
   return buf;
 }
 
+std::string to_hex(const unsigned char* bytes, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 15];
+  }
+  return out;
+}
+
 std::string random_hex(size_t n) {
   static thread_local std::mt19937_64 rng{std::random_device{}() ^
                                           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};

@@ -28,6 +28,8 @@ std::map<std::string, std::string> parse_assignments(std::string_view text, cons
 std::string today_utc();
 // Current time in UTC, ISO 8601 with seconds.
 std::string now_utc_iso();
+// Bytes as lowercase hex digits, two per byte (digests, store keys).
+std::string to_hex(const unsigned char* bytes, size_t n);
 // A random hex id of n characters (run ids).
 std::string random_hex(size_t n);
 

@@ -15,17 +15,8 @@ std::vector<uint64_t> key_prefixes(Store& store, const std::string& sql, const s
   std::vector<uint64_t> keys;
   auto q = store.db().prepare(sql);
   if (run_id) q.bind(1, *run_id);
-  while (q.step()) {
-    if (q.column_type(0) == SQLITE_BLOB) {  // a key's 32 bytes: the first 8, as the hex's first 16 digits read
-      const std::string b = q.blob(0);
-      if (b.size() < 8) continue;
-      uint64_t p = 0;
-      for (size_t k = 0; k < 8; ++k) p = p << 8 | static_cast<unsigned char>(b[k]);
-      keys.push_back(p);
-    } else if (const std::string k = q.text(0); k.size() >= 16) {
-      keys.push_back(prefix_of(k));
-    }
-  }
+  while (q.step())
+    if (const std::string k = q.key(0); k.size() >= 16) keys.push_back(prefix_of(k));
   std::sort(keys.begin(), keys.end());
   return keys;
 }

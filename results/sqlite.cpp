@@ -4,9 +4,7 @@
 
 #include "common/text.h"
 
-#include <algorithm>
 #include <array>
-#include <iterator>
 #include <stdexcept>
 
 #include "common/error.h"
@@ -82,13 +80,11 @@ int hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 bool key_bytes(std::string_view hex, unsigned char (&out)[32]) {
   if (hex.size() != 64) return false;
-  unsigned char bytes[32];
   for (size_t k = 0; k < 32; ++k) {
     const int hi = hex_digit(hex[2 * k]), lo = hex_digit(hex[2 * k + 1]);
     if (hi < 0 || lo < 0) return false;
-    bytes[k] = static_cast<unsigned char>(hi << 4 | lo);
+    out[k] = static_cast<unsigned char>(hi << 4 | lo);
   }
-  std::copy(std::begin(bytes), std::end(bytes), out);
   return true;
 }
 
@@ -116,14 +112,7 @@ Statement& Statement::bind_key(int i, const std::string& key) {
 
 std::string Statement::key(int col) const {
   if (sqlite3_column_type(stmt_, col) != SQLITE_BLOB || sqlite3_column_bytes(stmt_, col) != 32) return text(col);
-  static const char* const kDigits = "0123456789abcdef";
-  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
-  std::string hex(64, '0');
-  for (size_t k = 0; k < 32; ++k) {
-    hex[2 * k] = kDigits[p[k] >> 4];
-    hex[2 * k + 1] = kDigits[p[k] & 15];
-  }
-  return hex;
+  return to_hex(static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col)), 32);
 }
 
 std::string Statement::blob(int col) const {

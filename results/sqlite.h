@@ -63,7 +63,7 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-// The 32 bytes a 64-digit lowercase hex key stands for; false (out untouched) for any other text.
+// The 32 bytes a 64-digit lowercase hex key stands for; false for any other text.
 bool key_bytes(std::string_view hex, unsigned char (&out)[32]);
 // Registers reckon_key(x) on a connection: the stored form of a key given as text (the migration that
 // moved keys to blobs, and queries by hand: WHERE fingerprint = reckon_key('9f86…')).
