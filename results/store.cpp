@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <nlohmann/json.hpp>
@@ -18,7 +19,28 @@ namespace reckon {
 namespace {
 // A 16 MB page cache (SQLite's default is 2 MB): see the constructor.
 constexpr const char* kUsualCache = "PRAGMA cache_size=-16384";
+// The busy handler gives up after ~10 s (sqlite.cpp), and another process upgrading a large store holds
+// the write lock about that long per million requests: a store still to be upgraded waits for it (saying so
+// once) up to this long before the "database is locked" error is its answer.
+constexpr auto kUpgradeWait = std::chrono::minutes(10);
 }  // namespace
+
+void Store::lock_for_upgrade(const std::string& path, std::optional<Transaction>& tx) {
+  const auto start = std::chrono::steady_clock::now();
+  for (bool said = false;;) {
+    try {
+      tx.emplace(*db_);
+      return;
+    } catch (const InputError&) {
+      if ((sqlite3_extended_errcode(db_->handle()) & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() - start > kUpgradeWait)
+        throw;
+      if (!sqlite3_get_autocommit(db_->handle())) db_->exec("ROLLBACK");  // a BEGIN left half-open
+      if (!said)
+        std::cerr << path << ": another process holds this store's write lock (upgrading it, or writing); waiting for it\n";
+      said = true;
+    }
+  }
+}
 
 Store::Store(const std::string& path, Mode mode) {
   bool read_only = mode == Mode::kReadOnly;
@@ -52,7 +74,8 @@ Store::Store(const std::string& path, Mode mode) {
   if (version < schema_version()) {
     // Migrations run under the write lock, and the version is read again once it is held: several
     // processes opening a new or older store at once migrate it once (the others wait, then find it done).
-    Transaction tx(*db_);
+    std::optional<Transaction> tx;
+    lock_for_upgrade(path, tx);
     const int64_t current = db_->user_version();
     if (current == 0) {  // a new file, or someone else's database: never migrate the latter into a store
       auto q = db_->prepare("SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");
@@ -73,7 +96,7 @@ Store::Store(const std::string& path, Mode mode) {
       db_->exec(migrations()[static_cast<size_t>(v)]);
       db_->exec("PRAGMA user_version = " + std::to_string(v + 1));
     }
-    tx.commit();
+    tx->commit();
     db_->exec(kUsualCache);
   }
 }

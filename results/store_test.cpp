@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <chrono>
+#include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -294,4 +296,43 @@ TEST_CASE("a store whose keys an older reckon wrote as hex text gets them as byt
   auto cache = s.db().prepare("PRAGMA cache_size");
   REQUIRE(cache.step());
   CHECK(cache.int64(0) == -16384);  // the migration's larger cache given back
+}
+
+TEST_CASE("opening an older store waits for another process's write lock beyond the busy timeout, saying so", "[store][slow]") {
+  test::TempDir tmp;
+  const std::string path = tmp.file("v8-busy.db");
+  {
+    Database db(path, false);
+    for (size_t v = 0; v < 8; ++v) db.exec(migrations()[v]);
+    db.exec("PRAGMA user_version = 8");
+    db.exec("PRAGMA journal_mode=WAL");
+  }
+  // Another process upgrading (or writing to) the store holds its write lock for longer than the ~10 s
+  // SQLite's busy handler waits here (a 1,000,000-request store takes ~11 s to upgrade).
+  Database other(path, false);
+  other.exec("BEGIN IMMEDIATE");
+  other.exec("INSERT INTO runs(id, kind, source) VALUES ('held', 'test', 'other')");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(13));
+    other.exec("COMMIT");
+  });
+  std::ostringstream err;
+  auto* was = std::cerr.rdbuf(err.rdbuf());
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<Store> s;
+  try {
+    s.emplace(path, Store::Mode::kReadWrite);
+  } catch (...) {
+    std::cerr.rdbuf(was);
+    release.join();
+    throw;
+  }
+  std::cerr.rdbuf(was);
+  release.join();
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(12900));  // it waited for the lock
+  CHECK_THAT(err.str(), Catch::Contains("another process holds this store's write lock") && Catch::Contains(path));
+  CHECK(s->db().user_version() == schema_version());
+  auto q = s->db().prepare("SELECT COUNT(*) FROM runs WHERE id = 'held'");
+  q.step();
+  CHECK(q.int64(0) == 1);  // the other process's write kept
 }
