@@ -44,6 +44,73 @@ AdaptiveRounds::AdaptiveRounds(const Campaign& c, const RunOptions& opts, const 
   tests_ = fresh_tests();
 }
 
+namespace {
+
+// Item id → (a, b) of the 1-D fit, then a₁..a_d, b of the multidimensional one: what a campaign keeps.
+using KeptParams = std::map<std::string, std::vector<double>>;
+
+// Both fits on the source models' results `m`, for the task's items (`task_ids`, in the task's order) they cover.
+KeptParams fit_params(const ResponseMatrix& m, const std::vector<std::string>& task_ids, uint64_t seed, const std::string& at) {
+  std::unordered_map<std::string, Eigen::Index> column;
+  for (size_t j = 0; j < m.items.size(); ++j) column[m.items[j]] = static_cast<Eigen::Index>(j);
+  std::vector<std::string> ids;
+  for (const auto& id : task_ids)
+    if (column.count(id)) ids.push_back(id);
+  if (ids.empty()) throw InputError(at + ": the source models' results name none of the task's item ids");
+  if (m.models.size() < 2)
+    throw InputError(at + ": the item parameters need results of at least 2 source models; there are " + std::to_string(m.models.size()));
+  Eigen::MatrixXd y(m.y.rows(), static_cast<Eigen::Index>(ids.size()));
+  for (size_t j = 0; j < ids.size(); ++j) y.col(static_cast<Eigen::Index>(j)) = m.y.col(column[ids[j]]);
+  const IrtItems fit = adaptive_items(y, seed), multi = adaptive_estimate_items(y, seed);
+  KeptParams kept;
+  for (size_t j = 0; j < ids.size(); ++j) {
+    const auto jj = static_cast<Eigen::Index>(j);
+    std::vector<double>& v = kept[ids[j]];
+    v = {fit.a(jj, 0), fit.b(jj)};
+    for (Eigen::Index d = 0; d < multi.dims(); ++d) v.push_back(multi.a(jj, d));
+    v.push_back(multi.b(jj));
+  }
+  return kept;
+}
+
+KeptParams read_kept(Store& store, const std::string& task, const std::string& feature_set) {
+  KeptParams kept;
+  auto q = store.db().prepare("SELECT item_id, vector FROM item_features WHERE task = ? AND feature_set = ?");
+  q.bind(1, task).bind(2, feature_set);
+  while (q.step()) kept[q.text(0)] = nlohmann::json::parse(q.text(1)).get<std::vector<double>>();
+  return kept;
+}
+
+// First writer wins; every runner then reads back the same parameters.
+void keep_params(Store& store, const std::string& task, const std::string& feature_set, const KeptParams& kept, size_t source_models) {
+  Transaction tx(store.db());
+  auto ins = store.db().prepare("INSERT OR IGNORE INTO item_features(task, item_id, feature_set, annotator, vector) VALUES(?, ?, ?, ?, ?)");
+  const std::string by = "1-D and multidimensional 2PL on " + std::to_string(source_models) + " source models";
+  for (const auto& [id, v] : kept) {
+    ins.reset();
+    ins.bind(1, task).bind(2, id).bind(3, feature_set).bind(4, by).bind(5, nlohmann::json(v).dump()).run();
+  }
+  tx.commit();
+}
+
+}  // namespace
+
+// The source models' results a task's item parameters are fitted on: the `responses` file, or the store's
+// results of models this campaign does not measure.
+ResponseMatrix AdaptiveRounds::source_results(const std::string& task, Store* store, const std::string& at) const {
+  const AdaptiveSelection& a = *c_.selection.adaptive;
+  if (!a.responses.empty()) return read_response_matrix(a.responses);
+  if (!store) throw InputError(at + ": no store with source results yet; give source models' results as \"responses\": FILE.csv");
+  std::set<std::string> measured;
+  for (const auto& model : c_.models) measured.insert(model.name());
+  try {
+    return matrix_from_store(*store, task, nullptr, &measured);
+  } catch (const InputError& e) {
+    throw InputError(at + ": the item parameters are fitted on other models' results, and " + e.what() +
+                     " besides this campaign's models; run other models on the task first, or give \"responses\": FILE.csv");
+  }
+}
+
 // A task's item parameters: kept by an earlier run of this campaign, or fitted on the source models.
 void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
   const TaskDef& task = c_.tasks[t];
@@ -55,60 +122,14 @@ void AdaptiveRounds::load_or_fit(size_t t, Store* store, bool keep) {
     ItemStream stream(task, opts_.data);
     while (auto it = stream.next()) task_ids.push_back(it->id);
   }
-  // item id → (a, b) of the 1-D fit, then a₁..a_d, b of the multidimensional one
-  std::map<std::string, std::vector<double>> kept;
-  auto read_kept = [&] {
-    kept.clear();
-    auto q = store->db().prepare("SELECT item_id, vector FROM item_features WHERE task = ? AND feature_set = ?");
-    q.bind(1, task.name).bind(2, feature_set);
-    while (q.step()) kept[q.text(0)] = nlohmann::json::parse(q.text(1)).get<std::vector<double>>();
-  };
-  if (store) read_kept();
+  KeptParams kept;
+  if (store) kept = read_kept(*store, task.name, feature_set);
   if (kept.empty()) {
-    ResponseMatrix m;
-    if (!a.responses.empty()) {
-      m = read_response_matrix(a.responses);
-    } else {
-      if (!store) throw InputError(at + ": no store with source results yet; give source models' results as \"responses\": FILE.csv");
-      std::set<std::string> measured;
-      for (const auto& model : c_.models) measured.insert(model.name());
-      try {
-        m = matrix_from_store(*store, task.name, nullptr, &measured);
-      } catch (const InputError& e) {
-        throw InputError(at + ": the item parameters are fitted on other models' results, and " + e.what() +
-                         " besides this campaign's models; run other models on the task first, or give \"responses\": FILE.csv");
-      }
-    }
-    std::unordered_map<std::string, Eigen::Index> column;
-    for (size_t j = 0; j < m.items.size(); ++j) column[m.items[j]] = static_cast<Eigen::Index>(j);
-    std::vector<std::string> ids;
-    for (const auto& id : task_ids)
-      if (column.count(id)) ids.push_back(id);
-    if (ids.empty()) throw InputError(at + ": the source models' results name none of the task's item ids");
-    if (m.models.size() < 2)
-      throw InputError(at + ": the item parameters need results of at least 2 source models; there are " + std::to_string(m.models.size()));
-    Eigen::MatrixXd y(m.y.rows(), static_cast<Eigen::Index>(ids.size()));
-    for (size_t j = 0; j < ids.size(); ++j) y.col(static_cast<Eigen::Index>(j)) = m.y.col(column[ids[j]]);
-    const IrtItems fit = adaptive_items(y, a.seed), multi = adaptive_estimate_items(y, a.seed);
-    for (size_t j = 0; j < ids.size(); ++j) {
-      const auto jj = static_cast<Eigen::Index>(j);
-      std::vector<double>& v = kept[ids[j]];
-      v = {fit.a(jj, 0), fit.b(jj)};
-      for (Eigen::Index d = 0; d < multi.dims(); ++d) v.push_back(multi.a(jj, d));
-      v.push_back(multi.b(jj));
-    }
+    const ResponseMatrix m = source_results(task.name, store, at);
+    kept = fit_params(m, task_ids, a.seed, at);
     if (store && keep) {
-      // First writer wins; every runner then reads back the same parameters.
-      Transaction tx(store->db());
-      auto ins = store->db().prepare(
-          "INSERT OR IGNORE INTO item_features(task, item_id, feature_set, annotator, vector) VALUES(?, ?, ?, ?, ?)");
-      const std::string by = "1-D and multidimensional 2PL on " + std::to_string(m.models.size()) + " source models";
-      for (const auto& [id, v] : kept) {
-        ins.reset();
-        ins.bind(1, task.name).bind(2, id).bind(3, feature_set).bind(4, by).bind(5, nlohmann::json(v).dump()).run();
-      }
-      tx.commit();
-      read_kept();
+      keep_params(*store, task.name, feature_set, kept, m.models.size());
+      kept = read_kept(*store, task.name, feature_set);
     }
   }
   TaskItems& ti = tasks_[t];

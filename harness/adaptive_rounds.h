@@ -13,6 +13,7 @@
 #include "harness/plan.h"
 #include "results/store.h"
 #include "selectors/adaptive.h"
+#include "selectors/matrix.h"
 
 namespace reckon {
 
@@ -58,6 +59,7 @@ class AdaptiveRounds {
   };
   std::vector<std::vector<AdaptiveTest>> fresh_tests() const;
   void load_or_fit(size_t t, Store* store, bool keep);
+  ResponseMatrix source_results(const std::string& task, Store* store, const std::string& at) const;
 
   const Campaign& c_;
   const RunOptions& opts_;
