@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -23,24 +24,24 @@ constexpr const char* kUsualCache = "PRAGMA cache_size=-16384";
 // the write lock about that long per million requests: a store still to be upgraded waits for it (saying so
 // once) up to this long before the "database is locked" error is its answer.
 constexpr auto kUpgradeWait = std::chrono::minutes(10);
-}  // namespace
 
-void Store::lock_for_upgrade(const std::string& path, std::optional<Transaction>& tx) {
+// Runs `step` again while the store answers SQLITE_BUSY (5 ms apart), up to `limit`; `waiting` is called
+// once, before the first retry.
+template <class Step>
+void retry_while_busy(Database& db, std::chrono::milliseconds limit, Step step, const std::function<void()>& waiting = {}) {
   const auto start = std::chrono::steady_clock::now();
-  for (bool said = false;;) {
+  for (bool first = true;; first = false) {
     try {
-      tx.emplace(*db_);
+      step();
       return;
     } catch (const InputError&) {
-      if ((sqlite3_extended_errcode(db_->handle()) & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() - start > kUpgradeWait)
-        throw;
-      if (!sqlite3_get_autocommit(db_->handle())) db_->exec("ROLLBACK");  // a BEGIN left half-open
-      if (!said)
-        std::cerr << path << ": another process holds this store's write lock (upgrading it, or writing); waiting for it\n";
-      said = true;
+      if ((sqlite3_extended_errcode(db.handle()) & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() - start > limit) throw;
+      if (first && waiting) waiting();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
 }
+}  // namespace
 
 Store::Store(const std::string& path, Mode mode) {
   bool read_only = mode == Mode::kReadOnly;
@@ -61,21 +62,19 @@ Store::Store(const std::string& path, Mode mode) {
   // each batch touches pages all over them, and a small cache reads them back from the OS.
   // Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once (no busy
   // handler) while another process does the same: wait for it here, up to about 10 s.
-  for (int attempt = 0;; ++attempt) {
-    try {
-      db_->exec("PRAGMA journal_mode=WAL");
-      break;
-    } catch (const InputError&) {
-      if ((sqlite3_extended_errcode(db_->handle()) & 0xff) != SQLITE_BUSY || attempt >= 2000) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
+  retry_while_busy(*db_, std::chrono::seconds(10), [&] { db_->exec("PRAGMA journal_mode=WAL"); });
   db_->exec(std::string("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; ") + kUsualCache);
   if (version < schema_version()) {
     // Migrations run under the write lock, and the version is read again once it is held: several
     // processes opening a new or older store at once migrate it once (the others wait, then find it done).
     std::optional<Transaction> tx;
-    lock_for_upgrade(path, tx);
+    retry_while_busy(
+        *db_, kUpgradeWait,
+        [&] {
+          if (!sqlite3_get_autocommit(db_->handle())) db_->exec("ROLLBACK");  // a failed BEGIN left half-open
+          tx.emplace(*db_);
+        },
+        [&] { std::cerr << path << ": another process holds this store's write lock (upgrading it, or writing); waiting for it\n"; });
     const int64_t current = db_->user_version();
     if (current == 0) {  // a new file, or someone else's database: never migrate the latter into a store
       auto q = db_->prepare("SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");

@@ -66,8 +66,6 @@ class Store {
   PriceCatalog catalog();
 
  private:
-  // Opens the upgrade's transaction, waiting out another process's write lock (see store.cpp).
-  void lock_for_upgrade(const std::string& path, std::optional<Transaction>& tx);
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statement> insert_request_, insert_score_;
 };
